@@ -1,0 +1,33 @@
+# The two commands of the README: `make report` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: report parse test bench clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+## Build the whole evaluation pack from data/raw/ (set-up included).
+report: $(STAMP)
+	$(BIN)/cchc build
+
+## Only the tidy dataset (data/processed/).
+parse: $(STAMP)
+	$(BIN)/cchc parse
+
+## Run the test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## Benchmarks (figures printed, nothing asserted).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_parse.py
+
+clean:
+	rm -rf data/processed/* reports/* .build

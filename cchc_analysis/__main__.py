@@ -1,0 +1,3 @@
+from cchc_analysis.cli import main
+
+raise SystemExit(main())
