@@ -1,0 +1,322 @@
+"""Reports -> the tidy dataset on disk. Load (with checksum), extract, tidy, validate, write: read top to bottom.
+
+Outputs are written into a temporary folder and moved into place only when every report parsed, so a failed run
+leaves the existing dataset untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from cchc_analysis.errors import CchcError
+from cchc_analysis.extract import extract
+from cchc_analysis.source import SourceText, read_report
+from cchc_analysis.specs import codebook_rows, load_specs
+from cchc_analysis.text import fold
+from cchc_analysis.tidy import ReportMeta, TidyResult, tidy_document
+from cchc_analysis.validate import Finding, check_schema, findings_frame, run_checks
+
+MANIFEST = "manifest.json"
+ADMIN_UNITS = Path(__file__).parent / "data" / "admin_units.csv"
+INDICATOR_COLUMNS = [
+    "district", "district_code", "province", "appendix", "section", "area", "indicator_id", "indicator", "parent",
+    "parent_id", "indicator_en", "unit", "period", "year", "as_of", "column_header", "value", "denominator", "raw",
+    "note", "value_status", "source_file", "source_line", "source_column",
+]
+OUTPUT_FILES = ("indicators.csv", "indicators.parquet", "indicators_codebook.csv", "quality.csv", "targets.csv",
+                "tables.csv", "cells.csv", "districts.csv", "sections.json", "facts.csv")
+
+
+@dataclass
+class ReportInput:
+    path: Path
+    manifest: dict = field(default_factory=dict)  # the district-level manifest
+    entry: dict = field(default_factory=dict)     # this file's entry in it
+
+
+@dataclass
+class Dataset:
+    indicators: pd.DataFrame
+    codebook: pd.DataFrame
+    quality: pd.DataFrame
+    targets: pd.DataFrame
+    tables: pd.DataFrame
+    cells: pd.DataFrame
+    districts: pd.DataFrame
+    sections: list[dict] = field(default_factory=list)
+    facts: pd.DataFrame | None = None
+    reports: list[str] = field(default_factory=list)
+
+
+# -- finding the reports --------------------------------------------------------------------------------------------
+def _load_manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CchcError(f"manifest is not valid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+    for key in ("district", "province", "files"):
+        if key not in manifest:
+            raise CchcError(f"manifest lacks '{key}'", file=path)
+    return manifest
+
+
+def discover(paths: list[Path]) -> list[ReportInput]:
+    """Report files named directly, or listed (kind "report") in the manifests found under folders."""
+    inputs: list[ReportInput] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            manifests = sorted(path.rglob(MANIFEST))
+            if not manifests:
+                raise CchcError(f"no {MANIFEST} found under this folder; name report files directly", file=path)
+            for manifest_path in manifests:
+                manifest = _load_manifest(manifest_path)
+                for entry in manifest["files"]:
+                    if entry.get("kind", "report") == "report":
+                        inputs.append(ReportInput(manifest_path.parent / entry["file"], manifest, entry))
+        elif path.exists():
+            manifest_path = path.parent / MANIFEST
+            manifest, entry = {}, {}
+            if manifest_path.exists():
+                manifest = _load_manifest(manifest_path)
+                entry = next((e for e in manifest["files"] if e.get("file") == path.name), {})
+                if not entry:
+                    manifest = {}
+            inputs.append(ReportInput(path, manifest, entry))
+        else:
+            raise CchcError("no such file or folder", file=path)
+    if not inputs:
+        raise CchcError("no reports to parse", file=", ".join(map(str, paths)))
+    return inputs
+
+
+def verify_checksum(report: ReportInput, source: SourceText) -> None:
+    expected = report.entry.get("sha256")
+    if expected and expected != source.sha256:
+        raise CchcError(
+            f"checksum mismatch: the manifest records sha256 {expected[:12]}…, the file has {source.sha256[:12]}…; "
+            f"raw files are immutable", file=report.path,
+            hint="restore the original file; a corrected report is a new raw file with its own manifest entry")
+
+
+@lru_cache(maxsize=1)
+def _admin_units() -> tuple[dict, ...]:
+    with ADMIN_UNITS.open(encoding="utf-8") as handle:
+        return tuple(csv.DictReader(handle))
+
+
+def lookup_unit(district: str, province: str) -> dict | None:
+    for unit in _admin_units():
+        if fold(unit["district"]) == fold(district) and fold(unit["province"]) == fold(province):
+            return unit
+    return None
+
+
+_ISSUER = re.compile(r"\b(?:UBND|Ủy ban nhân dân|ỦY BAN NHÂN DÂN)\s+(huyện|thị xã|thành phố|HUYỆN|THỊ XÃ|THÀNH PHỐ)\s+"
+                     r"([A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][^\s,.;:]*(?:\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ]"
+                     r"[^\s,.;:]*)*)")
+_PROVINCE = re.compile(r"\btỉnh\s+([A-ZĐ][^\s,.;:]*(?:\s+[A-ZĐ][^\s,.;:]*)*)")
+
+
+def identify(source: SourceText, report: ReportInput) -> ReportMeta:
+    """District and province: from the manifest when there is one, else from the report's own opening lines."""
+    district = report.manifest.get("district")
+    province = report.manifest.get("province")
+    head = "\n".join(source.lines[:40])
+    if not district:
+        match = _ISSUER.search(head)
+        district = match.group(2).strip() if match else None
+    if not province:
+        match = _PROVINCE.search(head)
+        province = match.group(1).strip() if match else None
+    if not district or not province:
+        raise CchcError("cannot tell which district (and province) this report is from: no manifest entry and no "
+                        "'UBND huyện X' / 'tỉnh Y' in its opening lines", file=report.path,
+                        hint=f"add the file to a {MANIFEST} with 'district' and 'province'")
+    unit = lookup_unit(district, province)
+    return ReportMeta(
+        district=district, province=province, source_file=_display_path(report.path),
+        district_code=report.manifest.get("district_code") or (unit["district_code"] if unit else ""),
+        province_code=report.manifest.get("province_code") or (unit["province_code"] if unit else ""),
+        sha256=source.sha256)
+
+
+def _display_path(path: Path) -> str:
+    """A stable, relative path for provenance columns (never an absolute path of this machine)."""
+    path = Path(os.path.abspath(path))
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.name
+
+
+# -- one report -------------------------------------------------------------------------------------------------
+@dataclass
+class ParsedReport:
+    meta: ReportMeta
+    source: SourceText
+    result: TidyResult
+    narrative: object | None = None
+
+
+def parse_report(report: ReportInput | Path) -> ParsedReport:
+    if not isinstance(report, ReportInput):
+        report = discover([Path(report)])[0]
+    source = read_report(report.path)
+    verify_checksum(report, source)
+    meta = identify(source, report)
+    document = extract(source)
+    result = tidy_document(document, load_specs(), meta)
+    return ParsedReport(meta, source, result)
+
+
+def _narrative(parsed: ParsedReport, indicators: pd.DataFrame, targets: pd.DataFrame):
+    """The prose layer (issue 3), when the package has it."""
+    try:
+        from cchc_analysis.narrative import analyse_narrative
+    except ImportError:
+        return None
+    return analyse_narrative(list(parsed.source.lines), parsed.meta.source_file, indicators, targets)
+
+
+# -- many reports -> dataset ------------------------------------------------------------------------------------
+def _frame(rows: list[dict], columns: list[str] | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns) if columns else pd.DataFrame(rows)
+    return frame
+
+
+def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dataset:
+    parsed: list[ParsedReport] = []
+    seen: dict[str, Path] = {}
+    for report in inputs:
+        one = parse_report(report)
+        key = f"{fold(one.meta.province)}/{fold(one.meta.district)}"
+        if key in seen:
+            raise CchcError(f"district {one.meta.district} ({one.meta.province}) is reported twice "
+                            f"(also in {seen[key]})", file=report.path)
+        seen[key] = report.path
+        parsed.append(one)
+
+    specs = load_specs()
+    observations = [row for one in parsed for row in one.result.observations]
+    indicators = _frame(observations, INDICATOR_COLUMNS)
+    for column in ("value", "denominator"):
+        indicators[column] = pd.to_numeric(indicators[column]).astype(float)
+    for column in ("appendix", "year", "source_line", "source_column"):
+        indicators[column] = indicators[column].astype(int)
+    indicators = indicators.sort_values(["district", "appendix", "source_line", "source_column", "indicator_id"],
+                                        kind="mergesort").reset_index(drop=True)
+    check_schema(indicators, ", ".join(one.meta.source_file for one in parsed))
+
+    targets = _frame([row for one in parsed for row in one.result.targets],
+                     ["district", "number", "text", "assessment", "achieved", "raw", "source_file", "source_line",
+                      "text_line"])
+    findings: list[Finding] = [f for one in parsed for f in one.result.findings]
+    findings += run_checks(indicators, specs)
+
+    sections: list[dict] = []
+    facts_frames = []
+    if with_narrative:
+        for one in parsed:
+            narrative = _narrative(one, indicators[indicators["district"] == one.meta.district],
+                                   targets[targets["district"] == one.meta.district])
+            if narrative is None:
+                continue
+            sections += [{"district": one.meta.district, **s} for s in narrative.sections]
+            if narrative.facts is not None and len(narrative.facts):
+                facts_frames.append(narrative.facts.assign(district=one.meta.district))
+            if narrative.findings is not None and len(narrative.findings):
+                for row in narrative.findings.to_dict("records"):
+                    lines = tuple(int(n) for n in str(row.get("source_lines") or "").split(";") if n.strip())
+                    year = row.get("year")
+                    appendix = row.get("appendix")
+                    findings.append(Finding(
+                        district=one.meta.district, check=str(row["check"]), severity=str(row["severity"]),
+                        appendix=None if pd.isna(appendix) or appendix == "" else int(appendix),
+                        indicator_id="" if pd.isna(row.get("indicator_id")) else str(row.get("indicator_id")),
+                        year=None if year is None or pd.isna(year) or year == "" else int(year),
+                        message=str(row["message"]), source_lines=lines))
+
+    districts = _frame([{
+        "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
+        "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
+    } for one in parsed])
+    return Dataset(
+        indicators=indicators,
+        codebook=_frame(codebook_rows(specs)),
+        quality=findings_frame(findings),
+        targets=targets,
+        tables=_frame([row for one in parsed for row in one.result.tables]),
+        cells=_frame([row for one in parsed for row in one.result.cells]).sort_values(
+            ["district", "appendix", "source_line", "source_column"], kind="mergesort").reset_index(drop=True),
+        districts=districts,
+        sections=sections,
+        facts=pd.concat(facts_frames, ignore_index=True) if facts_frames else None,
+        reports=[one.meta.source_file for one in parsed],
+    )
+
+
+# -- writing ----------------------------------------------------------------------------------------------------
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def write_dataset(dataset: Dataset, out_dir: Path) -> list[Path]:
+    """Write every table into ``out_dir`` atomically (all files or none)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=out_dir))
+    try:
+        _write_csv(dataset.indicators, staging / "indicators.csv")
+        dataset.indicators.to_parquet(staging / "indicators.parquet", index=False, engine="pyarrow")
+        _write_csv(dataset.codebook, staging / "indicators_codebook.csv")
+        _write_csv(dataset.quality, staging / "quality.csv")
+        _write_csv(dataset.targets, staging / "targets.csv")
+        _write_csv(dataset.tables, staging / "tables.csv")
+        _write_csv(dataset.cells, staging / "cells.csv")
+        _write_csv(dataset.districts, staging / "districts.csv")
+        if dataset.sections:
+            (staging / "sections.json").write_text(
+                json.dumps(dataset.sections, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        if dataset.facts is not None:
+            _write_csv(dataset.facts, staging / "facts.csv")
+        written = []
+        for name in OUTPUT_FILES:
+            target = out_dir / name
+            if (staging / name).exists():
+                os.replace(staging / name, target)
+                written.append(target)
+            elif target.exists():
+                target.unlink()  # a stale output of an earlier run would no longer match the data
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def parse_and_write(paths: list[Path], out_dir: Path) -> str:
+    """What ``cchc parse`` does; returns a summary for the terminal."""
+    dataset = build_dataset(discover(paths))
+    written = write_dataset(dataset, out_dir)
+    severities = dataset.quality["severity"].value_counts()
+    counts = ", ".join(f"{severities.get(s, 0)} {s}" for s in ("error", "warning", "info", "ok"))
+    names = ", ".join(p.name for p in written)
+    return (f"parsed {len(dataset.reports)} report(s): {len(dataset.indicators)} observations of "
+            f"{dataset.indicators['indicator_id'].nunique()} indicators, {len(dataset.targets)} targets, "
+            f"{len(dataset.cells)} table cells accounted for\n"
+            f"quality findings: {counts}\n"
+            f"wrote {out_dir}/: {names}")
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

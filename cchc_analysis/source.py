@@ -1,0 +1,72 @@
+"""Reading a report file: bytes -> NFC text lines, refusing what is not a UTF-8 text report with a clear message."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from cchc_analysis.errors import CchcError
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A report as lines of NFC text; ``lines[0]`` is line 1 of the file."""
+
+    path: Path
+    lines: tuple[str, ...]
+    sha256: str
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1]
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _line_of_offset(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode_report(data: bytes, path: str | Path = "<report>") -> list[str]:
+    """Decode and normalise a report's bytes; raise CchcError naming the file and line of the first problem."""
+    if not data.strip():
+        raise CchcError("the file is empty", file=path)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:200].count(b"\x00") > 20:
+        raise CchcError("the file is UTF-16 encoded, not UTF-8", file=path, line=1,
+                        hint="save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 in.txt > out.txt`)")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise CchcError("this is a binary file, not a text report (NUL byte found)", file=path,
+                        line=_line_of_offset(data, nul))
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = _line_of_offset(data, exc.start)
+        hint = "convert it to UTF-8"
+        try:
+            data.decode("cp1258")
+            hint = ("it looks like Windows-1258 (legacy Vietnamese); convert it: "
+                    "`iconv -f CP1258 -t UTF-8 in.txt > out.txt`")
+        except UnicodeDecodeError:
+            pass
+        raise CchcError(f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", file=path, line=line,
+                        hint=hint) from None
+    text = nfc(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return text.split("\n")
+
+
+def read_report(path: str | Path) -> SourceText:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CchcError("no such file", file=path) from None
+    except IsADirectoryError:
+        raise CchcError("is a folder, not a report file", file=path) from None
+    lines = decode_report(data, path)
+    return SourceText(path=path, lines=tuple(lines), sha256=hashlib.sha256(data).hexdigest())
