@@ -1,0 +1,33 @@
+"""Shared fixtures: the reference report, and the dataset parsed from it once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
+
+
+@pytest.fixture(scope="session")
+def reference_path() -> Path:
+    return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def reference_text() -> str:
+    return REFERENCE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def reference_dataset():
+    """The tidy dataset of the reference report (tables only: the prose layer is tested on its own)."""
+    from cchc_analysis.pipeline import build_dataset, discover
+
+    return build_dataset(discover([REFERENCE]), with_narrative=False)
+
+
+@pytest.fixture(scope="session")
+def reference_lines(reference_text) -> list[str]:
+    return reference_text.split("\n")
