@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--lang", choices=["vi", "en"], default="vi")
     b.add_argument("--jobs", type=int, default=2, help="parallel notebook workers (default: %(default)s)")
     b.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
+    b.add_argument("--area", action="append", metavar="AREA",
+                   help="build only this area's page (repeatable; default: all seven)")
+    b.add_argument("--district", help="district to build (default: the only one in the dataset)")
+    b.add_argument("--notebooks", type=Path, help="folder with area.ipynb and overview.ipynb (default: notebooks)")
+    b.add_argument("--cache-dir", type=Path, help="build cache (default: .build)")
+    b.add_argument("--no-parse", action="store_true", help="use the processed folder as it is; do not run the parser")
+    b.add_argument("--timeout", type=int, help="execution timeout per cell, seconds (default: 300)")
     b.set_defaults(func=_cmd_build)
     return parser
 

@@ -1,0 +1,137 @@
+"""Charts for the evaluation pack: DejaVu Sans (all 92 Vietnamese letters), deterministic PNG bytes.
+
+``use_pack_style()`` sets the fonts; chart helpers return PNG bytes written without the "Software" metadata and
+with a fixed dpi, so the same data gives the same bytes on every build. ``show_png`` displays them in a notebook.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from cchc_analysis import presentation as P  # noqa: E402
+
+FONT = "DejaVu Sans"
+DPI = 100
+COLORS = ["#1f5f8b", "#c0392b", "#2e8b57", "#8e44ad", "#d68910", "#566573"]
+
+
+def use_pack_style() -> None:
+    """Fonts with full Vietnamese coverage (never DejaVu Sans Mono) and a plain, print-friendly look."""
+    matplotlib.rcParams.update({
+        "font.family": "sans-serif",
+        "font.sans-serif": [FONT],
+        "font.monospace": [FONT],
+        "axes.unicode_minus": False,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 9.5,
+        "axes.labelsize": 9,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 8,
+        "legend.fontsize": 8,
+        "figure.dpi": DPI,
+        "savefig.dpi": DPI,
+        "svg.hashsalt": "cchc",
+        "path.simplify": True,
+    })
+
+
+def png_bytes(fig) -> bytes:
+    """The figure as PNG with no metadata that could change between builds."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.1)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def wrap(text: str, width: int = 42) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def series_chart(series: list[tuple[str, pd.DataFrame, str]], title: str, lang: str = "vi",
+                 ncols: int = 2) -> bytes | None:
+    """Small multiples, one panel per (label, frame with year/period/as_of/value, unit); each panel its own scale.
+
+    Partial years (2020 as of 31/3) are drawn hollow and their tick says so.
+    """
+    series = [s for s in series if not s[1].empty]
+    if not series:
+        return None
+    use_pack_style()
+    n = len(series)
+    ncols = min(ncols, n)
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.1 * ncols, 2.5 * nrows), squeeze=False)
+    for ax, (label, df, unit), color in zip(axes.flat, series, COLORS * 10):
+        df = df.sort_values("year", kind="stable")
+        x = list(range(len(df)))
+        y = df["value"].astype(float).tolist()
+        partial = [P.is_partial(yr, a) for yr, a in zip(df["year"], df["as_of"])]
+        ax.plot(x, y, color=color, linewidth=1.6)
+        for xi, yi, part in zip(x, y, partial):
+            ax.plot([xi], [yi], marker="o", markersize=5, color=color,
+                    markerfacecolor="white" if part else color)
+        ticks = []
+        for (_, r), part in zip(df.iterrows(), partial):
+            lab = str(r["period"])
+            if part:
+                lab += f"\n({P.fmt_date(r['as_of'], lang)})"
+            ticks.append(lab)
+        ax.set_xticks(x, ticks)
+        ax.set_title(wrap(label), loc="left")
+        if unit == "percent":
+            ax.set_ylabel("%")
+        lo, hi = min(y), max(y)
+        pad = (hi - lo) * 0.15 or max(abs(hi) * 0.1, 1)
+        ax.set_ylim(min(0, lo - pad) if lo >= 0 and lo - pad < 0 else lo - pad, hi + pad)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: P.fmt_number(v, lang, 1)))
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10.5, fontweight="bold")
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def area_charts(ds, area: str, lang: str = "vi", max_panels: int = 6) -> list[bytes]:
+    """Two charts for an area page: its derived measures, and its main indicators (numeric, at least 2 values)."""
+    charts = []
+    measures = [(P.measure_label(m, lang), P.compute_measure(ds, m), m.unit)
+                for m in P.measures_for_area(area) if m.unit in ("percent", "count")]
+    measures = [s for s in measures if len(s[1]) >= 2][:max_panels]
+    title_m = P.t("derived", lang)
+    png = series_chart(measures, title_m, lang)
+    if png:
+        charts.append(png)
+    df = P.area_indicators(ds, area)
+    used = set()
+    panels = []
+    for iid in P.indicator_order(df):
+        s = P.annual_series(ds, iid)
+        if len(s) < 2 or s["unit"].iloc[0] not in ("count", "percent") or iid in used:
+            continue
+        used.add(iid)
+        row = df[df["indicator_id"] == iid].iloc[0]
+        label = P.label_of(row, lang)
+        if row.get("parent") and lang == "vi":
+            label = f"{row['parent']}: {label}" if len(label) < 25 else label
+        panels.append((label, s, s["unit"].iloc[0]))
+    png = series_chart(panels[:max_panels], P.t("indicators_by_year", lang), lang)
+    if png:
+        charts.append(png)
+    return charts
+
+
+def show_png(data: bytes, alt: str = "") -> None:
+    """Display PNG bytes in a notebook (alt text goes into the page's ``alt`` attribute)."""
+    from IPython.display import Image, display
+
+    display(Image(data=data, format="png", metadata={"alt": alt}))
