@@ -1,0 +1,377 @@
+"""The report's heading structure as a tree of sections, each with its line range and text.
+
+A CCHC summary report follows the provincial template:
+
+    Phần thứ nhất / hai / ba          part      (title on the same line or on the upper-case lines below)
+    I. II. III.                        roman
+    1.  1.1.  4.1.1.                   decimal   (depth = number of components)
+    a) b) ... đ) e)                    letter
+    - Một là: ... Bảy là:              ordinal   (list items of the lessons learnt)
+
+Headings are nested with a stack by rank, so the tree never depends on the numbers being right: a second
+"3.2." after "3.2." becomes the next sibling (with a note "expected 3.3"), "Bây là" is read as "Bảy là" (with a
+note), and a decimal heading whose prefix does not match its parent ("4.1.1." under "3.") is still placed by
+its depth. Every slip is recorded in ``Node.notes`` so a reader can see it; none is silently "fixed" in the
+text.
+
+Line numbers are 1-based, as in the raw file. The narrative ends at the closing formula ("Trên đây là ...")
+or, failing that, at the first appendix heading ("Phụ lục 1").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+PART_WORDS = {"nhất": 1, "nhứt": 1, "hai": 2, "ba": 3, "tư": 4, "bốn": 4, "năm": 5, "sáu": 6}
+ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
+# Vietnamese legal documents letter their points a, b, c, d, đ, e, g, h, i, k, ... (no ă, â, ê, f, j ...)
+LETTERS = "a b c d đ e g h i k l m n o p q r s t u v x y".split()
+# Ordinals of list items ("Một là:"); the values are the intended numbers. Known slips map to the intended word.
+ORDINALS = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "bẩy": 7, "tám": 8,
+            "chín": 9, "mười": 10}
+ORDINAL_SLIPS = {"bây": ("bảy", 7), "bẫy": ("bảy", 7), "môt": ("một", 1), "bôn": ("bốn", 4)}
+
+RANK = {"part": 0, "roman": 1}  # decimal: 1 + depth; letter: 20; ordinal: 21
+LETTER_RANK = 20
+ORDINAL_RANK = 21
+
+_PART = re.compile(r"^\**\s*Phần\s+thứ\s+(\w+)\b\s*(.*)$", re.IGNORECASE)
+_ROMAN = re.compile(r"^\**\s*(X|IX|VIII|VII|VI|V|IV|III|II|I)\s*[.)]\s+(\S.*)$")
+_DECIMAL = re.compile(r"^\**\s*(\d{1,2}(?:\.\d{1,2}){0,3})\.\s+(\S.*)$")      # "1. ", "4.1.1. "
+_DECIMAL_NODOT = re.compile(r"^\**\s*(\d{1,2}(?:\.\d{1,2}){1,3})\s+(\S.*)$")  # "1.1 " (no final dot)
+_LETTER = re.compile(r"^\**\s*([a-zđ])\s*\)\s+(\S.*)$")
+_ORDINAL = re.compile(r"^[-–•+]?\s*\**\s*(\w+)\s+là\s*\**\s*:?\s*\**\s*(.*)$", re.IGNORECASE)
+_CLOSING = re.compile(r"^\s*(Trên đây là|Nơi nhận\s*:)", re.IGNORECASE)
+_APPENDIX = re.compile(r"^\s*\**\s*Phụ\s+lục\s+(\d+|[IVX]+)\b", re.IGNORECASE)
+_EMPHASIS = re.compile(r"\*+")
+_SPACE = re.compile(r"\s+")
+
+# A line longer than this is a paragraph, not a heading, unless it is a numbered item (see _heading_at).
+MAX_HEADING_CHARS = 200
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Accent-folded, lower-case matching key (đ -> d). Only for matching, never for display."""
+    text = nfc(text).lower().replace("đ", "d")
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return _SPACE.sub(" ", text).strip()
+
+
+def clean_inline(text: str) -> str:
+    """Display form of a heading or paragraph: no emphasis markers, single spaces."""
+    return _SPACE.sub(" ", _EMPHASIS.sub("", text)).strip()
+
+
+@dataclass
+class Node:
+    """One heading of the outline and everything under it until the next heading of the same or higher rank."""
+
+    kind: str                     # part | roman | decimal | letter | ordinal | root
+    label: str                    # the numbering as printed: "Phần thứ nhất", "II", "3.2", "đ", "Bây là"
+    number: tuple[int, ...]       # the intended number: (1,), (3, 2), (5,) for đ, (7,) for "Bây là"
+    title: str                    # heading text without its numbering (for a numbered paragraph: its text)
+    line: int                     # 1-based line of the heading
+    rank: int
+    first_line: int = 0           # = line
+    last_line: int = 0            # last non-empty line before the next heading of same/higher rank
+    inline: bool = False          # a numbered paragraph ("1.1. Tiếp tục ...") rather than a heading line
+    notes: list[str] = field(default_factory=list)
+    children: list["Node"] = field(default_factory=list)
+    parent: "Node | None" = field(default=None, repr=False)
+    id: str = ""
+    body: list[tuple[int, str]] = field(default_factory=list)  # (line, raw text) of own lines, no children
+
+    # -- navigation ---------------------------------------------------------------------------------------
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def ancestors(self) -> list["Node"]:
+        out, node = [], self.parent
+        while node is not None and node.kind != "root":
+            out.append(node)
+            node = node.parent
+        return out[::-1]
+
+    @property
+    def heading(self) -> str:
+        """The heading as a reader sees it, numbering included."""
+        if self.kind == "part":
+            return f"{self.label}: {self.title}" if self.title else self.label
+        if self.kind == "roman":
+            return f"{self.label}. {self.title}"
+        if self.kind == "decimal":
+            return f"{self.label}. {self.title}"
+        if self.kind == "letter":
+            return f"{self.label}) {self.title}"
+        if self.kind == "ordinal":
+            return f"{self.label}: {self.title}"
+        return self.title
+
+    def lines(self) -> list[tuple[int, str]]:
+        """All (line, text) pairs of this node and its descendants, in document order."""
+        out = list(self.body)
+        for child in self.children:
+            out.extend(child.lines())
+        return sorted(out)
+
+    def text(self, include_heading: bool = False) -> str:
+        """The section's prose: paragraphs separated by blank lines; a paragraph cut by a page break
+        (a line ending without final punctuation followed by one starting in lower case) is rejoined."""
+        pairs = self.lines()
+        if include_heading or self.inline:
+            pairs = [(self.line, self.title)] + [p for p in pairs if p[0] != self.line]
+        paragraphs: list[str] = []
+        for _, raw in pairs:
+            t = clean_inline(raw)
+            if not t:
+                continue
+            if paragraphs and _continues(paragraphs[-1], t):
+                paragraphs[-1] = paragraphs[-1] + " " + t
+            else:
+                paragraphs.append(t)
+        return "\n\n".join(paragraphs)
+
+    def find(self, node_id: str) -> "Node | None":
+        for n in self.walk():
+            if n.id == node_id:
+                return n
+        return None
+
+
+def _continues(prev: str, nxt: str) -> bool:
+    return bool(prev) and prev[-1] not in ".;:!?)”\"…" and nxt[:1].isalpha() and nxt[:1].islower()
+
+
+@dataclass
+class Outline:
+    root: Node
+    body_first_line: int          # first line after the title block
+    body_last_line: int           # last line of the narrative (before the closing formula / appendices)
+    notes: list[str]
+
+    def nodes(self) -> list[Node]:
+        return [n for n in self.root.walk() if n.kind != "root"]
+
+    def find(self, node_id: str) -> Node | None:
+        return self.root.find(node_id)
+
+    def node_at(self, line: int) -> Node | None:
+        """The deepest node whose range contains ``line``."""
+        containing = [n for n in self.nodes() if n.first_line <= line <= n.last_line]
+        return max(containing, key=lambda n: (n.first_line, n.rank)) if containing else None
+
+
+# --------------------------------------------------------------------------------------------------------
+def _heading_at(text: str) -> tuple[str, str, tuple[int, ...], str, list[str]] | None:
+    """Classify one line. Returns (kind, label, number, title, notes) or None for a paragraph line."""
+    s = text.strip()
+    if not s:
+        return None
+    m = _PART.match(s)
+    if m and fold(m.group(1)) in {fold(k) for k in PART_WORDS}:
+        word = m.group(1).lower()
+        num = PART_WORDS.get(word) or {fold(k): v for k, v in PART_WORDS.items()}[fold(word)]
+        title = clean_inline(m.group(2)).strip(" :.-")
+        return "part", f"Phần thứ {word}", (num,), title, []
+    m = _ROMAN.match(s)
+    if m and len(s) <= MAX_HEADING_CHARS:
+        return "roman", m.group(1), (ROMAN[m.group(1)],), clean_inline(m.group(2)), []
+    m = _DECIMAL.match(s) or _DECIMAL_NODOT.match(s)
+    if m:
+        label = m.group(1)
+        # "2.232 người ..." is a number at the start of a sentence, not a heading: a heading's components
+        # are small and the dotted form has no 3-digit group
+        parts = label.split(".")
+        if all(len(p) <= 2 for p in parts):
+            return "decimal", label, tuple(int(p) for p in parts), clean_inline(m.group(2)), []
+    m = _LETTER.match(s)
+    if m and m.group(1) in LETTERS:
+        return "letter", m.group(1), (LETTERS.index(m.group(1)) + 1,), clean_inline(m.group(2)), []
+    m = _ORDINAL.match(s)
+    if m:
+        word = m.group(1).lower()
+        notes: list[str] = []
+        if word in ORDINALS:
+            num = ORDINALS[word]
+        elif word in ORDINAL_SLIPS:
+            intended, num = ORDINAL_SLIPS[word]
+            notes.append(f'numbering slip: "{m.group(1)} là" read as "{intended.capitalize()} là" ({num})')
+        else:
+            return None
+        return "ordinal", f"{m.group(1)} là", (num,), clean_inline(m.group(2)), notes
+    return None
+
+
+def _rank(kind: str, number: tuple[int, ...]) -> int:
+    if kind == "decimal":
+        return 1 + len(number)
+    if kind == "letter":
+        return LETTER_RANK
+    if kind == "ordinal":
+        return ORDINAL_RANK
+    return RANK[kind]
+
+
+def _id_segment(node: Node) -> str:
+    if node.kind == "part":
+        return f"P{node.number[0]}"
+    if node.kind == "roman":
+        return node.label
+    if node.kind == "decimal":
+        return ".".join(str(n) for n in node.number)
+    if node.kind == "letter":
+        return "dd" if node.label == "đ" else node.label
+    if node.kind == "ordinal":
+        return f"o{node.number[0]}"
+    return ""
+
+
+def narrative_bounds(lines: list[str]) -> tuple[int, int]:
+    """(first, last) 1-based lines of the narrative: from the first heading to the line before the closing
+    formula ("Trên đây là", "Nơi nhận:") or the first appendix heading, whichever comes first."""
+    first = None
+    end = len(lines)
+    for i, raw in enumerate(lines, start=1):
+        s = raw.strip()
+        if first is None and _heading_at(s) and _heading_at(s)[0] in ("part", "roman"):
+            first = i
+        if first is not None and (_CLOSING.match(s) or _APPENDIX.match(s)):
+            end = i - 1
+            break
+    if first is None:
+        first = 1
+    while end > first and not lines[end - 1].strip():
+        end -= 1
+    return first, end
+
+
+def parse_outline(lines: list[str]) -> Outline:
+    """Build the heading tree of the narrative part of a report (``lines[0]`` is line 1)."""
+    lines = [nfc(x) for x in lines]
+    first, last = narrative_bounds(lines)
+    root = Node(kind="root", label="", number=(), title="", line=0, rank=-1, first_line=first, last_line=last)
+    stack: list[Node] = [root]
+    notes: list[str] = []
+    pending_title: Node | None = None   # a part whose title is on the following upper-case line(s)
+
+    for i in range(first, last + 1):
+        raw = lines[i - 1]
+        s = raw.strip()
+        if not s:
+            continue
+        if pending_title is not None:
+            letters = [c for c in clean_inline(s) if c.isalpha()]
+            if _heading_at(s) is None and letters and all(c.isupper() for c in letters):
+                pending_title.title = (pending_title.title + " " + clean_inline(s)).strip()
+                continue
+            pending_title = None
+        h = _heading_at(s)
+        if h is not None and len(s) > MAX_HEADING_CHARS and h[0] in ("part", "roman"):
+            h = None
+        if h is None:
+            stack[-1].body.append((i, raw))
+            continue
+        kind, label, number, title, hnotes = h
+        rank = _rank(kind, number)
+        # an ordinal outside a list of ordinals ("Hai là" mid-text is rare) is only a heading if it is the
+        # first of its list or continues one
+        while stack[-1].rank >= rank:
+            stack.pop()
+        parent = stack[-1]
+        node = Node(kind=kind, label=label, number=number, title=title, line=i, rank=rank, first_line=i,
+                    notes=list(hnotes), parent=parent)
+        node.inline = kind in ("decimal", "letter", "ordinal") and (
+            len(s) > MAX_HEADING_CHARS or s.rstrip("*").endswith((".", ";"))
+            or (kind == "ordinal" and bool(title)))
+        _check_numbering(parent, node)
+        parent.children.append(node)
+        stack.append(node)
+        if kind == "part" and not title:
+            pending_title = node
+
+    _mark_inline_lists(root)
+    _close_ranges(root, last)
+    _assign_ids(root)
+    for n in root.walk():
+        for note in n.notes:
+            notes.append(f"line {n.line}: {note}")
+    return Outline(root=root, body_first_line=first, body_last_line=last, notes=notes)
+
+
+def _mark_inline_lists(node: Node) -> None:
+    """A numbered line is a paragraph item ("1.1. Tiếp tục ..."), not a heading, when it is long or ends a
+    sentence; in a list where most items are paragraphs, the others are too (an item cut by a page break)."""
+    kids = node.children
+    if kids and sum(k.inline for k in kids) * 2 > len(kids):
+        for k in kids:
+            k.inline = True
+    for k in kids:
+        _mark_inline_lists(k)
+
+
+def _check_numbering(parent: Node, node: Node) -> None:
+    """Record (never fix) numbering slips: a sibling number that does not follow, a prefix that does not
+    match the parent's number."""
+    siblings = [c for c in parent.children if c.kind == node.kind and c.rank == node.rank]
+    if siblings:
+        prev = siblings[-1]
+        expected = prev.number[:-1] + (prev.number[-1] + 1,)
+        if node.number == prev.number:
+            node.notes.append(f"numbering slip: {node.label} repeats the number of line {prev.line}; "
+                              f"expected {_fmt(node.kind, expected)}")
+        elif node.number != expected and node.kind != "part":
+            node.notes.append(f"numbering slip: {node.label} follows {prev.label}; expected {_fmt(node.kind, expected)}")
+    elif node.number and node.number[-1] != 1 and node.kind in ("decimal", "letter", "ordinal", "roman"):
+        node.notes.append(f"numbering: first item is {node.label}, not 1")
+    if node.kind == "decimal" and parent.kind == "decimal" and node.number[:-1] != parent.number:
+        node.notes.append(f"numbering slip: {node.label} is under {parent.label}")
+
+
+def _fmt(kind: str, number: tuple[int, ...]) -> str:
+    if kind == "decimal":
+        return ".".join(map(str, number))
+    if kind == "letter":
+        return LETTERS[number[0] - 1] + ")" if 0 < number[0] <= len(LETTERS) else str(number)
+    if kind == "roman":
+        inv = {v: k for k, v in ROMAN.items()}
+        return inv.get(number[0], str(number[0]))
+    return str(number[0])
+
+
+def _close_ranges(node: Node, end: int) -> None:
+    """last_line of a node = the last non-empty line before its next sibling (or the parent's end)."""
+    node.last_line = end
+    for idx, child in enumerate(node.children):
+        child_end = node.children[idx + 1].line - 1 if idx + 1 < len(node.children) else end
+        _close_ranges(child, child_end)
+    # trim trailing blank lines: the last line with content
+    contents = [ln for ln, _ in node.lines()] + ([node.line] if node.line else [])
+    if contents:
+        node.last_line = min(end, max(contents))
+
+
+def _assign_ids(root: Node) -> None:
+    seen: dict[str, int] = {}
+    for n in root.walk():
+        if n.kind == "root":
+            continue
+        # decimal labels already carry their parents' numbers: P1.II + 3.2 -> "P1.II.3.2"
+        segs: list[str] = []
+        for a in n.ancestors() + [n]:
+            seg = _id_segment(a)
+            if a.kind == "decimal" and a.parent is not None and a.parent.kind == "decimal":
+                segs[-1] = seg  # replace the parent's decimal segment by the full dotted number
+            else:
+                segs.append(seg)
+        base = ".".join(segs)
+        count = seen.get(base, 0) + 1
+        seen[base] = count
+        n.id = base if count == 1 else f"{base}~{count}"
