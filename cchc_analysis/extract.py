@@ -265,5 +265,7 @@ def extract(source: SourceText) -> Document:
     appendices: dict[int, Appendix] = {}
     for i, (line, number) in enumerate(headings):
         end = headings[i + 1][0] - 1 if i + 1 < len(headings) else last_line
+        while end > line and not source.lines[end - 1].strip():
+            end -= 1
         appendices[number] = _parse_block(source, number, line, end)
     return Document(source=source, narrative_lines=(1, headings[0][0] - 1), appendices=appendices)

@@ -34,7 +34,8 @@ def decode_report(data: bytes, path: str | Path = "<report>") -> list[str]:
     """Decode and normalise a report's bytes; raise CchcError naming the file and line of the first problem."""
     if not data.strip():
         raise CchcError("the file is empty", file=path)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:200].count(b"\x00") > 20:
+    head = data[:400]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(b"\x00") > len(head) // 4:
         raise CchcError("the file is UTF-16 encoded, not UTF-8", file=path, line=1,
                         hint="save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 in.txt > out.txt`)")
     nul = data.find(b"\x00")
