@@ -245,7 +245,7 @@ def extract(source: SourceText) -> Document:
     """Find every appendix of the report and read its tables."""
     headings: list[tuple[int, int]] = []
     for index, raw in enumerate(source.lines, start=1):
-        if SEPARATOR in raw:
+        if SEPARATOR in raw or raw.lstrip()[:2].lower() != "ph":
             continue
         match = _APPENDIX.match(fold(raw))
         if match:

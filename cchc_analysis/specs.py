@@ -9,7 +9,7 @@ check is an edit of the YAML, not of the code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -52,7 +52,7 @@ class IndicatorSpec:
     data_column: int | None = None
     header_column: int | None = None
 
-    @property
+    @cached_property
     def match_keys(self) -> set[str]:
         return {match_key(self.label), *(match_key(a) for a in self.aliases)}
 
