@@ -484,7 +484,11 @@ def _values_text(s: pd.DataFrame) -> str:
         y = r.get("year")
         label = str(int(y)) if y is not None and not (isinstance(y, float) and math.isnan(y)) else str(r.get("period", ""))
         v = r.get("value")
-        shown = _fmt(v) if v is not None and not (isinstance(v, float) and math.isnan(v)) else f"«{r.get('raw', '')}»"
+        raw = str(r.get("raw") or "")
+        has_v = v is not None and not (isinstance(v, float) and math.isnan(v))
+        shown = _fmt(v) if has_v else f"«{raw}»"
+        if has_v and raw and parse_vi_number(raw) is None and not raw.replace(".", "").replace("%", "").isdigit():
+            shown += f" «{raw}»"
         parts.append(f"{label}: {shown}")
     return ", ".join(parts)
 

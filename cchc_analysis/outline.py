@@ -147,7 +147,9 @@ class Node:
 
 
 def _continues(prev: str, nxt: str) -> bool:
-    return bool(prev) and prev[-1] not in ".;:!?)”\"…" and nxt[:1].isalpha() and nxt[:1].islower()
+    if not prev or prev[-1] in ".;:!?)”\"…":
+        return False
+    return (nxt[:1].isalpha() and nxt[:1].islower()) or (prev[-1].isalpha() and nxt[:1].isdigit())
 
 
 @dataclass
@@ -310,6 +312,12 @@ def _mark_inline_lists(node: Node) -> None:
     """A numbered line is a paragraph item ("1.1. Tiếp tục ..."), not a heading, when it is long or ends a
     sentence; in a list where most items are paragraphs, the others are too (an item cut by a page break)."""
     kids = node.children
+    for k in kids:
+        # a numbered line continued, after a page break, by a line starting in lower case is a paragraph
+        if not k.inline and k.body and not k.title.endswith((".", ":", ";")):
+            first = clean_inline(k.body[0][1])
+            if first[:1].isalpha() and first[:1].islower():
+                k.inline = True
     if kids and sum(k.inline for k in kids) * 2 > len(kids):
         for k in kids:
             k.inline = True
@@ -352,8 +360,9 @@ def _close_ranges(node: Node, end: int) -> None:
     for idx, child in enumerate(node.children):
         child_end = node.children[idx + 1].line - 1 if idx + 1 < len(node.children) else end
         _close_ranges(child, child_end)
-    # trim trailing blank lines: the last line with content
-    contents = [ln for ln, _ in node.lines()] + ([node.line] if node.line else [])
+    # trim trailing blank lines: the last line with content, own or a descendant's
+    contents = [ln for ln, _ in node.body] + ([node.line] if node.line else [])
+    contents += [c.last_line for c in node.children]
     if contents:
         node.last_line = min(end, max(contents))
 

@@ -1,0 +1,486 @@
+"""Narrative as data: per-area sections, stated figures (facts) and cross-checks."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from cchc_analysis import narrative as nv
+from cchc_analysis.narrative import (AREAS, FACT_COLUMNS, FINDING_COLUMNS, KINDS, analyse_narrative,
+                                     build_sections, check_targets, parse_vi_number, run_checks, scan_figures,
+                                     write_narrative)
+from cchc_analysis.outline import parse_outline
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
+SOURCE = "data/raw/tuan-giao/bao-cao-tong-ket-cchc-2011-2020.txt"
+FIX = ROOT / "tests" / "fixtures" / "narrative"
+FACTS_SPEC = yaml.safe_load((ROOT / "cchc_analysis" / "data" / "facts.yaml").read_text(encoding="utf-8"))
+TARGET_SPEC = yaml.safe_load((ROOT / "cchc_analysis" / "data" / "target_checks.yaml").read_text(encoding="utf-8"))
+
+
+def raw_lines() -> list[str]:
+    """The raw file read independently of the library: NFC, split on line ends."""
+    return unicodedata.normalize("NFC", REPORT.read_bytes().decode("utf-8")).splitlines()
+
+
+@pytest.fixture(scope="module")
+def lines() -> list[str]:
+    return raw_lines()
+
+
+@pytest.fixture(scope="module")
+def sample_indicators() -> pd.DataFrame:
+    return pd.read_csv(FIX / "indicators_sample.csv")
+
+
+@pytest.fixture(scope="module")
+def result(lines, sample_indicators):
+    return analyse_narrative(lines, SOURCE, sample_indicators, None)
+
+
+@pytest.fixture(scope="module")
+def result_no_tables(lines):
+    return analyse_narrative(lines, SOURCE, None, None)
+
+
+# =============================================================================== sections
+def test_every_area_has_results_and_limitations(result):
+    for area in AREAS:
+        for kind in ("results", "limitations"):
+            secs = result.sections_for(area, kind)
+            assert secs, f"no {kind} section for {area}"
+            assert all(s["text"].strip() for s in secs), f"empty {kind} text for {area}"
+
+
+def test_areas_with_causes(result):
+    for area in ["the_che", "tthc", "to_chuc_bo_may", "cbccvc", "tai_chinh_cong", "hien_dai_hoa"]:
+        assert result.sections_for(area, "causes"), area
+    # the slipped "3.2. Nguyên nhân" is the causes of the organisation area
+    (causes,) = result.sections_for("to_chuc_bo_may", "causes")
+    assert causes["first_line"] == 201 and causes["id"] == "P1.II.3.2~2" and causes["notes"]
+
+
+def test_section_kinds_and_counts(result):
+    secs = result.sections
+    assert {s["kind"] for s in secs} == set(KINDS)
+    assert {s["area"] for s in secs} <= set(AREAS) | {"general"}
+    by_kind = lambda k: [s for s in secs if s["kind"] == k]
+    assert len(by_kind("lessons")) == 7
+    assert len(by_kind("tasks_2021_2030")) == 9
+    assert len(by_kind("solutions_2021_2030")) == 7
+    assert len(by_kind("recommendations")) == 3
+    overall = by_kind("overall_assessment")
+    assert sorted(s["aspect"] for s in overall) == ["causes", "limitations", "results"]
+    assert all(s["area"] == "general" for s in overall)
+    ids = [s["id"] for s in secs]
+    assert len(ids) == len(set(ids))
+
+
+def test_sections_do_not_overlap_and_text_is_from_their_lines(result, lines):
+    spans = sorted((s["first_line"], s["last_line"], s["id"]) for s in result.sections)
+    for (a0, a1, ai), (b0, b1, bi) in zip(spans, spans[1:]):
+        assert a1 < b0, (ai, bi)
+    for s in result.sections:
+        # the first sentence of a section's text is on its lines
+        head = s["text"].split("\n\n")[0][:40]
+        block = " ".join(lines[s["first_line"] - 1:s["last_line"]]).replace("*", "")
+        assert head in block, s["id"]
+
+
+def test_item_area_by_keywords(result):
+    by_id = {s["id"]: s for s in result.sections}
+    assert by_id["P2.1.3"]["area"] == "the_che"            # văn bản QPPL
+    assert by_id["P2.1.8"]["area"] == "tai_chinh_cong"     # tự chủ, ngân sách
+    assert by_id["P2.1.9"]["area"] == "hien_dai_hoa"       # công nghệ thông tin
+    assert by_id["P3.1"]["area"] == "tthc"
+    assert by_id["P2.2.5"]["area"] == "general"            # no area clearly named
+    assert nv.item_area("Một câu không nói gì về lĩnh vực nào.")[0] == "general"
+
+
+def test_sections_on_fixture_with_slips():
+    lines = unicodedata.normalize("NFC", (FIX / "outline_slips.txt").read_text(encoding="utf-8")).splitlines()
+    secs = build_sections(parse_outline(lines))
+    got = {(s["id"], s["area"], s["kind"]) for s in secs}
+    assert ("P1.II.2.2~2", "to_chuc_bo_may", "causes") in got
+    assert ("P1.I.2.2", "chi_dao_dieu_hanh", "limitations") in got
+    assert ("P1.I.1", "chi_dao_dieu_hanh", "results") in got
+    assert ("P1.III.3.o7", "tai_chinh_cong", "lessons") in got
+
+
+# =============================================================================== facts
+@pytest.mark.parametrize("fact", FACTS_SPEC["facts"], ids=[f["id"] for f in FACTS_SPEC["facts"]])
+def test_fact_quote_is_verbatim_at_its_line(fact):
+    text = raw_lines()[fact["line"] - 1]
+    assert fact["quote"] in text, f"«{fact['quote']}» not at line {fact['line']}"
+    assert unicodedata.is_normalized("NFC", fact["quote"])
+    if fact.get("raw"):
+        assert fact["raw"] in fact["quote"]
+        assert parse_vi_number(fact["raw"]) == pytest.approx(fact["value"])
+
+
+def test_fact_ids_unique_and_refs_valid():
+    ids = [f["id"] for f in FACTS_SPEC["facts"]]
+    assert len(ids) == len(set(ids))
+    for c in FACTS_SPEC["checks"]:
+        for key in ("total", "part", "fact", "minuend", "subtrahend", "result", "percent"):
+            if isinstance(c.get(key), str):
+                assert c[key] in ids, (c["id"], c[key])
+        for ref in c.get("parts", []) + c.get("facts", []):
+            assert ref in ids, (c["id"], ref)
+
+
+def test_facts_frame(result):
+    f = result.facts
+    assert list(f.columns) == FACT_COLUMNS
+    assert len(f) == len(FACTS_SPEC["facts"])
+    assert set(f["area"]) <= set(AREAS) | {"general"}
+    lines = raw_lines()
+    for r in f.itertuples():
+        assert r.quote in lines[r.line - 1]
+    row = f.set_index("id").loc["tcbm_tinh_gian_bien_che"]
+    assert row["value"] == 107 and row["indicator_id"] == "cbccvc_tinh_gian" and row["unit"] == "persons"
+    assert f.set_index("id").loc["cbccvc_xa_tong", "area"] == "cbccvc"
+    assert f.set_index("id").loc["hdh_chung_thu_cap", "area"] == "hien_dai_hoa"
+
+
+def test_every_figure_in_the_prose_is_a_fact_or_explained(lines):
+    """Completeness: each number the prose states (dates, years, document numbers removed) is a curated fact
+    on that line, or listed in not_facts with a reason."""
+    o = parse_outline(lines)
+    covered: dict[int, set[str]] = {}
+    for f in FACTS_SPEC["facts"]:
+        if f.get("raw"):
+            covered.setdefault(f["line"], set()).add(f["raw"].split("/")[0].rstrip("%"))
+    for nf in FACTS_SPEC["not_facts"]:
+        covered.setdefault(nf["line"], set()).add(nf["text"].split()[0])
+    missing = []
+    for ln, fig in scan_figures(lines, o.body_first_line, o.body_last_line):
+        key = fig.split("/")[0].rstrip("%").replace("m²", "")
+        if key not in covered.get(ln, set()):
+            missing.append((ln, fig))
+    assert not missing, f"figures neither in facts.yaml nor in not_facts: {missing}"
+
+
+def test_quote_that_drifted_becomes_an_error(lines, tmp_path):
+    spec = {"report": SOURCE, "facts": [
+        {"id": "x_ok", "line": 187, "quote": "tinh giản biên chế 107 người", "raw": "107", "value": 107},
+        {"id": "x_bad", "line": 188, "quote": "tinh giản biên chế 107 người", "raw": "107", "value": 107},
+        {"id": "x_misread", "line": 273, "quote": "2.046 biên chế", "raw": "2.046", "value": 2.046},
+    ], "checks": []}
+    p = tmp_path / "facts.yaml"
+    p.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    r = analyse_narrative(lines, SOURCE, None, None, facts_file=p)
+    assert list(r.facts["id"]) == ["x_ok"]
+    errs = r.findings[r.findings["severity"] == "error"]
+    assert set(errs["check"]) == {"narrative_fact_quote", "narrative_fact_value"}
+    assert "line 188" in " ".join(errs["message"])
+
+
+def test_facts_of_another_report_are_not_applied(tmp_path):
+    other = ["Phần thứ nhất", "", "I. TÌNH HÌNH TRIỂN KHAI", "", "Huyện đã ban hành 12 văn bản."]
+    r = analyse_narrative(other, "data/raw/other/report.txt", None, None)
+    assert r.facts.empty
+    assert (r.findings["check"] == "narrative_facts").any()
+
+
+@pytest.mark.parametrize("raw,value", [("2.046", 2046), ("33,8%", 33.8), ("02", 2), ("112/112", 112),
+                                       ("1.899", 1899), ("45%", 45), ("0,3%", 0.3)])
+def test_parse_vi_number(raw, value):
+    assert parse_vi_number(raw) == pytest.approx(value)
+
+
+# =============================================================================== prose checks on fixtures
+def facts_df(*rows) -> pd.DataFrame:
+    out = []
+    for i, (fid, value, raw, qualifier) in enumerate(rows, start=1):
+        out.append({"id": fid, "area": "general", "value": float(value), "unit": "", "counts": fid,
+                    "period": "", "quote": raw, "line": 100 + i, "indicator_id": "", "qualifier": qualifier,
+                    "denominator": None, "raw": raw, "section_id": "", "note": ""})
+    return pd.DataFrame(out, columns=FACT_COLUMNS)
+
+
+def one(findings: list[dict]) -> dict:
+    assert len(findings) == 1, findings
+    assert set(findings[0]) == set(FINDING_COLUMNS)
+    return findings[0]
+
+
+SUM = {"id": "s", "type": "sum", "total": "t", "parts": ["a", "b"], "what": "x"}
+
+
+def test_sum_agrees():
+    f = one(run_checks([SUM], facts_df(("t", 369, "369", "exact"), ("a", 177, "177", "exact"),
+                                       ("b", 192, "192", "exact")), None, "D"))
+    assert f["severity"] == "ok" and f["source_lines"] == "101;102;103"
+
+
+def test_sum_disagrees_with_figures_and_lines():
+    f = one(run_checks([SUM], facts_df(("t", 1982, "1.982", "exact"), ("a", 89, "89", "exact"),
+                                       ("b", 1899, "1.899", "exact")), None, "D"))
+    assert f["severity"] == "error"
+    assert "1988" in f["message"] and "1982" in f["message"] and "difference 6" in f["message"]
+    assert f["source_lines"] == "101;102;103"
+
+
+def test_sum_with_more_than_total():
+    ok = one(run_checks([SUM], facts_df(("t", 429, "429", "more_than"), ("a", 400, "400", "exact"),
+                                        ("b", 40, "40", "exact")), None, "D"))
+    bad = one(run_checks([SUM], facts_df(("t", 429, "429", "more_than"), ("a", 400, "400", "exact"),
+                                         ("b", 20, "20", "exact")), None, "D"))
+    assert ok["severity"] == "ok" and bad["severity"] == "error"
+
+
+PCT = {"id": "p", "type": "percent", "percent": "pct", "part": "a", "total": "t"}
+
+
+def test_percent_agrees_even_when_truncated():
+    f = one(run_checks([PCT], facts_df(("pct", 33.8, "33,8%", "exact"), ("a", 125, "125", "exact"),
+                                       ("t", 369, "369", "exact")), None, "D"))
+    assert f["severity"] == "ok" and "truncated" in f["message"]
+
+
+def test_percent_disagrees():
+    f = one(run_checks([PCT], facts_df(("pct", 35.0, "35%", "exact"), ("a", 125, "125", "exact"),
+                                       ("t", 369, "369", "exact")), None, "D"))
+    assert f["severity"] == "error" and "33.88%" in f["message"] and "35%" in f["message"]
+
+
+@pytest.mark.parametrize("c,vals,severity", [
+    ({"id": "d", "type": "difference", "minuend": "a", "subtrahend": "b", "result": "r"},
+     [("a", 115, "115", "exact"), ("b", 55, "55", "exact"), ("r", 60, "60", "exact")], "ok"),
+    ({"id": "d", "type": "difference", "minuend": "a", "subtrahend": "b", "result": "r"},
+     [("a", 115, "115", "exact"), ("b", 55, "55", "exact"), ("r", 50, "50", "exact")], "error"),
+    ({"id": "e", "type": "equal", "facts": ["a", "b"]}, [("a", 45, "45", "exact"), ("b", 45, "45", "exact")], "ok"),
+    ({"id": "e", "type": "equal", "facts": ["a", "b"]}, [("a", 45, "45", "exact"), ("b", 44, "44", "exact")], "error"),
+    ({"id": "m", "type": "at_most", "part": "a", "total": "b"}, [("a", 22, "22", "exact"), ("b", 45, "45", "exact")], "ok"),
+    ({"id": "m", "type": "at_most", "part": "a", "total": "b"}, [("a", 46, "46", "exact"), ("b", 45, "45", "exact")], "error"),
+    ({"id": "n", "type": "count_named", "fact": "a", "items": ["X", "Y"]}, [("a", 2, "02", "exact")], "ok"),
+    ({"id": "n", "type": "count_named", "fact": "a", "items": ["X", "Y"]}, [("a", 3, "03", "exact")], "error"),
+    ({"id": "c", "type": "same_claim", "facts": ["a", "b"], "severity": "info"},
+     [("a", 100, "100%", "exact"), ("b", 100, "100%", "exact")], "ok"),
+    ({"id": "c", "type": "same_claim", "facts": ["a", "b"], "severity": "info"},
+     [("a", 99, "99%", "more_than"), ("b", 100, "100%", "exact")], "info"),
+])
+def test_prose_check_types(c, vals, severity):
+    assert one(run_checks([c], facts_df(*vals), None, "D"))["severity"] == severity
+
+
+def test_check_with_unknown_fact_is_reported_not_crashed():
+    f = one(run_checks([SUM], facts_df(("t", 1, "1", "exact")), None, "D"))
+    assert f["severity"] == "info" and "not checked" in f["message"]
+
+
+# =============================================================================== prose vs tables on fixtures
+def tables(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame([{"district": "D", "appendix": app, "indicator_id": iid, "year": y, "period": "",
+                          "value": v, "raw": str(v), "source_line": ln} for app, iid, y, v, ln in rows])
+
+
+TV = {"id": "tv", "type": "fact_vs_table", "fact": "f", "indicator_id": "i", "agg": "last", "op": "eq", "what": "x"}
+
+
+def test_fact_vs_table_agrees_and_disagrees():
+    t = tables([(7, "i", 2019, None, 605), (7, "i", 2020, 172, 605)])
+    ok = one(run_checks([TV], facts_df(("f", 172, "172", "exact")), t, "D"))
+    bad = one(run_checks([TV], facts_df(("f", 170, "170", "exact")), t, "D"))
+    assert ok["severity"] == "ok" and ok["year"] == 2020 and ok["appendix"] == 7 and ok["source_lines"] == "101;605"
+    assert bad["severity"] == "warning" and "170" in bad["message"] and "172" in bad["message"]
+
+
+def test_fact_vs_table_sum_over_years():
+    c = dict(TV, agg="sum", years=[2015, 2016, 2017])
+    t = tables([(5, "i", 2015, 4, 562), (5, "i", 2016, 4, 562), (5, "i", 2017, 16, 562), (5, "i", 2018, 31, 562)])
+    assert one(run_checks([c], facts_df(("f", 24, "24", "exact")), t, "D"))["severity"] == "ok"
+    assert one(run_checks([c], facts_df(("f", 55, "55", "exact")), t, "D"))["severity"] == "warning"
+
+
+def test_fact_vs_table_every_year():
+    c = dict(TV, agg="all")
+    t = tables([(7, "i", 2015, 100, 606), (7, "i", 2016, 90, 606)])
+    f = one(run_checks([c], facts_df(("f", 100, "100%", "exact")), t, "D"))
+    assert f["severity"] == "warning" and "2016" in f["message"]
+
+
+def test_missing_indicator_is_info_and_no_tables_is_one_info():
+    f = one(run_checks([TV], facts_df(("f", 1, "1", "exact")), tables([(1, "other", 2015, 1, 1)]), "D"))
+    assert f["severity"] == "info" and "not in the tables" in f["message"]
+    f = one(run_checks([TV], facts_df(("f", 1, "1", "exact")), None, "D"))
+    assert f["severity"] == "info" and "no tables" in f["message"]
+
+
+def test_ratio_check_flags_part_above_total():
+    c = {"id": "r", "type": "fact_vs_table_ratio", "fact": "f", "numerator": "n", "denominator": "d", "what": "x"}
+    good = tables([(3, "n", 2018, 470, 507), (3, "d", 2018, 470, 505)])
+    bad = tables([(3, "n", 2018, 329, 507), (3, "d", 2018, 470, 505), (3, "n", 2019, 495, 507),
+                  (3, "d", 2019, 470, 505)])
+    assert one(run_checks([c], facts_df(("f", 100, "100%", "exact")), good, "D"))["severity"] == "ok"
+    f = one(run_checks([c], facts_df(("f", 100, "100%", "exact")), bad, "D"))
+    assert f["severity"] == "warning" and "70.0%" in f["message"] and "exceeds its total" in f["message"]
+    assert f["source_lines"] == "101;505;507"
+
+
+def test_trend_claim():
+    c = {"id": "t", "type": "trend_claim", "line": 263, "quote": "ngày càng tăng", "indicator_id": "i",
+         "direction": "increasing"}
+    flat = tables([(6, "i", y, 1, 577) for y in (2015, 2016, 2017)])
+    rising = tables([(6, "i", 2015, 1, 577), (6, "i", 2016, 2, 577), (6, "i", 2017, 2, 577)])
+    assert one(run_checks([c], facts_df(), flat, "D"))["severity"] == "warning"
+    assert one(run_checks([c], facts_df(), rising, "D"))["severity"] == "ok"
+
+
+def test_first_year():
+    c = {"id": "y", "type": "first_year", "line": 301, "quote": "Từ tháng 6/2017", "year": 2017, "indicator_id": "i"}
+    t_ok = tables([(7, "i", 2015, None, 607), (7, "i", 2016, None, 607), (7, "i", 2017, 74, 607)])
+    t_bad = tables([(7, "i", 2015, None, 607), (7, "i", 2016, 74, 607), (7, "i", 2017, 74, 607)])
+    assert one(run_checks([c], facts_df(), t_ok, "D"))["severity"] == "ok"
+    assert one(run_checks([c], facts_df(), t_bad, "D"))["severity"] == "warning"
+
+
+def test_table_change():
+    c = {"id": "c", "type": "table_change", "fact": "f", "indicator_id": "i", "expected_change": -2, "severity": "info"}
+    same = tables([(4, "i", 2010, 13, 536), (4, "i", 2019, 13, 537)])
+    done = tables([(4, "i", 2010, 13, 536), (4, "i", 2019, 11, 537)])
+    assert one(run_checks([c], facts_df(("f", 2, "02", "planned")), same, "D"))["severity"] == "info"
+    assert one(run_checks([c], facts_df(("f", 2, "02", "planned")), done, "D"))["severity"] == "ok"
+
+
+# =============================================================================== Phụ lục 8 on fixtures
+def targets_df(*rows) -> pd.DataFrame:
+    return pd.DataFrame([{"district": "D", "number": n, "text": text, "assessment": a, "achieved": a == "Đạt",
+                          "source_line": 600 + n} for n, text, a in rows])
+
+
+def target_spec(rule: dict, match=("muc tieu",)) -> dict:
+    return {"targets": [{"number": 1, "match": list(match), "parts": [{"measure": "m", "rule": rule}]}]}
+
+
+def test_target_every_year_supported_and_contradicted():
+    spec = target_spec({"type": "every_year", "indicator_id": "i", "years": [2015, 2016], "above": 0})
+    t = targets_df((1, "Mục tiêu một", "Đạt"))
+    zero = tables([(3, "i", 2015, 0, 506), (3, "i", 2016, 0, 506)])
+    some = tables([(3, "i", 2015, 2, 506), (3, "i", 2016, 1, 506)])
+    f = one(check_targets(spec, t, zero, facts_df(), [], "D"))
+    assert f["severity"] == "warning" and "contradicted" in f["message"] and f["source_lines"] == "506;601"
+    assert one(check_targets(spec, t, some, facts_df(), [], "D"))["severity"] == "ok"
+
+
+def test_target_threshold_with_denominator():
+    spec = target_spec({"type": "threshold", "value": {"indicator_id": "n", "year": 2020},
+                        "per": {"indicator_id": "d", "year": 2020}, "min": 50})
+    t = targets_df((1, "Mục tiêu một", "Đạt"))
+    low = tables([(7, "n", 2020, 31, 610), (3, "d", 2020, 468, 505)])
+    high = tables([(7, "n", 2020, 300, 610), (3, "d", 2020, 468, 505)])
+    f = one(check_targets(spec, t, low, facts_df(), [], "D"))
+    assert f["severity"] == "warning" and "6.6%" in f["message"]
+    assert one(check_targets(spec, t, high, facts_df(), [], "D"))["severity"] == "ok"
+    missing = one(check_targets(spec, t, tables([(3, "d", 2020, 468, 505)]), facts_df(), [], "D"))
+    assert missing["severity"] == "warning" and "not evidenced" in missing["message"]
+
+
+def test_target_none_not_achieved_and_mismatch():
+    spec = target_spec({"type": "none"})
+    f = one(check_targets(spec, targets_df((1, "Mục tiêu một", "Đạt")), None, facts_df(), [], "D"))
+    assert f["severity"] == "warning" and "claimed, not evidenced" in f["message"]
+    f = one(check_targets(spec, targets_df((1, "Mục tiêu một", "Không đạt")), None, facts_df(), [], "D"))
+    assert f["severity"] == "info"
+    f = one(check_targets(spec, targets_df((1, "Một nội dung khác", "Đạt")), None, facts_df(), [], "D"))
+    assert f["severity"] == "warning" and "does not match" in f["message"]
+
+
+def test_target_spec_matches_the_report(lines):
+    t = nv.targets_from_lines(lines)
+    assert list(t["number"]) == list(range(1, 17))
+    assert list(t["assessment"]).count("Đạt") == 15
+    by_num = {int(r.number): nv.fold(r.text) for r in t.itertuples()}
+    for spec in TARGET_SPEC["targets"]:
+        for word in spec["match"]:
+            assert nv.fold(word) in by_num[spec["number"]], (spec["number"], word)
+        for part in spec["parts"]:
+            for q in part.get("quotes", []):
+                assert q["quote"] in lines[q["line"] - 1], (spec["number"], q)
+
+
+# =============================================================================== the reference report
+def by_message(findings: pd.DataFrame, tag: str) -> pd.Series:
+    rows = findings[findings["message"].str.contains(tag, regex=False)]
+    assert len(rows) == 1, (tag, rows)
+    return rows.iloc[0]
+
+
+def test_report_known_disagreements(result):
+    f = result.findings
+    assert list(f.columns) == FINDING_COLUMNS
+    assert set(f["severity"]) <= {"error", "warning", "info", "ok"}
+    r = by_message(f, "[prose_bien_che_thuc_hien]")
+    assert r["severity"] == "error" and "1988" in r["message"] and r["source_lines"] == "273"
+    r = by_message(f, "[table_vc_co_mat]")
+    assert r["severity"] == "warning" and "1982" in r["message"] and "1984" in r["message"]
+    assert r["source_lines"] == "273;559"
+    r = by_message(f, "[table_dvsn_mot_phan]")
+    assert r["severity"] == "warning" and r["indicator_id"] == "tcc_dvsn_huyen_mot_phan"
+    r = by_message(f, "[table_tu_chu_mot_phan_tang]")
+    assert r["severity"] == "warning"
+    r = by_message(f, "[table_cong_khai_tthc]")
+    assert r["severity"] == "warning" and "exceeds its total" in r["message"]
+    r = by_message(f, "[prose_chi_tieu_nam]")
+    assert r["severity"] == "info" and r["source_lines"] == "47;333"
+
+
+def test_report_known_agreements(result):
+    f = result.findings
+    for tag in ["[table_tinh_gian]", "[table_chu_ky_so]", "[prose_chung_thu]", "[prose_cbcc_xa_loai]",
+                "[prose_cbcc_xa_trinh_do]", "[prose_sap_nhap_ban]", "[table_vc_giao]", "[prose_tra_luong]"]:
+        assert by_message(f, tag)["severity"] == "ok", tag
+    r = by_message(f, "[table_tinh_gian]")
+    assert r["source_lines"] == "187;562" and r["appendix"] == 5
+
+
+def test_report_target_findings(result):
+    t = result.findings[result.findings["check"] == "narrative_target_evidence"]
+    assert set(t["appendix"].dropna()) == {8}
+    # every target marked Đạt gets at least one finding, and the only "Không đạt" target is info
+    for n, line in zip(range(1, 17), [632, 633, 634, 635, 636, 637, 638, 639, 640, 641, 646, 647, 648, 649, 650, 651]):
+        rows = t[t["message"].str.startswith(f"Phụ lục 8 target {n} (line {line})")]
+        assert len(rows) >= 1, n
+    assert t[t["message"].str.contains("target 16 ")]["severity"].tolist() == ["info"]
+    ok = t[t["severity"] == "ok"]
+    assert len(ok) >= 2  # 90% of documents electronic (targets 8 and 13) is supported by Phụ lục 7
+    dvc = t[t["message"].str.contains("most public services online")]
+    assert dvc["severity"].tolist() == ["warning"] and "6.6%" in dvc["message"].iloc[0]
+    assert (t["severity"] == "warning").sum() >= 15
+
+
+def test_report_without_tables_runs_prose_checks(result_no_tables):
+    f = result_no_tables.findings
+    assert (f["check"] == "narrative_prose_totals").sum() >= 25
+    assert f[f["check"] == "narrative_vs_table"]["severity"].tolist() == ["info"]
+    assert not (f["severity"] == "error").sum() > 1
+
+
+def test_outline_slips_are_findings(result):
+    o = result.findings[result.findings["check"] == "narrative_outline"]
+    assert set(o["source_lines"]) == {"201", "381"}
+
+
+# =============================================================================== output files
+def test_write_narrative(result, tmp_path):
+    paths = write_narrative(result, tmp_path / "a")
+    write_narrative(result, tmp_path / "b")
+    for name in ("sections.json", "facts.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    text = (tmp_path / "a" / "sections.json").read_text(encoding="utf-8")
+    assert "Cải cách thể chế" in text            # not ASCII-escaped
+    data = json.loads(text)
+    assert data["district"] == "Tuần Giáo"
+    assert len(data["sections"]) == len(result.sections)
+    for s in data["sections"]:
+        assert {"id", "area", "kind", "heading", "text", "first_line", "last_line"} <= set(s)
+    facts = pd.read_csv(tmp_path / "a" / "facts.csv")
+    assert len(facts) == len(result.facts)
+    assert [p.name for p in paths] == ["sections.json", "facts.csv"]
