@@ -484,3 +484,43 @@ def test_write_narrative(result, tmp_path):
     facts = pd.read_csv(tmp_path / "a" / "facts.csv")
     assert len(facts) == len(result.facts)
     assert [p.name for p in paths] == ["sections.json", "facts.csv"]
+
+
+# =============================================================================== with the real tables dataset
+@pytest.fixture(scope="module")
+def real_tables(reference_dataset):
+    return reference_dataset
+
+
+def referenced_indicator_ids() -> set[str]:
+    ids = {f["indicator_id"] for f in FACTS_SPEC["facts"] if f.get("indicator_id")}
+    for c in FACTS_SPEC["checks"]:
+        ids |= {c[k] for k in ("indicator_id", "numerator", "denominator") if c.get(k)}
+        ids |= set(c.get("context", []))
+    for t in TARGET_SPEC["targets"]:
+        for p in t["parts"]:
+            ids |= set(p.get("context_indicators", []))
+            rule = p.get("rule", {})
+            if rule.get("indicator_id"):
+                ids.add(rule["indicator_id"])
+            for k in ("value", "per"):
+                if isinstance(rule.get(k), dict) and rule[k].get("indicator_id"):
+                    ids.add(rule[k]["indicator_id"])
+    return ids
+
+
+def test_referenced_indicator_ids_exist_in_the_codebook(real_tables):
+    known = set(real_tables.codebook["id"] if "id" in real_tables.codebook else real_tables.codebook["indicator_id"])
+    assert referenced_indicator_ids() - known == set()
+
+
+def test_checks_run_on_the_real_tables(lines, real_tables):
+    r = analyse_narrative(lines, SOURCE, real_tables.indicators, real_tables.targets)
+    f = r.findings
+    vt = f[f["check"] == "narrative_vs_table"]
+    assert not vt["message"].str.contains("not in the tables dataset").any()
+    assert by_message(f, "[table_tinh_gian]")["severity"] == "ok"
+    assert by_message(f, "[table_vc_co_mat]")["severity"] == "warning"
+    t = f[f["check"] == "narrative_target_evidence"]
+    assert len(t) == len(check_targets(TARGET_SPEC, nv.targets_from_lines(lines), real_tables.indicators,
+                                       r.facts, lines, r.district))
