@@ -27,6 +27,29 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return run_build(args)
 
 
+def _cmd_template(args: argparse.Namespace) -> int:
+    from cchc_analysis.pipeline import build_dataset, discover
+    from cchc_analysis.updates import _slug, write_template
+
+    raw = Path(args.raw)
+    indicators = build_dataset(discover([raw]), with_narrative=False).indicators
+    out = args.out or Path(f"{_slug(args.district)}-{args.year}.{args.format}")
+    path = write_template(raw, args.district, args.year, Path(out), args.format, indicators)
+    print(f"wrote {path}: fill the column 'Năm {args.year}', then run `cchc ingest {path}`")
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from cchc_analysis.updates import ingest
+
+    warnings, summary = ingest(Path(args.file), Path(args.raw), Path(args.processed), replace=args.replace,
+                               status=args.status, source=args.source or "")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(summary)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cchc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +75,23 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-parse", action="store_true", help="use the processed folder as it is; do not run the parser")
     b.add_argument("--timeout", type=int, help="execution timeout per cell, seconds (default: 300)")
     b.set_defaults(func=_cmd_build)
+
+    t = sub.add_parser("template", help="write the fill-in workbook (or CSV) for a new year's figures")
+    t.add_argument("--district", required=True, help="district name, statistical code or data/raw folder")
+    t.add_argument("--year", required=True, type=int)
+    t.add_argument("--out", type=Path, help="output file (default: <district>-<year>.<format>)")
+    t.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    t.add_argument("--raw", default=str(DEFAULT_RAW), help="raw data folder (default: %(default)s)")
+    t.set_defaults(func=_cmd_template)
+
+    i = sub.add_parser("ingest", help="validate a filled template, store it as raw data and rebuild the dataset")
+    i.add_argument("file", type=Path)
+    i.add_argument("--replace", action="store_true", help="replace a year already present (the old file is kept)")
+    i.add_argument("--status", choices=["preliminary", "final"], default="preliminary")
+    i.add_argument("--source", help="where the figures come from (default: the file name)")
+    i.add_argument("--raw", default=str(DEFAULT_RAW), help="raw data folder (default: %(default)s)")
+    i.add_argument("--processed", default=str(DEFAULT_PROCESSED), help="dataset folder (default: %(default)s)")
+    i.set_defaults(func=_cmd_ingest)
     return parser
 
 

@@ -32,9 +32,9 @@ ADMIN_UNITS = Path(__file__).parent / "data" / "admin_units.csv"
 INDICATOR_COLUMNS = [
     "district", "district_code", "province", "appendix", "section", "area", "indicator_id", "indicator", "parent",
     "parent_id", "indicator_en", "unit", "period", "year", "as_of", "column_header", "value", "denominator", "raw",
-    "note", "value_status", "source_file", "source_line", "source_column",
+    "note", "value_status", "source_file", "source_line", "source_column", "source_cell",
 ]
-OUTPUT_FILES = ("indicators.csv", "indicators.parquet", "indicators_codebook.csv", "quality.csv", "targets.csv",
+OUTPUT_FILES = ("indicators.csv", "indicators.parquet", "indicators_superseded.csv", "indicators_codebook.csv", "quality.csv", "targets.csv",
                 "tables.csv", "cells.csv", "districts.csv", "sections.json", "facts.csv")
 
 
@@ -57,6 +57,7 @@ class Dataset:
     sections: list[dict] = field(default_factory=list)
     facts: pd.DataFrame | None = None
     reports: list[str] = field(default_factory=list)
+    superseded: pd.DataFrame | None = None
 
 
 # -- finding the reports --------------------------------------------------------------------------------------------
@@ -158,7 +159,11 @@ def _display_path(path: Path) -> str:
     try:
         return path.relative_to(Path.cwd()).as_posix()
     except ValueError:
-        return path.name
+        pass
+    for folder in path.parents:  # outside the working folder: from the district folder (the one with a manifest)
+        if (folder / MANIFEST).exists():
+            return path.relative_to(folder.parent).as_posix()
+    return path.name
 
 
 # -- one report -------------------------------------------------------------------------------------------------
@@ -190,6 +195,36 @@ def _narrative(parsed: ParsedReport, indicators: pd.DataFrame, targets: pd.DataF
     return analyse_narrative(list(parsed.source.lines), parsed.meta.source_file, indicators, targets)
 
 
+def _year_data(inputs: list[ReportInput]) -> tuple[list[dict], list[Finding]]:
+    """Observations of the year files ingested for the districts of ``inputs`` (see updates.py)."""
+    from cchc_analysis.updates import year_entries, year_file_observations
+
+    rows: list[dict] = []
+    findings: list[Finding] = []
+    done: set[Path] = set()
+    for report in inputs:
+        folder = report.path.parent
+        if not report.manifest or folder in done:
+            continue
+        done.add(folder)
+        for entry in year_entries(report.manifest):
+            source_file = _display_path(folder / entry["file"])
+            new = year_file_observations(folder, report.manifest, entry, source_file)
+            rows += new
+            findings.append(Finding(report.manifest["district"], "year_data", "info", None, "", int(entry["year"]),
+                                    f"{len(new)} values for {entry['year']} from {source_file} "
+                                    f"({entry.get('status', 'preliminary')}, received {entry.get('received', '?')})"))
+    return rows, findings
+
+
+def _supersede(observations: list[dict], updates: list[dict]) -> tuple[list[dict], list[dict]]:
+    """A year file's value replaces the report's for the same district, indicator and year (kept aside)."""
+    replaced = {(r["district"], r["indicator_id"], r["year"]) for r in updates}
+    kept = [r for r in observations if (r["district"], r["indicator_id"], r["year"]) not in replaced]
+    gone = [r for r in observations if (r["district"], r["indicator_id"], r["year"]) in replaced]
+    return kept, gone
+
+
 # -- many reports -> dataset ------------------------------------------------------------------------------------
 def _frame(rows: list[dict], columns: list[str] | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns) if columns else pd.DataFrame(rows)
@@ -210,19 +245,22 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dat
 
     specs = load_specs()
     observations = [row for one in parsed for row in one.result.observations]
-    indicators = _frame(observations, INDICATOR_COLUMNS)
+    updates, update_findings = _year_data(inputs)
+    observations, superseded = _supersede(observations, updates)
+    indicators = _frame(observations + updates, INDICATOR_COLUMNS)
     for column in ("value", "denominator"):
         indicators[column] = pd.to_numeric(indicators[column]).astype(float)
     for column in ("appendix", "year", "source_line", "source_column"):
         indicators[column] = indicators[column].astype(int)
-    indicators = indicators.sort_values(["district", "appendix", "source_line", "source_column", "indicator_id"],
+    indicators = indicators.sort_values(["district", "source_file", "appendix", "source_line", "source_column",
+                                         "indicator_id"],
                                         kind="mergesort").reset_index(drop=True)
     check_schema(indicators, ", ".join(one.meta.source_file for one in parsed))
 
     targets = _frame([row for one in parsed for row in one.result.targets],
                      ["district", "number", "text", "assessment", "achieved", "raw", "source_file", "source_line",
                       "text_line"])
-    findings: list[Finding] = [f for one in parsed for f in one.result.findings]
+    findings: list[Finding] = [f for one in parsed for f in one.result.findings] + update_findings
     findings += run_checks(indicators, specs)
 
     sections: list[dict] = []
@@ -264,6 +302,7 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dat
         sections=sections,
         facts=pd.concat(facts_frames, ignore_index=True) if facts_frames else None,
         reports=[one.meta.source_file for one in parsed],
+        superseded=_frame(superseded, INDICATOR_COLUMNS) if superseded else None,
     )
 
 
@@ -286,6 +325,8 @@ def write_dataset(dataset: Dataset, out_dir: Path) -> list[Path]:
         _write_csv(dataset.tables, staging / "tables.csv")
         _write_csv(dataset.cells, staging / "cells.csv")
         _write_csv(dataset.districts, staging / "districts.csv")
+        if dataset.superseded is not None:
+            _write_csv(dataset.superseded, staging / "indicators_superseded.csv")
         if dataset.sections:
             (staging / "sections.json").write_text(
                 json.dumps(dataset.sections, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -77,7 +77,7 @@ class _Tidier:
             "as_of": period.as_of.isoformat() if period.as_of else "", "column_header": period.header,
             "value": value.value, "denominator": value.denominator, "raw": cell.text, "note": note,
             "value_status": value.status, "source_file": self.meta.source_file, "source_line": cell.line,
-            "source_column": cell.column + 1,
+            "source_column": cell.column + 1, "source_cell": "",
         })
         if value.status == "unparsed":
             self.finding("unreadable_value", "warning", spec.appendix,

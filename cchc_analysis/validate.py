@@ -79,6 +79,7 @@ INDICATORS_SCHEMA = pa.DataFrameSchema(
         "source_file": pa.Column(str, pa.Check.str_length(min_value=1)),
         "source_line": pa.Column(int, pa.Check.ge(1)),
         "source_column": pa.Column(int, pa.Check.ge(1)),
+        "source_cell": pa.Column(str),
     },
     unique=["district", "indicator_id", "period", "as_of"],
     strict=True,
