@@ -17,6 +17,7 @@ import csv
 import html
 import json
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -94,6 +95,10 @@ TEXT = {
         "kind_limitations": "Tồn tại, hạn chế",
         "kind_causes": "Nguyên nhân",
         "line_ref": "dòng",
+        "facts": "Số liệu nêu trong lời văn báo cáo",
+        "stated_value": "Số liệu",
+        "stated_counts": "Đếm gì",
+        "quote": "Trích dẫn",
         "dat_true": "Đạt",
         "dat_false": "Không đạt",
         "flag_true": "Có",
@@ -172,6 +177,10 @@ TEXT = {
         "kind_limitations": "Limitations",
         "kind_causes": "Causes",
         "line_ref": "line",
+        "facts": "Figures stated in the report's prose",
+        "stated_value": "Figure",
+        "stated_counts": "What it counts",
+        "quote": "Quote",
         "dat_true": "Achieved",
         "dat_false": "Not achieved",
         "flag_true": "Yes",
@@ -409,12 +418,18 @@ def period_label(period: str, year, as_of: str, lang: str) -> str:
     return label
 
 
+def when_label(period: str, year, as_of: str, lang: str) -> str:
+    """"2020, đến 31/3/2020" for a partial year; the period otherwise (for use inside parentheses)."""
+    return period_label(period, year, as_of, lang).replace(" (", ", ").rstrip(")")
+
+
 def html_table(rows: list[dict], columns: list[tuple[str, str]], css_class: str = "data",
                numeric: set[str] = frozenset(), caption: str | None = None) -> str:
     """An HTML table; every header and cell is escaped. ``columns`` is [(key, header)]."""
     out = [f'<table class="{esc(css_class)}">']
     if caption:
         out.append(f"<caption>{esc(caption)}</caption>")
+    out.append(_colgroup(rows, columns))
     out.append("<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for _, h in columns) + "</tr></thead><tbody>")
     for row in rows:
         cells = []
@@ -424,6 +439,17 @@ def html_table(rows: list[dict], columns: list[tuple[str, str]], css_class: str 
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def _colgroup(rows: list[dict], columns: list[tuple[str, str]]) -> str:
+    """Column widths from the text they hold (so print can use the fast fixed table layout)."""
+    need = []
+    for key, header in columns:
+        longest_word = max([len(w) for w in str(header).split()] + [1])
+        longest_cell = max([len(str(r.get(key, ""))) for r in rows] + [1])
+        need.append(max(min(longest_cell, 48), longest_word, 3))
+    total = sum(need)
+    return "<colgroup>" + "".join(f'<col style="width:{n / total * 100:.1f}%">' for n in need) + "</colgroup>"
 
 
 def heading(text: str, level: int = 2, anchor: str | None = None) -> str:
@@ -459,16 +485,18 @@ def period_columns(df: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
     """[(period, label)] in time order, with as-of dates for partial years."""
     cols = []
     seen = set()
-    for _, r in df.sort_values(["year", "period"], kind="stable").iterrows():
-        p = r["period"] or str(r["year"])
-        if p in seen:
+    for _, r in df.sort_values(["year", "period", "as_of"], kind="stable").iterrows():
+        key = colkey(r)
+        if key in seen:
             continue
-        seen.add(p)
-        # the label uses the latest (most restrictive) as-of date seen for this period in the area
-        as_ofs = sorted(x for x in df.loc[(df["period"] == p), "as_of"] if x)
-        as_of = as_ofs[0] if as_ofs else ""
-        cols.append((p, period_label(p, r["year"], as_of, lang)))
+        seen.add(key)
+        cols.append((key, period_label(r["period"] or str(r["year"]), r["year"], r["as_of"], lang)))
     return cols
+
+
+def colkey(r) -> str:
+    """A column of the report: its period and as-of date (Phụ lục 2 has "Năm 2020" and "Năm 2020 (Tính đến 31/3)")."""
+    return f"{r['period'] or r['year']}|{r['as_of'] or ''}"
 
 
 def indicators_wide(ds: Dataset, area: str, lang: str = "vi") -> tuple[list[dict], list[tuple[str, str]]]:
@@ -484,7 +512,7 @@ def indicators_wide(ds: Dataset, area: str, lang: str = "vi") -> tuple[list[dict
         row = {"indicator": ("\u2003" + label) if first["parent_id"] else label,
                "parent": parent, "unit": unit_label(first["unit"], lang)}
         for _, r in sub.iterrows():
-            p = r["period"] or str(r["year"])
+            p = colkey(r)
             if pd.isna(r["value"]):
                 row[p] = r["raw"] if r["raw"] else ""
             else:
@@ -524,7 +552,7 @@ def indicators_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
 def annual_series(ds: Dataset, indicator_id: str) -> pd.DataFrame:
     """year, period, as_of, value for one indicator, in time order, empty values dropped."""
     df = ds.indicators[ds.indicators["indicator_id"] == indicator_id]
-    df = df[df["value"].notna()].sort_values("year", kind="stable")
+    df = df[df["value"].notna()].sort_values(["year", "as_of"], kind="stable")
     return df[["year", "period", "as_of", "value", "unit"]].reset_index(drop=True)
 
 
@@ -574,7 +602,7 @@ def change_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
             "indicator_id": iid,
             "indicator": label_of(first_row, lang),
             "first": f"{fmt_value(c['first'], unit, lang)} ({c['first_period']})",
-            "latest": f"{fmt_value(c['last'], unit, lang)} ({period_label(c['last_period'], c['last_year'], c['last_as_of'], lang)})",
+            "latest": f"{fmt_value(c['last'], unit, lang)} ({when_label(c['last_period'], c['last_year'], c['last_as_of'], lang)})",
             "change": ("+" if c["change"] > 0 else "") + fmt_number(c["change"], lang)
                       + (" điểm %" if unit == "percent" and lang == "vi" else " pp" if unit == "percent" else ""),
             "change_pct": "" if math.isnan(c["change_pct"]) or unit == "percent"
@@ -752,7 +780,8 @@ def resolve(ds: Dataset, ref: Ref) -> str | None:
 
 def _values(ds: Dataset, iid: str) -> pd.DataFrame:
     s = annual_series(ds, iid)
-    return s.drop_duplicates("period").set_index("period")
+    s = s.assign(key=[colkey(r) for _, r in s.iterrows()], period=s["period"].astype(str))
+    return s.drop_duplicates("key").set_index("key")
 
 
 def compute_measure(ds: Dataset, m: Measure) -> pd.DataFrame:
@@ -760,11 +789,10 @@ def compute_measure(ds: Dataset, m: Measure) -> pd.DataFrame:
     num_ids = [resolve(ds, r) for r in m.num]
     num_ids = [i for i in num_ids if i]
     if not num_ids:
-        return pd.DataFrame(columns=["period", "year", "as_of", "value"])
+        return pd.DataFrame(columns=["period", "year", "as_of", "value", "key"])
     num = [_values(ds, i) for i in num_ids]
-    periods = sorted(set().union(*[set(n.index) for n in num]),
-                     key=lambda p: (int(num[0].loc[p, "year"]) if p in num[0].index else 0, p))
-    meta = pd.concat(num).groupby(level=0)[["year", "as_of"]].first()
+    meta = pd.concat(num).groupby(level=0)[["year", "as_of", "period"]].first()
+    periods = sorted(meta.index, key=lambda k: (int(meta.loc[k, "year"]), k))
     out = []
     for p in periods:
         present = [n.loc[p, "value"] for n in num if p in n.index]
@@ -780,8 +808,9 @@ def compute_measure(ds: Dataset, m: Measure) -> pd.DataFrame:
             value = top / float(sum(dv)) * 100
         else:
             value = top
-        out.append({"period": p, "year": int(meta.loc[p, "year"]), "as_of": meta.loc[p, "as_of"], "value": value})
-    df = pd.DataFrame(out, columns=["period", "year", "as_of", "value"])
+        out.append({"period": meta.loc[p, "period"], "year": int(meta.loc[p, "year"]), "as_of": meta.loc[p, "as_of"],
+                    "value": value, "key": p})
+    df = pd.DataFrame(out, columns=["period", "year", "as_of", "value", "key"])
     if m.kind == "cumulative" and not df.empty:
         df = df.sort_values("year", kind="stable")
         df["value"] = df["value"].cumsum()
@@ -813,7 +842,7 @@ def derived_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
         row = {"measure": measure_label(m, lang), "how": m.how_vi if lang == "vi" else m.how_en, "_key": m.key,
                "_df": df}
         for _, r in df.iterrows():
-            row[r["period"]] = fmt_value(r["value"], m.unit, lang)
+            row[r["key"]] = fmt_value(r["value"], m.unit, lang)
         rows.append(row)
     return rows
 
@@ -863,7 +892,7 @@ KINDS = ("results", "limitations", "causes")
 def sections_for_area(ds: Dataset, area: str) -> list[dict]:
     if not ds.sections:
         return []
-    return [s for s in ds.sections if s.get("area") == area]
+    return [s for s in ds.sections if s.get("area") == area and s.get("kind") in KINDS]
 
 
 def sections_html(ds: Dataset, area: str, lang: str = "vi") -> str:
@@ -886,6 +915,29 @@ def sections_html(ds: Dataset, area: str, lang: str = "vi") -> str:
                 out.append(f"<p>{esc(para.strip())}</p>")
         out.append("</section>")
     return "".join(out)
+
+
+def facts_for_area(ds: Dataset, area: str) -> pd.DataFrame:
+    f = ds.facts
+    if f is None or f.empty or "area" not in f:
+        return pd.DataFrame()
+    return f[f["area"] == area].reset_index(drop=True)
+
+
+def facts_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
+    """Figures the report's prose states for the area, each with its quote and line (facts.csv, when present)."""
+    f = facts_for_area(ds, area)
+    if f.empty:
+        return ""
+    rows = []
+    for _, r in f.iterrows():
+        value = fmt_number(pd.to_numeric(r.get("value", ""), errors="coerce"), lang)
+        rows.append({"value": value + (f" {r['unit']}" if r.get("unit") else ""), "counts": r.get("counts", ""),
+                     "period": r.get("period", ""), "quote": f"“{r.get('quote', '')}”",
+                     "line": r.get("line", "")})
+    cols = [("value", t("stated_value", lang)), ("counts", t("stated_counts", lang)), ("period", t("year", lang)),
+            ("quote", t("quote", lang)), ("line", t("lines", lang))]
+    return heading(t("facts", lang), 3) + html_table(rows, cols, css_class="data facts")
 
 
 # --------------------------------------------------------------------------------------------------- quality
@@ -984,21 +1036,33 @@ def self_assessment_rows(ds: Dataset, lang: str = "vi") -> list[dict]:
     if tg.empty:
         return []
     q = ds.quality
-    tq = q[q["check"].str.startswith("target")] if not q.empty and "check" in q else q
+    tq = q[q["check"].str.contains("target")] if not q.empty and "check" in q else q
     rows = []
     for _, r in tg.iterrows():
         n = str(r.get("number", "")).strip()
         ev = []
         for _, f in tq.iterrows():
-            iid = str(f.get("indicator_id", ""))
-            num = str(f.get("number", "")) if "number" in f else ""
-            digits = "".join(ch for ch in iid.rsplit("_", 1)[-1] if ch.isdigit())
-            if num == n or (digits and int(digits) == int(n or -1)):
+            if target_number_of(f) == n:
                 sev = TEXT[lang].get(f"sev_{f.get('severity', '')}", f.get("severity", ""))
                 ev.append(f"[{sev}] {f.get('message', '')}")
         rows.append({"number": n, "text": r.get("text", ""), "assessment": r.get("assessment", ""),
                      "evidence": " | ".join(ev) if ev else t("no_evidence", lang)})
     return rows
+
+
+_TARGET_RE = re.compile(r"(?:target|mục tiêu)\s+(?:số\s+)?(\d+)\b", re.IGNORECASE)
+
+
+def target_number_of(finding) -> str:
+    """The Phụ lục 8 target number a cross-check finding is about ("" when it names none)."""
+    if str(finding.get("number", "") or "").strip():
+        return str(finding["number"]).strip()
+    m = _TARGET_RE.search(str(finding.get("message", "")))
+    if m:
+        return m.group(1)
+    iid = str(finding.get("indicator_id", ""))
+    m = re.search(r"(?:p8|muc_tieu|target)_?0*(\d+)$", iid)
+    return m.group(1) if m else ""
 
 
 def self_assessment_html(ds: Dataset, lang: str = "vi") -> str:
@@ -1035,3 +1099,16 @@ def page_name(area: str | None) -> str:
 
 def page_title(area: str | None, lang: str) -> str:
     return t("overview", lang) if area in (None, "overview") else area_label(area, lang)
+
+
+def asof_note(ds: Dataset, area: str, lang: str = "vi") -> str:
+    """Which columns of this area's table are not full years, from the data ("" when all are)."""
+    df = area_indicators(ds, area)
+    partial = []
+    for _, r in df.drop_duplicates(["period", "as_of"]).sort_values("year", kind="stable").iterrows():
+        if is_partial(r["year"], r["as_of"]):
+            partial.append(f"{r['period']} ({t('as_of', lang)} {fmt_date(r['as_of'], lang)})")
+    if not partial:
+        return ""
+    lead = "Cột chưa đủ cả năm: " if lang == "vi" else "Columns that are not full years: "
+    return lead + ", ".join(partial) + "."
