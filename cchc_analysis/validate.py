@@ -104,10 +104,6 @@ def _fmt(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.2f}".rstrip("0")
 
 
-def _lines(frame: pd.DataFrame) -> tuple[int, ...]:
-    return tuple(int(n) for n in frame["source_line"])
-
-
 def _name(row) -> str:
     """How a finding names an indicator: its label, with the parent's where the label alone is ambiguous."""
     indicator, parent = row["indicator"], row["parent"]
@@ -118,120 +114,137 @@ def _partial_year(as_of: str) -> bool:
     return bool(as_of) and not as_of.endswith("-12-31")
 
 
+_INDEX_COLUMNS = ["district", "indicator_id", "period", "year", "as_of", "appendix", "indicator", "parent",
+                  "column_header", "value", "denominator", "unit", "raw", "source_line"]
+
+
+class ObservationIndex:
+    """(district, indicator_id) -> {period: record} of the observations that carry a value.
+
+    Built once per validation run, so that every check is a dictionary walk instead of a DataFrame filter per
+    district and indicator (which grows with the corpus: 700 districts would mean tens of thousands of filters).
+    """
+
+    def __init__(self, obs: pd.DataFrame):
+        self.by_key: dict[tuple[str, str], dict[str, dict]] = {}
+        records = obs.loc[obs["value"].notna(), _INDEX_COLUMNS].to_dict("records")
+        for record in records:
+            self.by_key.setdefault((record["district"], record["indicator_id"]), {}).setdefault(
+                record["period"], record)
+        self.districts = sorted(obs["district"].unique())
+
+    def series(self, district: str, indicator_id: str) -> dict[str, dict]:
+        return self.by_key.get((district, indicator_id), {})
+
+
 def check_ranges(obs: pd.DataFrame) -> list[Finding]:
+    has = obs["value"].notna()
+    value, unit = obs["value"], obs["unit"]
+    percent = has & (unit == "percent") & ((value < 0) | (value > 100))
+    negative = has & unit.isin(["count", "ratio"]) & (value < 0)
+    fraction = has & (unit == "count") & (value.fillna(0) % 1 != 0)
+    over = has & (unit == "ratio") & obs["denominator"].notna() & (value > obs["denominator"])
+    not_binary = has & unit.isin(["flag", "dat"]) & ~value.isin([0, 1])
     findings = []
-    for row in obs[obs["value"].notna()].itertuples():
-        problem = None
-        if row.unit == "percent" and not 0 <= row.value <= 100:
-            problem = f"is {_fmt(row.value)} %: a share must lie between 0 and 100 (the cell may hold a count)"
-        elif row.unit in ("count", "ratio") and row.value < 0:
-            problem = f"is {_fmt(row.value)}: a count cannot be negative"
-        elif row.unit == "count" and row.value != int(row.value):
-            problem = f"is {_fmt(row.value)}: a count must be a whole number"
-        elif row.unit == "ratio" and pd.notna(row.denominator) and row.value > row.denominator:
-            problem = f"is {_fmt(row.value)}/{_fmt(row.denominator)}: the part exceeds the whole"
-        elif row.unit in ("flag", "dat") and row.value not in (0, 1):
-            problem = f"is {_fmt(row.value)}: a yes/no indicator must be 0 or 1"
-        if problem:
-            when = f"{row.period}" + (f" (as of {row.as_of})" if _partial_year(row.as_of) else "")
-            findings.append(Finding(row.district, "range", "error", row.appendix, row.indicator_id, row.year,
-                                    f"{_name(row._asdict())} in {when} {problem}; raw '{row.raw}'",
-                                    (row.source_line,)))
+    for row in obs[percent | negative | fraction | over | not_binary].to_dict("records"):
+        v = row["value"]
+        if row["unit"] == "percent":
+            problem = f"is {_fmt(v)} %: a share must lie between 0 and 100 (the cell may hold a count)"
+        elif v < 0:
+            problem = f"is {_fmt(v)}: a count cannot be negative"
+        elif row["unit"] == "count":
+            problem = f"is {_fmt(v)}: a count must be a whole number"
+        elif row["unit"] == "ratio":
+            problem = f"is {_fmt(v)}/{_fmt(row['denominator'])}: the part exceeds the whole"
+        else:
+            problem = f"is {_fmt(v)}: a yes/no indicator must be 0 or 1"
+        when = f"{row['period']}" + (f" (as of {row['as_of']})" if _partial_year(row["as_of"]) else "")
+        findings.append(Finding(row["district"], "range", "error", row["appendix"], row["indicator_id"],
+                                row["year"], f"{_name(row)} in {when} {problem}; raw '{row['raw']}'",
+                                (row["source_line"],)))
     return findings
 
 
-def _by_period(obs: pd.DataFrame, indicator_id: str) -> dict[str, pd.DataFrame]:
-    rows = obs[(obs["indicator_id"] == indicator_id) & obs["value"].notna()]
-    return {period: group for period, group in rows.groupby("period", sort=True)}
-
-
-def check_totals(obs: pd.DataFrame, specs) -> list[Finding]:
+def check_totals(index: ObservationIndex, specs) -> list[Finding]:
     """Each ``sum_of`` total against the sum of its parts, period by period."""
     findings = []
-    for table in specs.values():
-        for spec in table.indicators.values():
-            if not spec.sum_of:
-                continue
-            for district, dist_obs in obs.groupby("district"):
-                totals = _by_period(dist_obs, spec.id)
-                parts = {pid: _by_period(dist_obs, pid) for pid in spec.sum_of}
-                for period, total_rows in totals.items():
-                    present = {pid: rows[period] for pid, rows in parts.items() if period in rows}
-                    if not present:
-                        continue
-                    total = total_rows.iloc[0]
-                    part_sum = sum(float(rows.iloc[0]["value"]) for rows in present.values())
-                    terms = " + ".join(_fmt(float(rows.iloc[0]["value"])) for rows in present.values())
-                    missing = [pid for pid in spec.sum_of if pid not in present]
-                    lines = _lines(total_rows) + tuple(n for rows in present.values() for n in _lines(rows))
-                    columns = {str(total["column_header"])} | {str(r.iloc[0]["column_header"])
-                                                               for r in present.values()}
-                    where = (f" (total from column '{total['column_header']}', parts from "
-                             f"'{', '.join(sorted(columns - {str(total['column_header'])}))}')"
-                             if len(columns) > 1 else "")
-                    gap = f"; {len(missing)} part(s) left blank" if missing else ""
-                    if abs(part_sum - float(total["value"])) < 1e-9:
-                        severity, verb = "ok", "equals"
-                    elif part_sum > float(total["value"]) or not missing:
-                        severity, verb = "error", "does not equal"
-                    else:
-                        severity, verb = "warning", "is more than"
-                    findings.append(Finding(
-                        district, "total_vs_parts", severity, spec.appendix, spec.id, int(total["year"]),
-                        f"{_name(total)} {period}: total {_fmt(float(total['value']))} {verb} the sum of "
-                        f"its parts {terms} = {_fmt(part_sum)}{gap}{where}", lines))
+    relations = [spec for table in specs.values() for spec in table.indicators.values() if spec.sum_of]
+    for district in index.districts:
+        for spec in relations:
+            parts = [(pid, index.series(district, pid)) for pid in spec.sum_of]
+            for period, total in sorted(index.series(district, spec.id).items()):
+                present = [series[period] for _, series in parts if period in series]
+                if not present:
+                    continue
+                part_sum = sum(p["value"] for p in present)
+                terms = " + ".join(_fmt(p["value"]) for p in present)
+                missing = len(spec.sum_of) - len(present)
+                lines = (total["source_line"], *(p["source_line"] for p in present))
+                other_columns = sorted({p["column_header"] for p in present} - {total["column_header"]})
+                where = (f" (total from column '{total['column_header']}', parts from '{', '.join(other_columns)}')"
+                         if other_columns else "")
+                gap = f"; {missing} part(s) left blank" if missing else ""
+                if abs(part_sum - total["value"]) < 1e-9:
+                    severity, verb = "ok", "equals"
+                elif part_sum > total["value"] or not missing:
+                    severity, verb = "error", "does not equal"
+                else:
+                    severity, verb = "warning", "is more than"
+                findings.append(Finding(
+                    district, "total_vs_parts", severity, spec.appendix, spec.id, total["year"],
+                    f"{_name(total)} {period}: total {_fmt(total['value'])} {verb} the sum of its parts {terms} = "
+                    f"{_fmt(part_sum)}{gap}{where}", lines))
     return findings
 
 
-def check_limits(obs: pd.DataFrame, specs) -> list[Finding]:
+def check_limits(index: ObservationIndex, specs) -> list[Finding]:
     """Each ``at_most``: an indicator cannot exceed another in the same period."""
     findings = []
-    for table in specs.values():
-        for spec in table.indicators.values():
-            for limit in spec.at_most:
-                for district, dist_obs in obs.groupby("district"):
-                    mine, theirs = _by_period(dist_obs, spec.id), _by_period(dist_obs, limit.other)
-                    for period in sorted(set(mine) & set(theirs)):
-                        a, b = mine[period].iloc[0], theirs[period].iloc[0]
-                        ok = float(a["value"]) <= float(b["value"])
-                        message = (f"{_name(a)} {period}: {_fmt(float(a['value']))} "
-                                   f"{'≤' if ok else '>'} {_name(b)} {_fmt(float(b['value']))}")
-                        if not ok and limit.why:
-                            message += f" ({limit.why})"
-                        findings.append(Finding(district, "at_most", "ok" if ok else limit.severity, spec.appendix,
-                                                spec.id, int(a["year"]), message,
-                                                _lines(mine[period]) + _lines(theirs[period])))
+    limits = [(spec, limit) for table in specs.values() for spec in table.indicators.values()
+              for limit in spec.at_most]
+    for district in index.districts:
+        for spec, limit in limits:
+            theirs = index.series(district, limit.other)
+            for period, a in sorted(index.series(district, spec.id).items()):
+                b = theirs.get(period)
+                if b is None:
+                    continue
+                ok = a["value"] <= b["value"]
+                message = f"{_name(a)} {period}: {_fmt(a['value'])} {'≤' if ok else '>'} {_name(b)} {_fmt(b['value'])}"
+                if not ok and limit.why:
+                    message += f" ({limit.why})"
+                findings.append(Finding(district, "at_most", "ok" if ok else limit.severity, spec.appendix, spec.id,
+                                        a["year"], message, (a["source_line"], b["source_line"])))
     return findings
 
 
-def check_jumps(obs: pd.DataFrame, factor: float = 3.0, min_change: float = 10) -> list[Finding]:
+def check_jumps(index: ObservationIndex, factor: float = 3.0, min_change: float = 10) -> list[Finding]:
     """Year-over-year changes by a factor of ``factor`` or more (warnings; info where the later year is partial)."""
     findings = []
-    counts = obs[(obs["unit"] == "count") & obs["value"].notna() & ~obs["period"].str.contains("-")]
-    for (district, indicator_id), rows in counts.groupby(["district", "indicator_id"]):
-        rows = rows.sort_values("year")
-        previous = None
-        for row in rows.itertuples():
-            if previous is not None and row.year == previous.year + 1:
-                low, high = sorted([previous.value, row.value])
-                if abs(row.value - previous.value) >= min_change and (low == 0 or high / low >= factor):
-                    partial = _partial_year(row.as_of)
-                    message = (f"{_name(row._asdict())} goes from {_fmt(previous.value)} ({previous.period}) to "
-                               f"{_fmt(row.value)} ({row.period})")
-                    if partial:
-                        message += f"; {row.period} counts only to {row.as_of}"
-                    findings.append(Finding(district, "year_over_year", "info" if partial else "warning",
-                                            row.appendix, indicator_id, row.year, message,
-                                            (previous.source_line, row.source_line)))
-            previous = row
+    for (district, indicator_id), series in index.by_key.items():
+        years = sorted((r for r in series.values() if r["unit"] == "count" and "-" not in r["period"]),
+                       key=lambda r: r["year"])
+        for previous, row in zip(years, years[1:]):
+            if row["year"] != previous["year"] + 1:
+                continue
+            low, high = sorted([previous["value"], row["value"]])
+            if abs(row["value"] - previous["value"]) >= min_change and (low == 0 or high / low >= factor):
+                partial = _partial_year(row["as_of"])
+                message = (f"{_name(row)} goes from {_fmt(previous['value'])} ({previous['period']}) to "
+                           f"{_fmt(row['value'])} ({row['period']})")
+                if partial:
+                    message += f"; {row['period']} counts only to {row['as_of']}"
+                findings.append(Finding(district, "year_over_year", "info" if partial else "warning",
+                                        row["appendix"], indicator_id, row["year"], message,
+                                        (previous["source_line"], row["source_line"])))
     return findings
 
 
-def check_coverage(obs: pd.DataFrame, specs, districts: list[str]) -> list[Finding]:
+def check_coverage(index: ObservationIndex, specs) -> list[Finding]:
     """Indicators of the spec for which the report gives no figure at all (info)."""
     findings = []
-    for district in districts:
-        have = set(obs.loc[(obs["district"] == district) & obs["value"].notna(), "indicator_id"])
+    for district in index.districts:
+        have = {indicator_id for (d, indicator_id) in index.by_key if d == district}
         for table in specs.values():
             for spec in table.indicators.values():
                 if spec.unit in ("none", "ratio") or spec.id in have:
@@ -244,12 +257,11 @@ def check_coverage(obs: pd.DataFrame, specs, districts: list[str]) -> list[Findi
 def check_repeated_labels(obs: pd.DataFrame) -> list[Finding]:
     """Two top-level rows of one table with the same label but different ids (e.g. a copy-paste slip)."""
     findings = []
-    top = obs[obs["parent_id"] == ""].copy()
-    top["_key"] = top["indicator"].map(match_key)
-    for (district, appendix, _), rows in top.groupby(["district", "appendix", "_key"]):
+    top = obs.loc[obs["parent_id"] == "", ["district", "appendix", "indicator", "indicator_id", "source_line"]]
+    top = top.assign(_key=top["indicator"].map(match_key))
+    counts = top.groupby(["district", "appendix", "_key"])["indicator_id"].transform("nunique")
+    for (district, appendix, _), rows in top[counts > 1].groupby(["district", "appendix", "_key"]):
         ids = sorted(rows["indicator_id"].unique())
-        if len(ids) < 2:
-            continue
         lines = tuple(int(rows[rows["indicator_id"] == i]["source_line"].min()) for i in ids)
         label = rows.iloc[0]["indicator"]
         findings.append(Finding(district, "repeated_label", "warning", int(appendix), ids[-1], None,
@@ -266,40 +278,34 @@ def load_cross_checks(path: Path = CHECKS_FILE) -> tuple[dict, ...]:
     return tuple(yaml.safe_load(path.read_text(encoding="utf-8")) or ())
 
 
-def _pick(obs: pd.DataFrame, ref: dict) -> pd.Series | None:
-    rows = obs[(obs["indicator_id"] == ref["indicator"]) & (obs["period"] == str(ref["period"]))]
-    field = ref.get("field", "value")
-    rows = rows[rows[field].notna()]
-    return rows.iloc[0] if len(rows) else None
-
-
-def check_cross_tables(obs: pd.DataFrame, checks: tuple[dict, ...]) -> list[Finding]:
+def check_cross_tables(index: ObservationIndex, checks: tuple[dict, ...]) -> list[Finding]:
     """Declared comparisons between tables (specs/checks.yaml): the same measure, or one bounded by another."""
     findings = []
     for check in checks:
-        for district, dist_obs in obs.groupby("district"):
-            left, right = _pick(dist_obs, check["left"]), _pick(dist_obs, check["right"])
+        for district in index.districts:
+            left = index.series(district, check["left"]["indicator"]).get(str(check["left"]["period"]))
+            right = index.series(district, check["right"]["indicator"]).get(str(check["right"]["period"]))
             if left is None or right is None:
                 continue
-            a = float(left[check["left"].get("field", "value")])
-            b = float(right[check["right"].get("field", "value")])
+            a, b = left[check["left"].get("field", "value")], right[check["right"].get("field", "value")]
+            if a is None or b is None or a != a or b != b:
+                continue
             ok = a == b if check["kind"] == "equal" else a <= b
             sign = ("=" if ok else "≠") if check["kind"] == "equal" else ("≤" if ok else ">")
-            message = (f"{check['message']}: Phụ lục {left['appendix']} {_name(left)} "
-                       f"{left['period']} = {_fmt(a)} {sign} Phụ lục {right['appendix']} {_name(right)} "
-                       f"{right['period']} = {_fmt(b)}")
+            message = (f"{check['message']}: Phụ lục {left['appendix']} {_name(left)} {left['period']} = {_fmt(a)} "
+                       f"{sign} Phụ lục {right['appendix']} {_name(right)} {right['period']} = {_fmt(b)}")
             if not ok and check.get("why"):
                 message += f" ({check['why']})"
             findings.append(Finding(district, f"cross_table:{check['id']}", "ok" if ok else check["severity"],
-                                    int(left["appendix"]), str(left["indicator_id"]), int(left["year"]), message,
-                                    (int(left["source_line"]), int(right["source_line"]))))
+                                    left["appendix"], left["indicator_id"], left["year"], message,
+                                    (left["source_line"], right["source_line"])))
     return findings
 
 
 def run_checks(obs: pd.DataFrame, specs) -> list[Finding]:
-    districts = sorted(obs["district"].unique())
+    index = ObservationIndex(obs)
     return [
-        *check_ranges(obs), *check_totals(obs, specs), *check_limits(obs, specs), *check_jumps(obs),
-        *check_coverage(obs, specs, districts), *check_repeated_labels(obs),
-        *check_cross_tables(obs, load_cross_checks()),
+        *check_ranges(obs), *check_totals(index, specs), *check_limits(index, specs), *check_jumps(index),
+        *check_coverage(index, specs), *check_repeated_labels(obs),
+        *check_cross_tables(index, load_cross_checks()),
     ]
