@@ -22,6 +22,9 @@ tables disagree, or a target marked Đạt is contradicted or not evidenced; ``i
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import json
 import math
 import re
@@ -256,8 +259,16 @@ def parse_vi_number(raw: str) -> float | None:
 
 
 def load_spec(path: Path | str) -> dict:
+    """The parsed YAML file; parsed once per file version (a corpus of reports shares the same specs)."""
+    path = Path(path)
+    return copy.deepcopy(_parse_yaml(path.resolve(), path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_yaml(path: Path, _mtime: int) -> dict:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+        return yaml.load(fh, Loader=loader) or {}
 
 
 def _facts_apply(spec: dict, lines: list[str], source_file: str) -> bool:
