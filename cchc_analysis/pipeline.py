@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cchc_analysis.datapackage import WORKBOOK, WORKBOOK_TABLES, write_datapackage, write_workbook
 from cchc_analysis.errors import CchcError
 from cchc_analysis.extract import extract
 from cchc_analysis.source import SourceText, read_report
@@ -34,7 +35,8 @@ INDICATOR_COLUMNS = [
     "parent_id", "indicator_en", "unit", "period", "year", "as_of", "column_header", "value", "denominator", "raw",
     "note", "value_status", "source_file", "source_line", "source_column", "source_cell",
 ]
-OUTPUT_FILES = ("indicators.csv", "indicators.parquet", "indicators_superseded.csv", "indicators_codebook.csv", "quality.csv", "targets.csv",
+OUTPUT_FILES = ("datapackage.json", "cchc-tables.xlsx", "indicators.csv", "indicators.parquet",
+                "indicators_superseded.csv", "indicators_codebook.csv", "quality.csv", "targets.csv",
                 "tables.csv", "cells.csv", "districts.csv", "sections.json", "facts.csv")
 
 
@@ -332,6 +334,13 @@ def write_dataset(dataset: Dataset, out_dir: Path) -> list[Path]:
                 json.dumps(dataset.sections, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         if dataset.facts is not None:
             _write_csv(dataset.facts, staging / "facts.csv")
+        frames = {name: frame for name, frame in [
+            ("indicators", dataset.indicators), ("indicators_codebook", dataset.codebook),
+            ("districts", dataset.districts), ("quality", dataset.quality), ("targets", dataset.targets),
+            ("tables", dataset.tables), ("cells", dataset.cells), ("facts", dataset.facts),
+            ("indicators_superseded", dataset.superseded)] if frame is not None}
+        write_datapackage(frames, staging)
+        write_workbook({k: v for k, v in frames.items() if k in WORKBOOK_TABLES}, staging / WORKBOOK)
         written = []
         for name in OUTPUT_FILES:
             target = out_dir / name

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from cchc_analysis.datapackage import normalise_zip
 from cchc_analysis.errors import CchcError
 from cchc_analysis.specs import IndicatorSpec, load_specs
 from cchc_analysis.text import clean, fold
@@ -193,6 +194,7 @@ def _save_workbook(book, out: Path) -> None:
     book.properties.modified = fixed
     book.properties.creator = "cchc-analysis"
     book.save(out)
+    normalise_zip(out)
 
 
 # -- reading a filled file ----------------------------------------------------------------------------------------

@@ -261,3 +261,10 @@ def test_round_trip_replace_changes_no_value(workspace, reference_dataset, tmp_p
     year_files = [e for e in manifest["files"] if e["kind"] == "year_data"]
     assert len(year_files) == 2 and year_files[0]["superseded_by"] == year_files[1]["file"]
     assert all((raw / "tuan-giao" / e["file"]).exists() for e in year_files)
+
+
+def test_template_is_byte_identical_across_runs(workspace, reference_dataset, tmp_path):
+    raw, _ = workspace
+    first = write_template(raw, "Tuần Giáo", 2021, tmp_path / "a.xlsx", "xlsx", reference_dataset.indicators)
+    second = write_template(raw, "Tuần Giáo", 2021, tmp_path / "b.xlsx", "xlsx", reference_dataset.indicators)
+    assert first.read_bytes() == second.read_bytes()
