@@ -440,10 +440,13 @@ def render_index(site: Path, ds, lang: str, nav: list[dict], ds_info: dict, pdf_
 def build_pdf(pages: dict[str, str], order: list[str], ds_info: dict, lang: str, site: Path, target: Path) -> None:
     """One A4 PDF: a cover, then each page's main content; links between pages become links inside the PDF."""
     import logging
-
-    from weasyprint import HTML
+    import warnings
 
     from cchc_analysis import presentation as P
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a DeprecationWarning about the optional HarfBuzz-Subset library
+        from weasyprint import HTML
 
     for name in ("weasyprint", "fontTools", "fontTools.subset", "fontTools.ttLib"):
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -463,7 +466,9 @@ def build_pdf(pages: dict[str, str], order: list[str], ds_info: dict, lang: str,
     doc = (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{P.esc(P.t("pack_title", lang))}'
            f' | {P.esc(ds_info["district"])}</title><link rel="stylesheet" href="assets/pack.css"></head><body><main>'
            + cover + "".join(parts) + "</main></body></html>")
-    HTML(string=doc, base_url=str(site) + "/").write_pdf(str(target), uncompressed_pdf=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # WeasyPrint's notices (CSS it ignores, optional HarfBuzz-Subset)
+        HTML(string=doc, base_url=str(site) + "/").write_pdf(str(target), uncompressed_pdf=False)
 
 
 # --------------------------------------------------------------------------------------------------- downloads

@@ -504,12 +504,20 @@ def indicators_wide(ds: Dataset, area: str, lang: str = "vi") -> tuple[list[dict
     df = area_indicators(ds, area)
     pcols = period_columns(df, lang)
     rows = []
+    shown = set()
     for iid in indicator_order(df):
         sub = df[df["indicator_id"] == iid]
         first = sub.iloc[0]
         label = label_of(first, lang)
         parent = first["parent"] if lang == "vi" else _parent_en(ds, first)
-        row = {"indicator": ("\u2003" + label) if first["parent_id"] else label,
+        pid = first["parent_id"]
+        if pid and pid not in shown and pid not in set(df["indicator_id"]):
+            # a heading row of the report with no figures of its own ("Tổng số biên chế cán bộ, công chức"):
+            # show it, or its children ("Tổng số được giao") would lose their meaning
+            rows.append({"indicator": parent or pid, "unit": ""})
+            shown.add(pid)
+        shown.add(iid)
+        row = {"indicator": ("\u2003" + label) if pid else label,
                "parent": parent, "unit": unit_label(first["unit"], lang)}
         for _, r in sub.iterrows():
             p = colkey(r)

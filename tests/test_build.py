@@ -1,0 +1,349 @@
+"""Integration tests of ``cchc build`` (issue 4): one pack is built once per session and shared by the tests.
+
+The dataset is the real one, parsed from data/raw/ into a temporary folder by the project's parser; if the parser is
+not importable the small fixture under tests/fixtures/pack/ is used instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+import unicodedata
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cchc_analysis import build as B
+from cchc_analysis import presentation as P
+from cchc_analysis.errors import CchcError
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+FIXTURE = Path(__file__).parent / "fixtures" / "pack" / "processed"
+AREAS = B.read_areas()
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def processed(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("processed")
+    try:
+        from cchc_analysis.pipeline import parse_and_write
+    except ImportError:
+        shutil.copytree(FIXTURE, out, dirs_exist_ok=True)
+        return out
+    parse_and_write([ROOT / "data" / "raw"], out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def pack(tmp_path_factory, processed):
+    """The Vietnamese pack, every area, built once (cold: empty cache)."""
+    root = tmp_path_factory.mktemp("pack")
+    t0 = time.perf_counter()
+    report = B.build(processed=processed, out=root / "reports", cache=root / "cache", notebooks=NOTEBOOKS,
+                     parse=False, quiet=True, jobs=2)
+    report.timings["wall"] = time.perf_counter() - t0
+    return {"root": root, "report": report, "site": report.site, "pdf": report.pdf, "processed": processed,
+            "ds": P.load_dataset(processed)}
+
+
+def page(pack, name: str) -> str:
+    return (pack["site"] / name).read_text(encoding="utf-8")
+
+
+class Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []  # (tag, attribute, value)
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.scripts += 1
+        for k, v in attrs:
+            if k in ("src", "href") and v is not None:
+                self.refs.append((tag, k, v))
+
+
+def refs_of(html_text: str) -> Refs:
+    r = Refs()
+    r.feed(html_text)
+    return r
+
+
+def test_every_notebook_executed_for_every_area(pack):
+    report = pack["report"]
+    assert report.status == "built"
+    assert [r.name for r in report.results] == ["overview"] + [f"area-{a}" for a in AREAS]
+    assert all(r.ok and not r.cached for r in report.results)
+    for a in AREAS:
+        assert (pack["site"] / f"area-{a}.html").exists()
+    assert {p.name for p in pack["site"].glob("*.html")} == \
+        {"index.html", "overview.html"} | {f"area-{a}.html" for a in AREAS}
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_area_page_content(pack, area):
+    html_text = page(pack, f"area-{area}.html")
+    assert unicodedata.is_normalized("NFC", html_text)
+    title = P.esc(P.area_label(area, "vi"))
+    assert f"<h1>{title}</h1>" in html_text
+    assert f"<title>{title} |" in html_text
+    # numbers from the data: every headline figure, and one raw observation of the area
+    ds = pack["ds"]
+    for fig in P.headline_figures(ds, area, "vi"):
+        assert P.esc(fig["value"]) in html_text, fig
+    obs = ds.indicators[(ds.indicators["area"] == area) & ds.indicators["value"].notna()].iloc[-1]
+    assert P.esc(P.fmt_value(obs["value"], obs["unit"], "vi", obs.get("denominator"))) in html_text
+    # sections every area page has
+    for key in ("indicators_by_year", "change_trend", "derived", "report_text", "quality", "targets"):
+        assert P.esc(P.t(key, "vi")) in html_text, key
+    area_obs = ds.indicators[ds.indicators["area"] == area]
+    if (area_obs["as_of"] == "2020-03-31").any():
+        assert "đến 31/3/2020" in html_text  # as-of dates are said where shown
+    assert 'src="data:image/png;base64,' in html_text  # charts embedded
+    # no code, no errors
+    assert "output_error" not in html_text and "Traceback" not in html_text
+    assert "import " not in html_text and "P.load_dataset" not in html_text
+
+
+def test_no_external_urls_scripts_or_absolute_paths(pack):
+    for p in pack["site"].glob("*.html"):
+        refs = refs_of(p.read_text(encoding="utf-8"))
+        assert refs.scripts == 0, p.name  # no require.js, MathJax, mermaid, nothing
+        for tag, attr, value in refs.refs:
+            if tag in ("script", "link", "img", "iframe", "source"):
+                assert not re.match(r"^(https?:)?//", value), (p.name, tag, value)
+            assert not value.startswith(("/", "file:")), (p.name, tag, value)
+
+
+def test_every_link_resolves(pack):
+    site = pack["site"]
+    for p in site.glob("*.html"):
+        for tag, attr, value in refs_of(p.read_text(encoding="utf-8")).refs:
+            if value.startswith(("data:", "#", "http://", "https://")):
+                continue
+            target = (site / value.split("#")[0]).resolve()
+            assert target.exists(), (p.name, value)
+            assert site.resolve() in target.parents, (p.name, value)
+
+
+def test_index_page(pack):
+    html_text = page(pack, "index.html")
+    for a in AREAS:
+        assert f'href="area-{a}.html"' in html_text
+        assert P.esc(P.area_label(a, "vi")) in html_text
+    assert 'href="overview.html"' in html_text
+    assert f'href="{pack["pdf"].name}"' in html_text
+    for name in ("indicators.csv", "indicators.parquet", "cchc-tables.xlsx", "datapackage.json"):
+        assert f'href="data/{name}"' in html_text
+        assert (pack["site"] / "data" / name).exists()
+    assert html_text.count('class="card"') == len(AREAS)
+
+
+def test_overview_page(pack):
+    html_text = page(pack, "overview.html")
+    assert f"<h1>{P.t('overview', 'vi')}</h1>" in html_text
+    for key in ("headline", "self_assessment", "quality_summary", "how_to_read"):
+        assert P.esc(P.t(key, "vi")) in html_text
+    targets = pack["ds"].targets
+    if not targets.empty:
+        assert P.esc(targets.iloc[0]["text"][:40]) in html_text
+
+
+def test_fonts_and_css_are_local(pack):
+    css = (pack["site"] / "assets" / "pack.css").read_text()
+    assert "DejaVu Sans Mono" not in css.replace("never DejaVu Sans Mono", "").replace("Never DejaVu Sans Mono", "")
+    assert (pack["site"] / "assets" / "DejaVuSans.ttf").stat().st_size > 100_000
+    assert "http" not in re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+
+
+def test_pdf_has_every_area_title_with_diacritics(pack):
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pack["pdf"]))
+    assert len(reader.pages) > len(AREAS)
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+    text = " ".join(unicodedata.normalize("NFC", pg.extract_text() or "") for pg in reader.pages)
+    text = " ".join(text.split())
+    for a in AREAS:
+        assert P.area_label(a, "vi") in text, a
+    assert "Tuần Giáo" in text
+    assert (pack["site"] / pack["pdf"].name).read_bytes() == pack["pdf"].read_bytes()
+
+
+def test_datapackage_is_valid(pack):
+    frictionless = pytest.importorskip("frictionless")
+    desc = json.loads((pack["site"] / "data" / "datapackage.json").read_text())
+    names = {r["path"] for r in desc["resources"]}
+    assert {"indicators.csv", "indicators.parquet", "cchc-tables.xlsx"} <= names
+    csv_only = dict(desc, resources=[r for r in desc["resources"] if r["format"] == "csv"])
+    path = pack["root"] / "dp-csv.json"
+    shutil.copy(pack["site"] / "data" / "indicators.csv", pack["root"] / "indicators.csv")
+    for r in csv_only["resources"]:
+        shutil.copy(pack["site"] / "data" / r["path"], pack["root"] / r["path"])
+    path.write_text(json.dumps(csv_only))
+    report = frictionless.validate(str(path))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+
+
+def test_excel_workbook(pack):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(pack["site"] / "data" / "cchc-tables.xlsx", read_only=True)
+    assert "indicators" in wb.sheetnames and "quality" in wb.sheetnames
+
+
+def test_warm_rebuild_starts_no_kernel(pack):
+    root = pack["root"]
+    t0 = time.perf_counter()
+    report = B.build(processed=pack["processed"], out=root / "reports", cache=root / "cache", notebooks=NOTEBOOKS,
+                     parse=False, quiet=True)
+    assert report.status == "up-to-date" and report.kernels_started == 0
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_warm_rebuild_cli_under_a_second(pack):
+    root = pack["root"]
+    cmd = [str(Path(sys.executable).parent / "cchc"), "build", "--no-parse", "--processed", str(pack["processed"]),
+           "--out", str(root / "reports"), "--cache-dir", str(root / "cache"), "--notebooks", str(NOTEBOOKS)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr
+    assert "up to date" in proc.stderr
+    assert elapsed < 1.5  # process start included; the build itself reports its own time below 1 s
+    assert float(re.search(r"up to date \(\d+ pages, ([\d.]+) s\)", proc.stderr).group(1)) < 1.0
+
+
+def test_only_changed_notebooks_rerun(pack, tmp_path):
+    """Changing one parameter's notebook source re-executes, others come from the cache."""
+    root = pack["root"]
+    cache = tmp_path / "cache"
+    shutil.copytree(root / "cache", cache)
+    report = B.build(processed=pack["processed"], out=tmp_path / "reports", cache=cache, notebooks=NOTEBOOKS,
+                     parse=False, quiet=True, areas=["tthc"])
+    # a subset of areas reuses the cached overview? no: the overview's parameters are the same, so it is cached
+    assert {r.name: r.cached for r in report.results} == {"overview": True, "area-tthc": True}
+    assert report.kernels_started == 0
+
+
+def test_two_builds_are_byte_identical(pack, tmp_path):
+    again = B.build(processed=pack["processed"], out=tmp_path / "reports", cache=tmp_path / "cache",
+                    notebooks=NOTEBOOKS, parse=False, quiet=True, force=True)
+    assert again.kernels_started == len(AREAS) + 1
+    first = tree_hashes(pack["root"] / "reports")
+    second = tree_hashes(tmp_path / "reports")
+    assert first.keys() == second.keys()
+    differ = [k for k in first if first[k] != second[k]]
+    assert not differ
+
+
+def test_failing_notebook_fails_the_build_and_is_not_published(pack, tmp_path):
+    nbdir = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, nbdir)
+    nb = nbformat.read(nbdir / "area.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('if area == "tthc":\n    raise ValueError("broken on purpose")'))
+    nbformat.write(nb, nbdir / "area.ipynb")
+    out = tmp_path / "reports"
+    shutil.copytree(pack["root"] / "reports", out)
+    before = tree_hashes(out)
+    with pytest.raises(B.BuildFailed) as err:
+        B.build(processed=pack["processed"], out=out, cache=tmp_path / "cache", notebooks=nbdir, parse=False,
+                quiet=True, areas=["the_che", "tthc"])
+    msg = str(err.value)
+    assert "area-tthc" in msg and "broken on purpose" in msg and "area-the_che" not in msg
+    assert {r.name: r.ok for r in err.value.report.results} == {"overview": True, "area-the_che": True,
+                                                                "area-tthc": False}
+    assert tree_hashes(out) == before  # nothing published, the previous pack untouched
+    assert not any(p.name.startswith(".cchc-build-") for p in out.iterdir())
+
+
+def test_cli_failing_notebook_exit_code_names_it(pack, tmp_path):
+    nbdir = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, nbdir)
+    nb = nbformat.read(nbdir / "overview.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("1 / 0"))
+    nbformat.write(nb, nbdir / "overview.ipynb")
+    cmd = [str(Path(sys.executable).parent / "cchc"), "build", "--no-parse", "--processed", str(pack["processed"]),
+           "--out", str(tmp_path / "reports"), "--cache-dir", str(tmp_path / "cache"), "--notebooks", str(nbdir),
+           "--area", "tthc", "--jobs", "1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode != 0
+    assert "overview" in proc.stderr and "ZeroDivisionError" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "reports" / "site").exists()
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--area", "nope"], "unknown area 'nope'"),
+    (["--lang", "fr"], "invalid choice: 'fr'"),
+    (["--district", "Nowhere"], "unknown district 'Nowhere'"),
+])
+def test_bad_parameters_leave_outputs_untouched(pack, tmp_path, extra, message):
+    out = tmp_path / "reports"
+    shutil.copytree(pack["root"] / "reports", out)
+    before = tree_hashes(out)
+    cmd = [str(Path(sys.executable).parent / "cchc"), "build", "--no-parse", "--processed", str(pack["processed"]),
+           "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--notebooks", str(NOTEBOOKS)] + extra
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert tree_hashes(out) == before
+
+
+def test_bad_area_in_api_raises_before_work(tmp_path):
+    with pytest.raises(CchcError, match="unknown area"):
+        B.build(processed=FIXTURE, out=tmp_path / "r", cache=tmp_path / "c", notebooks=NOTEBOOKS, parse=False,
+                areas=["tthc", "bogus"], quiet=True)
+    assert not (tmp_path / "r").exists() and not (tmp_path / "c").exists()
+
+
+def test_english_pack(pack, tmp_path):
+    report = B.build(processed=pack["processed"], out=tmp_path / "reports", cache=tmp_path / "cache",
+                     notebooks=NOTEBOOKS, parse=False, quiet=True, lang="en", areas=["cbccvc"])
+    assert report.site.name == "site-en"
+    html_text = (report.site / "area-cbccvc.html").read_text(encoding="utf-8")
+    assert "<h1>Building the cadre, civil servant and public employee workforce</h1>" in html_text
+    assert 'lang="en"' in html_text
+    ind = pack["ds"].indicators
+    label = ind[(ind["area"] == "cbccvc") & ind["value"].notna()].iloc[0]["indicator_en"]
+    assert label and P.esc(label) in html_text  # labels from the codebook's English column
+    assert "as of 31/3/2020" in html_text
+    assert report.pdf.name.endswith("-en.pdf") and report.pdf.exists()
+
+
+def test_kernelspec_resolves_to_this_python(tmp_path, monkeypatch):
+    env = B.build_environment(tmp_path / "cache")
+    B.ensure_kernelspec(env)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert spec.argv[0] == sys.executable
+    assert Path(spec.resource_dir).is_relative_to(tmp_path)
+
+
+def test_notebooks_committed_without_outputs():
+    for name in ("area.ipynb", "overview.ipynb"):
+        nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+        params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(params) == 1
+        for c in nb.cells:
+            if c.cell_type == "code":
+                assert c.outputs == [] and c.execution_count is None, name
