@@ -476,17 +476,28 @@ def _prose_check(c: dict, F: _Facts, district: str) -> dict | None:
 # Table access
 
 
+_SERIES_CACHE: dict[int, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+
+
 def _series(ind: pd.DataFrame | None, iid: str) -> pd.DataFrame:
-    """Rows of one indicator, sorted by year (then as_of), with value as float."""
+    """Rows of one indicator, sorted by year (then as_of), with value as float.
+
+    The table is split by indicator once and kept for the frame in hand: the target and fact checks ask for the
+    same few series hundreds of times per report, and a filter of the whole frame each time dominated a corpus run.
+    """
     if ind is None or ind.empty or "indicator_id" not in ind.columns:
         return pd.DataFrame(columns=["year", "value", "raw", "source_line", "appendix"])
-    s = ind[ind["indicator_id"] == iid].copy()
-    if s.empty:
-        return s
-    s["value"] = pd.to_numeric(s["value"], errors="coerce")
-    s["year"] = pd.to_numeric(s.get("year"), errors="coerce")
-    sort = ["year"] + (["as_of"] if "as_of" in s.columns else [])
-    return s.sort_values(sort, kind="stable")
+    cached = _SERIES_CACHE.get(id(ind))
+    if cached is None or cached[0] is not ind:
+        prepared = ind.assign(value=pd.to_numeric(ind["value"], errors="coerce"),
+                              year=pd.to_numeric(ind.get("year"), errors="coerce"))
+        sort = ["year"] + (["as_of"] if "as_of" in prepared.columns else [])
+        groups = {key: group.sort_values(sort, kind="stable")
+                  for key, group in prepared.groupby("indicator_id", sort=False)}
+        _SERIES_CACHE.clear()
+        cached = _SERIES_CACHE[id(ind)] = (ind, groups)
+    series = cached[1].get(iid)
+    return series.copy() if series is not None else ind.iloc[0:0].copy()
 
 
 def _values_text(s: pd.DataFrame) -> str:
