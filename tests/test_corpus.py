@@ -1,0 +1,50 @@
+"""Several districts in one dataset (fixtures derived from the reference report, marked SYNTHETIC)."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cchc_analysis.errors import CchcError
+from cchc_analysis.pipeline import build_dataset, discover
+from cchc_analysis.synthetic import MARK, write_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def two_districts(tmp_path_factory, reference_path):
+    raw = tmp_path_factory.mktemp("raw")
+    shutil.copytree(ROOT / "data" / "raw" / "tuan-giao", raw / "tuan-giao")
+    write_corpus(reference_path, raw, 1)
+    return raw
+
+
+def test_synthetic_fixtures_say_so(two_districts):
+    folder = two_districts / "synthetic-001"
+    report = next(folder.glob("*.txt"))
+    assert "synthetic" in report.name and report.read_text(encoding="utf-8").startswith(MARK)
+    assert '"synthetic": true' in (folder / "manifest.json").read_text(encoding="utf-8")
+
+
+def test_two_districts_one_dataset(two_districts):
+    dataset = build_dataset(discover([two_districts]), with_narrative=False)
+    assert sorted(dataset.districts["district"]) == ["Tuần Giáo", "Tổng Hợp 001"]
+    codes = dict(zip(dataset.districts["district"], dataset.districts["district_code"]))
+    assert codes == {"Tuần Giáo": "099", "Tổng Hợp 001": "S001"}
+    per_district = dataset.indicators.groupby("district")["indicator_id"].nunique()
+    assert per_district["Tuần Giáo"] == per_district["Tổng Hợp 001"]
+    assert not dataset.indicators.duplicated(["district", "indicator_id", "period", "as_of"]).any()
+    assert set(dataset.quality["district"]) == {"Tuần Giáo", "Tổng Hợp 001"}
+    # the synthetic figures differ from the real ones, keyed apart
+    real = dataset.indicators.set_index(["district", "indicator_id", "period"])["value"]
+    assert real[("Tuần Giáo", "cbccvc_vc_duoc_giao", "2015")] == 2232
+    assert real[("Tổng Hợp 001", "cbccvc_vc_duoc_giao", "2015")] != 2232
+
+
+def test_district_reported_twice_in_a_corpus(two_districts, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(two_districts, raw)
+    shutil.copytree(raw / "tuan-giao", raw / "tuan-giao-copy")
+    with pytest.raises(CchcError, match="Tuần Giáo .* is reported twice"):
+        build_dataset(discover([raw]), with_narrative=False)
