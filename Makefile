@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: report parse test bench clean venv
+.PHONY: report parse test bench bench-build clean venv
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ test: $(STAMP)
 ## Benchmarks (figures printed, nothing asserted).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_parse.py
+
+## Benchmark of `cchc build`: cold build vs the naive papermill+nbconvert CLI loop, and a warm rebuild.
+bench-build: $(STAMP)
+	$(BIN)/python benchmarks/bench_build.py
 
 clean:
 	rm -rf data/processed/* reports/* .build

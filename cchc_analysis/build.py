@@ -228,6 +228,9 @@ def ensure_kernelspec(env: dict[str, str]) -> Path:
 
 def _init_worker(env: dict[str, str]) -> None:
     os.environ.update(env)
+    # jsonschema (under nbformat) imports rfc3987_syntax when installed, which compiles a grammar at import time:
+    # 0.7 s per worker for IRI format checks that notebook validation never uses. Make that optional import fail.
+    sys.modules.setdefault("rfc3987_syntax", None)
     import logging
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
@@ -250,8 +253,12 @@ def normalise_notebook(nb) -> None:
                 del out["transient"]
 
 
-def execute_job(job: Job, out_path: str, failed_dir: str, start_timeout: int, execution_timeout: int) -> Result:
-    """Run one notebook in this (worker) process. Never raises: a failure comes back as a Result."""
+def execute_job(job: Job, out_path: str, failed_dir: str, start_timeout: int, execution_timeout: int,
+                render_spec: dict | None = None) -> Result:
+    """Run one notebook in this (worker) process, then render its page (in parallel with the other workers).
+
+    Never raises: a failure comes back as a Result.
+    """
     import nbformat
     import papermill as pm
     from jupyter_client.manager import KernelManager
@@ -284,6 +291,11 @@ def execute_job(job: Job, out_path: str, failed_dir: str, start_timeout: int, ex
             tmp = out_path + ".tmp"
             nbformat.write(nb, tmp)
             os.replace(tmp, out_path)
+            if render_spec is not None:
+                try:
+                    render_one(nb, job.name, out_path, render_spec)
+                except Exception:  # noqa: BLE001 - the main process renders it again and reports the error
+                    pass
             return Result(job.name, True, time.perf_counter() - t0, path=out_path)
         finally:
             # nbclient does not shut down a kernel manager it was given: do it here, at once
@@ -304,8 +316,12 @@ def _save_failed(job: Job, failed_dir: str, exc) -> None:
 
 
 def execute_jobs(jobs: list[Job], cache_dir: Path, env: dict[str, str], n_jobs: int, start_timeout: int,
-                 execution_timeout: int, progress) -> list[Result]:
-    """Execute the jobs whose cached notebook is missing; progress(result, done, total) after each one."""
+                 execution_timeout: int, progress, render_spec: dict | None = None,
+                 while_waiting=None) -> list[Result]:
+    """Execute the jobs whose cached notebook is missing; progress(result, done, total) after each one.
+
+    ``while_waiting()`` runs in this process while the workers execute (work that needs no notebook).
+    """
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
 
@@ -321,20 +337,27 @@ def execute_jobs(jobs: list[Job], cache_dir: Path, env: dict[str, str], n_jobs: 
     for r in results:
         progress(r, len(results), total)
     if not todo:
+        if while_waiting:
+            while_waiting()
         return results
     failed_dir = str(cache_dir.parent / "failed")
     if n_jobs <= 1 or len(todo) == 1:
         _init_worker(env)
         for job, target in todo:
-            r = execute_job(job, str(target), failed_dir, start_timeout, execution_timeout)
+            r = execute_job(job, str(target), failed_dir, start_timeout, execution_timeout, render_spec)
             results.append(r)
             progress(r, len(results), total)
+        if while_waiting:
+            while_waiting()
     else:
         ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
         with ProcessPoolExecutor(max_workers=min(n_jobs, len(todo)), mp_context=ctx, initializer=_init_worker,
                                  initargs=(env,)) as pool:
-            futures = {pool.submit(execute_job, job, str(target), failed_dir, start_timeout, execution_timeout): job
+            futures = {pool.submit(execute_job, job, str(target), failed_dir, start_timeout, execution_timeout,
+                                   render_spec): job
                        for job, target in todo}
+            if while_waiting:
+                while_waiting()
             for fut in as_completed(futures):
                 try:
                     r = fut.result()
@@ -349,6 +372,8 @@ def execute_jobs(jobs: list[Job], cache_dir: Path, env: dict[str, str], n_jobs: 
         stem = p.name.rsplit("-", 1)[0]
         if stem in names and p.name not in keep:
             p.unlink(missing_ok=True)
+            for h in cache_dir.glob(p.name[:-6] + ".*.html"):
+                h.unlink(missing_ok=True)
     order = {j.name: i for i, j in enumerate(jobs)}
     return sorted(results, key=lambda r: order[r.name])
 
@@ -364,24 +389,58 @@ def _page_context(kind: str, title: str, lang: str, nav: list[dict], ds_info: di
             "css_href": "assets/pack.css", "pdf_href": pdf_href, "footer": P.t("generated", lang) + f" {__version__}"}
 
 
-def render_pages(results: list[Result], site: Path, lang: str, nav: list[dict], ds_info: dict,
-                 pdf_href: str) -> dict[str, str]:
-    """HTML page for each executed notebook; returns {page file name: html}."""
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+_EXPORTER = None
 
-    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES_DIR)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                            embed_images=True, sanitize_html=False)
-    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove"}, enabled=True), enabled=True)
-    titles = {n["kind"]: n["label"] for n in nav}
+
+def _exporter():
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        exp = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES_DIR)],
+                           exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                           embed_images=True, sanitize_html=False)
+        exp.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove"}, enabled=True), enabled=True)
+        _EXPORTER = exp
+    return _EXPORTER
+
+
+def html_cache_path(nb_path: str, spec: dict) -> Path:
+    """Where the page rendered from an executed notebook with this render spec is cached."""
+    return Path(nb_path[:-len(".ipynb")] + f".{spec['key'][:16]}.html")
+
+
+def make_render_spec(lang: str, nav: list[dict], ds_info: dict, pdf_href: str) -> dict:
+    spec = {"lang": lang, "nav": nav, "ds_info": ds_info, "pdf_href": pdf_href}
+    spec["key"] = sha_of({**spec, "render": render_fingerprint()})
+    return spec
+
+
+def render_one(nb, name: str, nb_path: str, spec: dict) -> str:
+    """Render one executed notebook to its page with the pack's template; cache and return the HTML."""
+    titles = {n["kind"]: n["label"] for n in spec["nav"]}
+    ctx = _page_context(name, titles.get(name, name), spec["lang"], spec["nav"], spec["ds_info"], spec["pdf_href"])
+    html_text, _ = _exporter().from_notebook_node(nb, resources={"cchc": ctx})
+    html_text = html_text.replace("\r\n", "\n")
+    target = html_cache_path(nb_path, spec)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(html_text, encoding="utf-8")
+    os.replace(tmp, target)
+    return html_text
+
+
+def render_pages(results: list[Result], site: Path, spec: dict) -> dict[str, str]:
+    """The page of each executed notebook (rendered by its worker, or here); returns {file name: html}."""
     pages = {}
     for r in results:
-        nb = nbformat.read(r.path, as_version=4)
-        ctx = _page_context(r.name, titles.get(r.name, r.name), lang, nav, ds_info, pdf_href)
-        html_text, _ = exporter.from_notebook_node(nb, resources={"cchc": ctx})
-        html_text = html_text.replace("\r\n", "\n")
+        cached = html_cache_path(r.path, spec)
+        if cached.exists():
+            html_text = cached.read_text(encoding="utf-8")
+        else:
+            import nbformat  # only here: its import takes seconds (schema validators)
+
+            html_text = render_one(nbformat.read(r.path, as_version=4), r.name, r.path, spec)
         name = f"{r.name}.html"
         (site / name).write_text(html_text, encoding="utf-8")
         pages[name] = html_text
@@ -729,7 +788,8 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
     report.pdf = paths.out / pdf_file
     if not force and stamp.exists():
         old = json.loads(stamp.read_text())
-        if old.get("key") == publish_key and old.get("outputs") == output_hashes(paths, pdf_file):
+        if old.get("key") == publish_key and old.get("outputs") == output_hashes(paths, pdf_file) \
+                and not any(p.name.startswith(".cchc-build-") for p in paths.out.iterdir()):
             report.status = "up-to-date"
             report.timings["total"] = time.perf_counter() - t_start
             log(f"cchc build: up to date ({len(planned)} pages, {report.timings['total']:.2f} s); "
@@ -754,13 +814,49 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
         extra = "" if r.cached else f" {r.seconds:5.1f} s"
         log(f"  [{done}/{total}] {state:6} {r.name}{extra}" + (f"  {r.error}" if r.error else ""))
 
+    from cchc_analysis import presentation as P
+
+    nav = [{"kind": "index", "href": "index.html", "label": P.t("home", lang)},
+           {"kind": "overview", "href": "overview.html", "label": P.t("overview", lang)}]
+    nav += [{"kind": f"area-{a}", "href": f"area-{a}.html", "label": P.area_label(a, lang)} for a in areas]
+    with open(paths.processed / "indicators.csv", encoding="utf-8", newline="") as f:
+        province = next((unicodedata.normalize("NFC", r.get("province", "")) for r in csv.DictReader(f)
+                         if unicodedata.normalize("NFC", r["district"]) == district), "")
+    ds_info = {"district": district,
+               "district_line": f"{P.t('district', lang)} {district}, {P.t('province', lang)} {province}"}
+    spec = make_render_spec(lang, nav, ds_info, pdf_file)
+    paths.out.mkdir(parents=True, exist_ok=True)
+    tmp_root = Path(tempfile.mkdtemp(prefix=".cchc-build-", dir=paths.out))
+    site = tmp_root / paths.site_name
+    prepared: dict = {}
+
+    def while_waiting() -> None:
+        """Work that needs no executed notebook, done while the kernels run."""
+        t1 = time.perf_counter()
+        site.mkdir()
+        copy_assets(site)
+        prepared["ds"] = P.load_dataset(paths.processed, district)
+        prepared["downloads"] = write_downloads(paths.processed, site / "data", lang)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import weasyprint  # noqa: F401 - warm the import for the PDF step
+        report.timings["prepare"] = time.perf_counter() - t1
+
     t0 = time.perf_counter()
-    results = execute_jobs(planned, cache_dir, env, jobs, start_timeout, execution_timeout, progress)
+    try:
+        results = execute_jobs(planned, cache_dir, env, jobs, start_timeout, execution_timeout, progress, spec,
+                               while_waiting)
+    except BaseException:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+        raise
     report.results = results
     report.kernels_started = sum(1 for r in results if not r.cached)
     report.timings["execute"] = time.perf_counter() - t0
     failed = [r for r in results if not r.ok]
     if failed:
+        shutil.rmtree(tmp_root, ignore_errors=True)
         report.status = "failed"
         details = "; ".join(f"{r.name} ({r.error})" for r in failed)
         raise BuildFailed(f"{len(failed)} of {len(results)} notebooks failed: {details}. Nothing was published; "
@@ -768,24 +864,10 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
 
     # ---- render into a temporary folder beside the output, then swap in
     t0 = time.perf_counter()
-    from cchc_analysis import presentation as P
-
-    ds = P.load_dataset(paths.processed, district)
-    ds_info = {"district": district, "district_line": P.district_line(ds, lang)}
-    nav = [{"kind": "index", "href": "index.html", "label": P.t("home", lang)},
-           {"kind": "overview", "href": "overview.html", "label": P.t("overview", lang)}]
-    nav += [{"kind": f"area-{a}", "href": f"area-{a}.html", "label": P.area_label(a, lang)} for a in areas]
-    paths.out.mkdir(parents=True, exist_ok=True)
-    tmp_root = Path(tempfile.mkdtemp(prefix=".cchc-build-", dir=paths.out))
     try:
-        site = tmp_root / paths.site_name
-        site.mkdir()
-        copy_assets(site)
-        pages = render_pages(results, site, lang, nav, ds_info, pdf_file)
+        ds, downloads = prepared["ds"], prepared["downloads"]
+        pages = render_pages(results, site, spec)
         report.timings["html"] = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        downloads = write_downloads(paths.processed, site / "data", lang)
-        report.timings["downloads"] = time.perf_counter() - t1
         t1 = time.perf_counter()
         order = ["overview.html"] + [f"area-{a}.html" for a in areas]
         build_pdf(pages, order, ds_info, lang, site, tmp_root / pdf_file)
