@@ -434,20 +434,36 @@ def html_table(rows: list[dict], columns: list[tuple[str, str]], css_class: str 
     for row in rows:
         cells = []
         for key, _ in columns:
-            cls = ' class="num"' if key in numeric else ""
+            cls = ' class="num"' if key in numeric and _looks_numeric(row.get(key, "")) else ""
             cells.append(f"<td{cls}>{esc(row.get(key, ''))}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
 
+_NUMERIC_RE = re.compile(r"^[+-]?[\d.,]+(\s?%|\u00a0%)?(/[\d.,]+)?$")
+
+
+def _looks_numeric(value) -> bool:
+    return bool(_NUMERIC_RE.match(str(value).strip()))
+
+
 def _colgroup(rows: list[dict], columns: list[tuple[str, str]]) -> str:
-    """Column widths from the text they hold (so print can use the fast fixed table layout)."""
+    """Column widths from the text they hold (so print can use the fast fixed table layout).
+
+    A column is as wide as its longest number (numbers never wrap) or its longest word, and text columns get room
+    in proportion to their longest cell (capped): a long text in a column of numbers wraps instead of widening it.
+    """
     need = []
     for key, header in columns:
-        longest_word = max([len(w) for w in str(header).split()] + [1])
-        longest_cell = max([len(str(r.get(key, ""))) for r in rows] + [1])
-        need.append(max(min(longest_cell, 48), longest_word, 3))
+        cells = [str(r.get(key, "")) for r in rows]
+        words = [len(w) for c in cells + [str(header)] for w in c.split()] + [1]
+        numbers = [len(c) for c in cells if _looks_numeric(c)]
+        texts = [len(c) for c in cells if c and not _looks_numeric(c)]
+        if numbers and len(numbers) >= len(texts):
+            need.append(max(max(numbers) + 1, min(max(words), 12), 4))
+        else:
+            need.append(max(min(max(texts + [1]), 48), min(max(words), 14), 4))
     total = sum(need)
     return "<colgroup>" + "".join(f'<col style="width:{n / total * 100:.1f}%">' for n in need) + "</colgroup>"
 
