@@ -533,7 +533,7 @@ def build_pdf(pages: dict[str, str], order: list[str], ds_info: dict, lang: str,
 # --------------------------------------------------------------------------------------------------- downloads
 
 DATA_FILES = [
-    # file, description vi, description en
+    # file, description vi, description en (the data package and workbook are written by `cchc parse`)
     ("indicators.csv", "Số liệu các phụ lục, mỗi dòng một quan sát (có dòng nguồn)",
      "Appendix figures, one observation per row (with source line)"),
     ("indicators.parquet", "Như indicators.csv, định dạng Parquet", "Same as indicators.csv, Parquet"),
@@ -543,129 +543,30 @@ DATA_FILES = [
     ("facts.csv", "Các số liệu nêu trong lời văn báo cáo", "Figures stated in the report's prose"),
     ("sections.json", "Lời văn báo cáo theo lĩnh vực: kết quả, hạn chế, nguyên nhân",
      "The report's narrative by area: results, limitations, causes"),
+    ("tables.csv", "Các bảng phụ lục: tiêu đề, cơ quan, dòng, ghi chú", "The appendix tables: titles, offices, lines"),
+    ("cells.csv", "Mọi ô có nội dung của các bảng, với vai trò của ô", "Every non-empty table cell and its role"),
+    ("districts.csv", "Huyện, mã đơn vị hành chính, tệp nguồn", "Districts, statistical codes, source files"),
+    ("indicators_superseded.csv", "Số liệu báo cáo đã được thay bằng số liệu cập nhật",
+     "Report figures replaced by an ingested year file"),
+    ("cchc-tables.xlsx", "Các bảng trên, mỗi bảng một trang tính (Excel)", "The tables above, one sheet each (Excel)"),
+    ("datapackage.json", "Frictionless Data Package: mô tả các tệp, cột, khóa",
+     "Frictionless Data Package describing the files, columns and keys"),
 ]
-XLSX_NAME = "cchc-tables.xlsx"
-
-
-def _frictionless_type(series) -> str:
-    import pandas as pd
-
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(series):
-        return "integer"
-    if pd.api.types.is_float_dtype(series):
-        return "number"
-    return "string"
-
-
-def _typed_csv(path: Path):
-    """A CSV read with types inferred the same way on every run (for the schema and the Excel sheets)."""
-    import pandas as pd
-
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    for col in df.columns:
-        s = df[col]
-        nonempty = s[s != ""]
-        if nonempty.empty:
-            continue
-        if nonempty.isin(["True", "False", "true", "false"]).all():
-            df[col] = s.map({"True": True, "False": False, "true": True, "false": False, "": None}).astype("boolean")
-            continue
-        if col.endswith(("_code", "_id")) or col in ("raw", "period", "number_text"):
-            continue
-        num = pd.to_numeric(nonempty, errors="coerce")
-        if num.notna().all():
-            full = pd.to_numeric(s.replace("", None), errors="coerce")
-            df[col] = full.astype("Int64") if (num % 1 == 0).all() and col not in ("value", "denominator") else full
-    return df
 
 
 def write_downloads(processed: Path, data_dir: Path, lang: str) -> list[dict]:
-    """Copy the dataset into the site, add an Excel workbook and a Frictionless data package describing them."""
-    import pandas as pd
-
+    """Copy the dataset, its Excel workbook and its data package (all written by `cchc parse`) into the site."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    resources_ = []
     listing = []
-    sheets = {}
     for name, desc_vi, desc_en in DATA_FILES:
         src = processed / name
         if not src.exists():
-            if name == "indicators.parquet" and (processed / "indicators.csv").exists():
-                _typed_csv(processed / "indicators.csv").to_parquet(data_dir / name, index=False)
-            else:
-                continue
-        else:
-            shutil.copyfile(src, data_dir / name)
-        fmt = name.rsplit(".", 1)[1]
-        res = {"name": slug(name.rsplit(".", 1)[0]).replace("-", "_") + ("_parquet" if fmt == "parquet" else ""),
-               "path": name, "format": fmt, "encoding": "utf-8" if fmt in ("csv", "json") else None,
-               "mediatype": {"csv": "text/csv", "json": "application/json",
-                             "parquet": "application/vnd.apache.parquet"}[fmt],
-               "description": desc_en, "title": desc_vi,
-               "bytes": (data_dir / name).stat().st_size, "hash": "sha256:" + sha256_file(data_dir / name)}
-        if fmt == "csv":
-            df = _typed_csv(data_dir / name)
-            sheets[name[:-4][:31]] = df
-            res["profile"] = "tabular-data-resource"
-            res["schema"] = {"fields": [{"name": c, "type": _frictionless_type(df[c])} for c in df.columns]}
-        resources_.append({k: v for k, v in res.items() if v is not None})
-        listing.append({"name": name, "href": f"data/{name}", "format": fmt.upper(),
-                        "size": human_size(res["bytes"]), "description": desc_vi if lang == "vi" else desc_en})
-    if sheets:
-        write_xlsx(sheets, data_dir / XLSX_NAME)
-        listing.append({"name": XLSX_NAME, "href": f"data/{XLSX_NAME}", "format": "XLSX",
-                        "size": human_size((data_dir / XLSX_NAME).stat().st_size),
-                        "description": "Các bảng trên, mỗi bảng một trang tính" if lang == "vi"
-                        else "The tables above, one sheet each"})
-        resources_.append({"name": "tables_workbook", "path": XLSX_NAME, "format": "xlsx",
-                           "mediatype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           "description": "The CSV tables as one Excel workbook, one sheet each",
-                           "bytes": (data_dir / XLSX_NAME).stat().st_size,
-                           "hash": "sha256:" + sha256_file(data_dir / XLSX_NAME)})
-    package = {"profile": "data-package", "name": "cchc-evaluation-pack",
-               "title": "CCHC 2011-2020 evaluation pack: tidy data of the report's appendix tables",
-               "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
-                             "path": "https://creativecommons.org/licenses/by/4.0/"}],
-               "resources": resources_}
-    (data_dir / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n",
-                                              encoding="utf-8")
-    listing.append({"name": "datapackage.json", "href": "data/datapackage.json", "format": "JSON",
-                    "size": human_size((data_dir / "datapackage.json").stat().st_size),
-                    "description": "Frictionless Data Package: mô tả các tệp và cột" if lang == "vi"
-                    else "Frictionless Data Package describing the files and columns"})
-    del pd
+            continue
+        shutil.copyfile(src, data_dir / name)
+        listing.append({"name": name, "href": f"data/{name}", "format": name.rsplit(".", 1)[1].upper(),
+                        "size": human_size((data_dir / name).stat().st_size),
+                        "description": desc_vi if lang == "vi" else desc_en})
     return listing
-
-
-def write_xlsx(sheets: dict, target: Path) -> None:
-    """An Excel workbook, deterministic: fixed document dates and fixed zip entry dates."""
-    import datetime
-    import zipfile
-
-    import pandas as pd
-
-    fixed = datetime.datetime.fromtimestamp(int(SOURCE_DATE_EPOCH), datetime.timezone.utc).replace(tzinfo=None)
-    tmp = target.with_suffix(".tmp.xlsx")
-    with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        for name, df in sheets.items():
-            df.to_excel(writer, sheet_name=name, index=False)
-        writer.book.properties.creator = "cchc_analysis"
-        writer.book.properties.created = fixed
-        writer.book.properties.modified = fixed
-    stamp = fixed.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with zipfile.ZipFile(tmp) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in sorted(zin.infolist(), key=lambda i: i.filename):
-            data = zin.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp.encode()
-                              + rb"\g<3>", data)
-            zi = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            zout.writestr(zi, data)
-    tmp.unlink()
 
 
 # --------------------------------------------------------------------------------------------------- publish
