@@ -345,3 +345,38 @@ def test_notebooks_committed_without_outputs():
         for c in nb.cells:
             if c.cell_type == "code":
                 assert c.outputs == [] and c.execution_count is None, name
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_site_in_headless_chromium(pack, tmp_path):
+    """Every page of the site, opened from the file system in headless Chromium: no console message (the pack has
+    no scripts, so any is an error), and a screenshot. Links are checked by test_every_link_resolves."""
+    import os
+    import subprocess
+
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must install Debian's chromium (.ci/run) for this check")
+        pytest.skip("chromium is not installed here (.ci/run installs it in CI)")
+    pages = sorted(pack["site"].glob("*.html"))
+    assert len(pages) >= 9
+    for html_page in pages:
+        shot = tmp_path / f"{html_page.stem}.png"
+        proc = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+             "--window-size=1280,2000", f"--screenshot={shot}", html_page.resolve().as_uri()],
+            capture_output=True, text=True, timeout=120)
+        console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+        assert not console, f"{html_page.name}: {console[:3]}"
+        assert shot.exists() and shot.stat().st_size > 10_000, f"{html_page.name}: no screenshot"
+    if os.environ.get("CCHC_KEEP_SCREENSHOTS"):
+        target = Path(os.environ["CCHC_KEEP_SCREENSHOTS"])
+        target.mkdir(parents=True, exist_ok=True)
+        for shot in tmp_path.glob("*.png"):
+            shutil.copy(shot, target / shot.name)
