@@ -318,20 +318,17 @@ def _num(s: pd.Series) -> pd.Series:
 
 
 def load_dataset(directory: str | Path, district: str | None = None) -> Dataset:
-    """Read the parser's output folder (``data/processed/``); keep one district (the only one, or ``district``)."""
+    """The parser's output folder (``data/processed/``, read by ``cchc_analysis.dataset``), narrowed to one
+    district (the only one, or ``district``)."""
+    from cchc_analysis import dataset as processed_data
+
     d = Path(directory)
-    ind = _read_csv(d / "indicators.csv")
+    data = processed_data.load_dataset(d)
+    ind = data.indicators
     if ind.empty:
         raise CchcError("indicators.csv holds no rows", file=d / "indicators.csv")
     for col in ("appendix", "year", "source_line"):
-        if col in ind:
-            ind[col] = _num(ind[col]).astype("Int64")
-    for col in ("value", "denominator"):
-        if col in ind:
-            ind[col] = _num(ind[col])
-    for col in ("section", "as_of", "parent", "parent_id", "indicator_en", "note", "period"):
-        if col not in ind:
-            ind[col] = ""
+        ind[col] = ind[col].astype("Int64")
     districts = sorted(ind["district"].unique())
     if district is None:
         if len(districts) > 1:
@@ -340,21 +337,14 @@ def load_dataset(directory: str | Path, district: str | None = None) -> Dataset:
     elif district not in districts:
         raise CchcError(f"unknown district {district!r}; the dataset holds: {', '.join(districts)}")
     ind = ind[ind["district"] == district].reset_index(drop=True)
-    book = _read_csv(d / "indicators_codebook.csv")
-    if "appendix" in book:
-        book["appendix"] = _num(book["appendix"]).astype("Int64")
-    qual = _read_csv(d / "quality.csv", required=False)
-    if not qual.empty and "district" in qual:
-        qual = qual[qual["district"].isin([district, ""])].reset_index(drop=True)
-    tg = _read_csv(d / "targets.csv", required=False)
-    if not tg.empty and "district" in tg:
-        tg = tg[tg["district"].isin([district, ""])].reset_index(drop=True)
-    sections = None
-    if (d / "sections.json").exists():
-        raw = json.loads((d / "sections.json").read_text(encoding="utf-8"))
-        sections = raw.get("sections", raw) if isinstance(raw, dict) else raw
-    facts = _read_csv(d / "facts.csv", required=False) if (d / "facts.csv").exists() else None
-    province = ind["province"].iloc[0] if "province" in ind else ""
+    book = data.codebook.assign(appendix=data.codebook["appendix"].astype("Int64"))
+    qual = data.quality[data.quality["district"].isin([district, ""])].reset_index(drop=True)
+    tg = data.targets[data.targets["district"].isin([district, ""])].reset_index(drop=True)
+    sections = [s for s in data.sections if s.get("district", district) == district] or None
+    facts = data.facts
+    if facts is not None and "district" in facts:
+        facts = facts[facts["district"].isin([district, ""])].reset_index(drop=True)
+    province = ind["province"].iloc[0] if len(ind) else ""
     return Dataset(ind, book, qual, tg, sections, facts, d, district, province)
 
 
