@@ -302,21 +302,6 @@ class Dataset:
     extra: dict = field(default_factory=dict)
 
 
-def _read_csv(path: Path, required: bool = True) -> pd.DataFrame:
-    if not path.exists():
-        if required:
-            raise CchcError(f"{path.name} is missing; run `cchc parse` first", file=path)
-        return pd.DataFrame()
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    for col in df.columns:
-        df[col] = df[col].map(nfc)
-    return df
-
-
-def _num(s: pd.Series) -> pd.Series:
-    return pd.to_numeric(s.replace("", None), errors="coerce")
-
-
 def load_dataset(directory: str | Path, district: str | None = None) -> Dataset:
     """The parser's output folder (``data/processed/``, read by ``cchc_analysis.dataset``), narrowed to one
     district (the only one, or ``district``)."""
