@@ -268,3 +268,19 @@ def test_template_is_byte_identical_across_runs(workspace, reference_dataset, tm
     first = write_template(raw, "Tuần Giáo", 2021, tmp_path / "a.xlsx", "xlsx", reference_dataset.indicators)
     second = write_template(raw, "Tuần Giáo", 2021, tmp_path / "b.xlsx", "xlsx", reference_dataset.indicators)
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_new_year_reaches_the_pack(workspace, reference_dataset, tmp_path):
+    """template -> fill 2021 -> ingest -> build: the 2021 values appear in the area page's tables and charts."""
+    from cchc_analysis.build import build
+
+    raw, processed = workspace
+    path = make_template(raw, reference_dataset, 2021, tmp_path)
+    fill(path, GOOD_2021, 2021)
+    ingest(path, raw, processed, status="final")
+    report = build(raw=raw, processed=processed, out=tmp_path / "reports", areas=["cbccvc"], parse=False,
+                   cache=tmp_path / "cache", notebooks=ROOT / "notebooks", quiet=True)
+    assert report.status != "failed"
+    page = (tmp_path / "reports" / "site" / "area-cbccvc.html").read_text(encoding="utf-8")
+    assert ">2021" in page             # a 2021 column in the indicator table
+    assert "2.040" in page and ">92<" in page    # the 2021 figures typed in the template
