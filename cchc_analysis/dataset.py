@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from cchc_analysis.errors import CchcError
+from cchc_analysis.pipeline import Dataset
 
 REQUIRED = ("indicators.csv", "indicators_codebook.csv", "quality.csv", "targets.csv")
-
-
-@dataclass
-class ProcessedData:
-    indicators: pd.DataFrame
-    codebook: pd.DataFrame
-    quality: pd.DataFrame
-    targets: pd.DataFrame
-    tables: pd.DataFrame
-    districts: pd.DataFrame
-    sections: list[dict] = field(default_factory=list)
-    facts: pd.DataFrame | None = None
-
-    def area(self, area: str) -> pd.DataFrame:
-        return self.indicators[self.indicators["area"] == area]
 
 
 def _csv(path: Path, **kwargs) -> pd.DataFrame:
@@ -33,7 +18,7 @@ def _csv(path: Path, **kwargs) -> pd.DataFrame:
     return pd.read_csv(path, encoding="utf-8", keep_default_na=False, dtype=str, **kwargs)
 
 
-def load_dataset(directory: str | Path = "data/processed") -> ProcessedData:
+def load_dataset(directory: str | Path = "data/processed") -> Dataset:
     """Load what ``cchc parse`` wrote; a clear error if the folder holds no dataset."""
     directory = Path(directory)
     missing = [name for name in REQUIRED if not (directory / name).exists()]
@@ -54,9 +39,10 @@ def load_dataset(directory: str | Path = "data/processed") -> ProcessedData:
     targets["number"] = targets["number"].astype(int)
     targets["achieved"] = targets["achieved"].map({"True": True, "False": False}).astype("boolean")
     optional = {name: _csv(directory / f"{name}.csv") if (directory / f"{name}.csv").exists() else pd.DataFrame()
-                for name in ("tables", "districts")}
+                for name in ("tables", "districts", "cells")}
     sections_path = directory / "sections.json"
     sections = json.loads(sections_path.read_text(encoding="utf-8")) if sections_path.exists() else []
     facts = _csv(directory / "facts.csv") if (directory / "facts.csv").exists() else None
-    return ProcessedData(indicators=indicators, codebook=codebook, quality=quality, targets=targets,
-                         tables=optional["tables"], districts=optional["districts"], sections=sections, facts=facts)
+    return Dataset(indicators=indicators, codebook=codebook, quality=quality, targets=targets,
+                   tables=optional["tables"], cells=optional["cells"], districts=optional["districts"],
+                   sections=sections, facts=facts, reports=sorted(set(indicators["source_file"])))

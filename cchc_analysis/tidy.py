@@ -196,17 +196,21 @@ class _Tidier:
                                 f"(first at line {matched[spec.id]})", file=self.path, line=row.line)
             matched[spec.id] = row.line
 
+        def breakdown_child(parent: IndicatorSpec, row: TableRow) -> None:
+            """A breakdown item: its label sits in ``breakdown_label_column``, its figures in the year columns."""
+            column = parent.breakdown_label_column
+            sub_label = row.text(column).rstrip(",;: ")
+            child = self._match(parent.children, sub_label, None)
+            if child is None:
+                raise self.unknown_row(appendix.number, row, sub_label)
+            claim(child, row)
+            self.ledger(appendix.number, "", row.cells[column], "label", child.id)
+            self._emit_row(appendix, table, row, child, sub_label, labels[parent.id], periods, {column}, [])
+
         for row in section.rows:
             stt, label = row.text(0), row.label()
             if breakdown is not None and not stt and not label:
-                column = breakdown.breakdown_label_column
-                sub_label = row.text(column).rstrip(",;: ")
-                spec = self._match(breakdown.children, sub_label, None)
-                if spec is None:
-                    raise self.unknown_row(appendix.number, row, sub_label)
-                claim(spec, row)
-                self.ledger(appendix.number, "", row.cells[column], "label", spec.id)
-                self._emit_row(appendix, table, row, spec, sub_label, labels[breakdown.id], periods, {column}, [])
+                breakdown_child(breakdown, row)
                 continue
             breakdown = None
             if stt in BULLETS:
@@ -225,15 +229,8 @@ class _Tidier:
             parent_label = labels.get(spec.parent_id, "")
             if spec.breakdown_label_column is not None:
                 breakdown = spec
-                column = spec.breakdown_label_column
-                if row.text(column):
-                    sub_label = row.text(column).rstrip(",;: ")
-                    child = self._match(spec.children, sub_label, None)
-                    if child is None:
-                        raise self.unknown_row(appendix.number, row, sub_label)
-                    claim(child, row)
-                    self.ledger(appendix.number, "", row.cells[column], "label", child.id)
-                    self._emit_row(appendix, table, row, child, sub_label, label, periods, {column}, [])
+                if row.text(spec.breakdown_label_column):  # the heading row carries the first item
+                    breakdown_child(spec, row)
                 continue
             self._emit_row(appendix, table, row, spec, label, parent_label, periods, set(), [])
 
