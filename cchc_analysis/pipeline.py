@@ -7,7 +7,6 @@ leaves the existing dataset untouched.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import re
@@ -228,11 +227,6 @@ def _supersede(observations: list[dict], updates: list[dict]) -> tuple[list[dict
 
 
 # -- many reports -> dataset ------------------------------------------------------------------------------------
-def _frame(rows: list[dict], columns: list[str] | None = None) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=columns) if columns else pd.DataFrame(rows)
-    return frame
-
-
 def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dataset:
     parsed: list[ParsedReport] = []
     seen: dict[str, Path] = {}
@@ -249,7 +243,7 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dat
     observations = [row for one in parsed for row in one.result.observations]
     updates, update_findings = _year_data(inputs)
     observations, superseded = _supersede(observations, updates)
-    indicators = _frame(observations + updates, INDICATOR_COLUMNS)
+    indicators = pd.DataFrame(observations + updates, columns=INDICATOR_COLUMNS)
     for column in ("value", "denominator"):
         indicators[column] = pd.to_numeric(indicators[column]).astype(float)
     for column in ("appendix", "year", "source_line", "source_column"):
@@ -259,9 +253,9 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dat
                                         kind="mergesort").reset_index(drop=True)
     check_schema(indicators, ", ".join(one.meta.source_file for one in parsed))
 
-    targets = _frame([row for one in parsed for row in one.result.targets],
-                     ["district", "number", "text", "assessment", "achieved", "raw", "source_file", "source_line",
-                      "text_line"])
+    targets = pd.DataFrame([row for one in parsed for row in one.result.targets],
+                           columns=["district", "number", "text", "assessment", "achieved", "raw", "source_file",
+                                    "source_line", "text_line"])
     findings: list[Finding] = [f for one in parsed for f in one.result.findings] + update_findings
     findings += run_checks(indicators, specs)
 
@@ -288,23 +282,23 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dat
                         year=None if year is None or pd.isna(year) or year == "" else int(year),
                         message=str(row["message"]), source_lines=lines))
 
-    districts = _frame([{
+    districts = pd.DataFrame([{
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
     } for one in parsed])
     return Dataset(
         indicators=indicators,
-        codebook=_frame(codebook_rows(specs)),
+        codebook=pd.DataFrame(codebook_rows(specs)),
         quality=findings_frame(findings),
         targets=targets,
-        tables=_frame([row for one in parsed for row in one.result.tables]),
-        cells=_frame([row for one in parsed for row in one.result.cells]).sort_values(
+        tables=pd.DataFrame([row for one in parsed for row in one.result.tables]),
+        cells=pd.DataFrame([row for one in parsed for row in one.result.cells]).sort_values(
             ["district", "appendix", "source_line", "source_column"], kind="mergesort").reset_index(drop=True),
         districts=districts,
         sections=sections,
         facts=pd.concat(facts_frames, ignore_index=True) if facts_frames else None,
         reports=[one.meta.source_file for one in parsed],
-        superseded=_frame(superseded, INDICATOR_COLUMNS) if superseded else None,
+        superseded=pd.DataFrame(superseded, columns=INDICATOR_COLUMNS) if superseded else None,
     )
 
 
@@ -366,7 +360,3 @@ def parse_and_write(paths: list[Path], out_dir: Path) -> str:
             f"{len(dataset.cells)} table cells accounted for\n"
             f"quality findings: {counts}\n"
             f"wrote {out_dir}/: {names}")
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

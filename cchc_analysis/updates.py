@@ -13,7 +13,6 @@ import io
 import json
 import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -604,7 +603,3 @@ def year_file_observations(folder: Path, manifest: dict, entry: dict, source_fil
             "source_column": item.row.column, "source_cell": item.row.cell,
         })
     return rows
-
-
-def copy_for_tests(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst)
