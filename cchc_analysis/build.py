@@ -163,17 +163,26 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "district"
 
 
-def pdf_name(district: str, lang: str) -> str:
+def pdf_name(district: str | None, lang: str) -> str:
+    """The PDF of a district's pack, or of the comparison alone (``district`` None)."""
+    if district is None:
+        return "so-sanh-cac-huyen.pdf" if lang == "vi" else f"district-comparison-{lang}.pdf"
     return f"danh-gia-cchc-{slug(district)}.pdf" if lang == "vi" else f"par-evaluation-{slug(district)}-{lang}.pdf"
 
 
-def plan_jobs(paths: BuildPaths, district: str, areas: list[str], lang: str) -> list[Job]:
+def plan_jobs(paths: BuildPaths, district: str | None, areas: list[str], lang: str, compare: bool) -> list[Job]:
+    """A district's overview and area pages (when ``district``), and the comparison page (when ``compare``)."""
     data_dir = str(paths.processed.resolve())
-    jobs = [Job("overview", str((paths.notebooks / "overview.ipynb").resolve()),
-                {"district": district, "lang": lang, "data_dir": data_dir})]
-    for area in areas:
-        jobs.append(Job(f"area-{area}", str((paths.notebooks / "area.ipynb").resolve()),
-                        {"district": district, "area": area, "lang": lang, "data_dir": data_dir}))
+    jobs = []
+    if district is not None:
+        jobs.append(Job("overview", str((paths.notebooks / "overview.ipynb").resolve()),
+                        {"district": district, "lang": lang, "data_dir": data_dir}))
+        for area in areas:
+            jobs.append(Job(f"area-{area}", str((paths.notebooks / "area.ipynb").resolve()),
+                            {"district": district, "area": area, "lang": lang, "data_dir": data_dir}))
+    if compare:
+        jobs.append(Job("compare", str((paths.notebooks / "compare.ipynb").resolve()),
+                        {"districts": None, "areas": areas, "lang": lang, "data_dir": data_dir}))
     return jobs
 
 
@@ -470,23 +479,27 @@ def render_index(site: Path, ds, lang: str, nav: list[dict], ds_info: dict, pdf_
                  downloads: list[dict]) -> str:
     import jinja2
 
+    from cchc_analysis import compare as C
     from cchc_analysis import presentation as P
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR / TEMPLATE_NAME)), autoescape=True,
                              keep_trailing_newline=True)
     page = _page_context("index", P.t("home", lang), lang, nav, ds_info, pdf_href)
-    summary = {a: P.quality_for_area(ds, a)["severity"].value_counts().to_dict() if not ds.quality.empty else {}
-               for a in P.area_ids()}
     cards = []
+    summary = {} if ds is None else {
+        a: P.quality_for_area(ds, a)["severity"].value_counts().to_dict() if not ds.quality.empty else {}
+        for a in P.area_ids()}
     for item in nav:
-        if not item["kind"].startswith("area-"):
+        if ds is None or not item["kind"].startswith("area-"):
             continue
         area = item["kind"][5:]
         counts = summary.get(area, {})
         qtext = ", ".join(f"{counts[s]} {P.t('sev_' + s, lang)}" for s in ("error", "warning") if counts.get(s))
         cards.append({"href": item["href"], "title": item["label"], "figures": P.headline_figures(ds, area, lang),
                       "quality": (P.t("quality", lang) + ": " + qtext) if qtext else ""})
-    page.update({"lead": P.t("more_pages", lang), "no_data": P.t("no_data", lang), "pages_label": P.t("pages", lang),
+    lead = P.t("more_pages", lang) if ds is not None else \
+        " ".join([C.t("lead", lang), C.t("caveat", lang), C.t("per_district", lang)])
+    page.update({"lead": lead, "no_data": P.t("no_data", lang), "pages_label": P.t("pages", lang),
                  "pdf_label": P.t("pdf", lang), "pdf_size": human_size(pdf_size),
                  "downloads_label": P.t("downloads", lang)})
     header = ["file", "format", "size", "description"] if lang == "en" else ["Tệp", "Định dạng", "Dung lượng", "Nội dung"]
@@ -622,6 +635,16 @@ def ensure_parsed(paths: BuildPaths, log) -> bool:
 
 # --------------------------------------------------------------------------------------------------- main
 
+def _synthetic_districts(processed: Path) -> set[str]:
+    """Districts whose reports are SYNTHETIC test data (districts.csv, column ``synthetic``)."""
+    path = processed / "districts.csv"
+    if not path.exists():
+        return set()
+    with open(path, encoding="utf-8", newline="") as f:
+        return {unicodedata.normalize("NFC", r["district"]) for r in csv.DictReader(f)
+                if r.get("synthetic", "").lower() == "true"}
+
+
 def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed", out: Path | str = "reports",
           lang: str = "vi", jobs: int = 2, force: bool = False, areas: list[str] | None = None,
           district: str | None = None, notebooks: Path | str | None = None, cache: Path | str | None = None,
@@ -650,9 +673,6 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
     paths = BuildPaths(Path(raw), Path(processed), Path(out),
                        Path(notebooks) if notebooks else DEFAULT_NOTEBOOKS,
                        Path(cache) if cache else DEFAULT_CACHE, lang)
-    for nbname in ("area.ipynb", "overview.ipynb"):
-        if not (paths.notebooks / nbname).exists():
-            raise CchcError(f"notebook {nbname} not found in {paths.notebooks}", file=paths.notebooks / nbname)
     del root
 
     # ---- parse
@@ -664,22 +684,31 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
                         file=paths.processed / "indicators.csv")
     report.timings["parse"] = time.perf_counter() - t0
 
-    # ---- district (csv module: no pandas on the warm path)
+    # ---- districts (csv module: no pandas on the warm path). One district: its pack. Several: the comparison
+    # page, with the pack of the district chosen by --district if any.
     with open(paths.processed / "indicators.csv", encoding="utf-8", newline="") as f:
-        names = sorted({unicodedata.normalize("NFC", r["district"]) for r in csv.DictReader(f)})
+        provinces = {}
+        for r in csv.DictReader(f):
+            provinces.setdefault(unicodedata.normalize("NFC", r["district"]), unicodedata.normalize("NFC",
+                                                                                                  r["province"]))
+    names = sorted(provinces)
+    compare = len(names) > 1
     if district is None:
-        if len(names) != 1:
-            raise CchcError(f"the dataset holds {len(names)} districts ({', '.join(names)}); choose one with "
-                            "--district")
-        district = names[0]
+        district = None if compare else names[0]
     elif unicodedata.normalize("NFC", district) not in names:
-        raise CchcError(f"unknown district {district!r}; the dataset holds: {', '.join(names)}")
-    district = unicodedata.normalize("NFC", district)
+        shown = ", ".join(names[:20]) + (f" … ({len(names)} in all)" if len(names) > 20 else "")
+        raise CchcError(f"unknown district {district!r}; the dataset holds: {shown}")
+    else:
+        district = unicodedata.normalize("NFC", district)
+    needed = (["overview.ipynb", "area.ipynb"] if district else []) + (["compare.ipynb"] if compare else [])
+    for nbname in needed:
+        if not (paths.notebooks / nbname).exists():
+            raise CchcError(f"notebook {nbname} not found in {paths.notebooks}", file=paths.notebooks / nbname)
 
     # ---- plan and cache keys
     data_hash = hash_tree(paths.processed)
     pkg = package_fingerprint()
-    planned = plan_jobs(paths, district, areas, lang)
+    planned = plan_jobs(paths, district, areas, lang, compare)
     planned = [Job(j.name, j.notebook, j.parameters, job_key(j, data_hash, pkg)) for j in planned]
     pdf_file = pdf_name(district, lang)
     publish_key = sha_of({"jobs": [j.key for j in planned], "render": render_fingerprint(), "lang": lang,
@@ -708,23 +737,35 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
             p.unlink()
     n_run = sum(1 for j in planned if not (cache_dir / f"{j.name}-{j.key[:20]}.ipynb").exists())
     log(f"cchc build: {len(planned)} notebooks ({n_run} to execute, {len(planned) - n_run} cached), "
-        f"{min(jobs, max(n_run, 1))} worker(s), lang={lang}, district={district}")
+        f"{min(jobs, max(n_run, 1))} worker(s), lang={lang}, "
+        + (f"district={district}" if district else "") + (", " if district and compare else "")
+        + (f"comparison of {len(names)} districts" if compare else ""))
 
     def progress(r: Result, done: int, total: int) -> None:
         state = "cached" if r.cached else ("ok" if r.ok else "FAILED")
         extra = "" if r.cached else f" {r.seconds:5.1f} s"
         log(f"  [{done}/{total}] {state:6} {r.name}{extra}" + (f"  {r.error}" if r.error else ""))
 
+    from cchc_analysis import compare as C
     from cchc_analysis import presentation as P
 
-    nav = [{"kind": "index", "href": "index.html", "label": P.t("home", lang)},
-           {"kind": "overview", "href": "overview.html", "label": P.t("overview", lang)}]
-    nav += [{"kind": f"area-{a}", "href": f"area-{a}.html", "label": P.area_label(a, lang)} for a in areas]
-    with open(paths.processed / "indicators.csv", encoding="utf-8", newline="") as f:
-        province = next((unicodedata.normalize("NFC", r.get("province", "")) for r in csv.DictReader(f)
-                         if unicodedata.normalize("NFC", r["district"]) == district), "")
-    ds_info = {"district": district,
-               "district_line": f"{P.t('district', lang)} {district}, {P.t('province', lang)} {province}"}
+    nav = [{"kind": "index", "href": "index.html", "label": P.t("home", lang)}]
+    if district:
+        nav.append({"kind": "overview", "href": "overview.html", "label": P.t("overview", lang)})
+        nav += [{"kind": f"area-{a}", "href": f"area-{a}.html", "label": P.area_label(a, lang)} for a in areas]
+    if compare:
+        nav.append({"kind": "compare", "href": "compare.html", "label": C.t("title", lang)})
+    synthetic = _synthetic_districts(paths.processed)
+    if district:
+        ds_info = {"district": district, "district_line": f"{P.t('district', lang)} {district}, "
+                                                          f"{P.t('province', lang)} {provinces[district]}"}
+    else:
+        n_prov = len(set(provinces.values()))
+        counts = f"{len(names)} huyện, {n_prov} tỉnh" if lang == "vi" else \
+            f"{len(names)} districts in {n_prov} province{'s' if n_prov > 1 else ''}"
+        ds_info = {"district": C.t("title", lang), "district_line": f"{C.t('title', lang)}: {counts}"}
+    if synthetic & set(names):  # never silently: every page header and the PDF cover say so
+        ds_info["district_line"] += f" | {C.t('synthetic', lang)}"
     spec = make_render_spec(lang, nav, ds_info, pdf_file)
     paths.out.mkdir(parents=True, exist_ok=True)
     tmp_root = Path(tempfile.mkdtemp(prefix=".cchc-build-", dir=paths.out))
@@ -736,7 +777,7 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
         t1 = time.perf_counter()
         site.mkdir()
         copy_assets(site)
-        prepared["ds"] = P.load_dataset(paths.processed, district)
+        prepared["ds"] = P.load_dataset(paths.processed, district) if district else None
         prepared["downloads"] = write_downloads(paths.processed, site / "data", lang)
         import warnings
 
@@ -770,7 +811,7 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
         pages = render_pages(results, site, spec)
         report.timings["html"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        order = ["overview.html"] + [f"area-{a}.html" for a in areas]
+        order = [f"{j.name}.html" for j in planned]
         build_pdf(pages, order, ds_info, lang, site, tmp_root / pdf_file)
         shutil.copyfile(tmp_root / pdf_file, site / pdf_file)
         report.timings["pdf"] = time.perf_counter() - t1

@@ -51,6 +51,7 @@ FIELD_DOCS: dict[str, str] = {
     "number": "Target number in Phụ lục 8", "text": "Text of the target",
     "assessment": "The district's self-assessment as printed", "achieved": "Self-assessed as Đạt (true) or not",
     "text_line": "Line of the target's text", "sha256": "SHA-256 of the raw file",
+    "synthetic": "True for SYNTHETIC test reports (derived from a real one for tests and benchmarks; never published)",
 }
 
 FIELD_TYPES = {"as_of": "date", "achieved": "boolean"}

@@ -230,6 +230,7 @@ def _supersede(observations: list[dict], updates: list[dict]) -> tuple[list[dict
 def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dataset:
     parsed: list[ParsedReport] = []
     seen: dict[str, Path] = {}
+    synthetic: dict[str, bool] = {}
     for report in inputs:
         one = parse_report(report)
         key = f"{fold(one.meta.province)}/{fold(one.meta.district)}"
@@ -237,6 +238,7 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dat
             raise CchcError(f"district {one.meta.district} ({one.meta.province}) is reported twice "
                             f"(also in {seen[key]})", file=report.path)
         seen[key] = report.path
+        synthetic[one.meta.district] = bool(report.manifest.get("synthetic", False))
         parsed.append(one)
 
     specs = load_specs()
@@ -285,7 +287,9 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dat
     districts = pd.DataFrame([{
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
-    } for one in parsed])
+        "synthetic": synthetic[one.meta.district],
+    } for one in parsed], columns=["district", "district_code", "province", "province_code", "source_file", "sha256",
+                                   "synthetic"])
     return Dataset(
         indicators=indicators,
         codebook=pd.DataFrame(codebook_rows(specs)),

@@ -143,3 +143,63 @@ def show_png(data: bytes, alt: str = "") -> None:
     from IPython.display import Image, display
 
     display(Image(data=data, format="png", metadata={"alt": alt}))
+
+
+def compare_chart(values: pd.DataFrame, measures: list, title: str, lang: str = "vi", max_lines: int = 8,
+                  ncols: int = 2) -> bytes | None:
+    """Small multiples for the comparison page: one panel per measure, one line per district.
+
+    With more than ``max_lines`` districts the lines turn thin and grey and the median with its interquartile band
+    is drawn over them, so the chart stays readable at hundreds of districts. Full years only (a partial year,
+    2020 as of 31/3, would look like a drop).
+    """
+    from cchc_analysis.compare import t as ct
+
+    if values.empty:
+        return None
+    full = values[[not P.is_partial(y, a) for y, a in zip(values["year"], values["as_of"])]]
+    panels = [(m, full[full["measure"] == m.key]) for m in measures]
+    panels = [(m, df) for m, df in panels if df["year"].nunique() >= 2]
+    if not panels:
+        return None
+    use_pack_style()
+    from matplotlib.collections import LineCollection
+
+    n = len(panels)
+    ncols = min(ncols, n)
+    nrows = (n + ncols - 1) // ncols
+    many = values["district"].nunique() > max_lines
+    legend_cols = 2 * ncols
+    legend_rows = 1 if many else -(-values["district"].nunique() // legend_cols)
+    row_h, top_in, bottom_in = 2.7, 0.45, 0.4 + 0.22 * legend_rows
+    fig_h = row_h * nrows + top_in + bottom_in
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.1 * ncols, fig_h), squeeze=False)
+    fig.subplots_adjust(left=0.09 if ncols > 1 else 0.12, right=0.98, top=1 - (top_in + 0.45) / fig_h,
+                        bottom=(bottom_in + 0.1) / fig_h, wspace=0.28, hspace=1.0 / row_h * 1.35)
+    for ax, (m, df) in zip(axes.flat, panels):
+        years = sorted(df["year"].unique())
+        wide = df.pivot_table(index="district", columns="year", values="value", aggfunc="last").reindex(columns=years)
+        if many:
+            segments = [[(x, y) for x, y in zip(years, row) if y == y] for row in wide.to_numpy()]
+            ax.add_collection(LineCollection([s for s in segments if len(s) >= 2], colors="#b0b0b0",
+                                             linewidths=0.5, alpha=0.6))
+            q1, med, q3 = wide.quantile(0.25), wide.median(), wide.quantile(0.75)
+            ax.fill_between(years, q1, q3, color=COLORS[0], alpha=0.18, label=ct("iqr", lang))
+            ax.plot(years, med, color=COLORS[0], linewidth=2, label=ct("median", lang))
+        else:
+            for (name, row), color in zip(wide.iterrows(), COLORS * 10):
+                ax.plot(years, row.to_numpy(), color=color, linewidth=1.5, marker="o", markersize=3.5, label=name)
+        ax.set_xticks(years, [str(y) for y in years])
+        ax.set_xlim(years[0] - 0.3, years[-1] + 0.3)
+        hi = float(df["value"].max())
+        ax.set_ylim(0, (100 if hi <= 100 else hi) * 1.12 or 1)
+        ax.set_ylabel("%")
+        ax.set_title(wrap(P.measure_label(m, lang)), loc="left")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: P.fmt_number(v, lang, 1)))
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower left", ncol=min(legend_cols, len(labels)), frameon=False, fontsize=8)
+    fig.suptitle(title, x=0.01, y=1 - 0.12 / fig_h, ha="left", va="top", fontsize=10.5, fontweight="bold")
+    return png_bytes(fig)

@@ -18,8 +18,8 @@ _NUMBER_CELL = re.compile(r"^\d{1,3}(?:\.\d{3})*$|^\d+$")
 
 
 def synthetic_report(reference_text: str, district: str, seed: int) -> str:
-    """The reference report renamed to ``district``, with every whole-number table cell scaled by a seeded factor
-    (percent rows keep at most 100)."""
+    """The reference report renamed to ``district``, with the whole-number table cells scaled by a seeded factor per
+    district times a factor per row (so rates differ between districts too; 0, 1 and 100 are kept as they are)."""
     rng = random.Random(seed)
     factor = rng.uniform(0.6, 1.4)
     lines = reference_text.split("\n")
@@ -31,10 +31,11 @@ def synthetic_report(reference_text: str, district: str, seed: int) -> str:
             in_tables = True
         if in_tables and "\t" in line:
             cells = line.split("\t")
+            row_factor = factor * rng.uniform(0.8, 1.2)
             for i, cell in enumerate(cells[2:], start=2):
                 if _NUMBER_CELL.match(cell):
                     value = int(cell.replace(".", ""))
-                    scaled = value if value in (0, 1, 100) else max(0, round(value * factor))
+                    scaled = value if value in (0, 1, 100) else max(0, round(value * row_factor))
                     cells[i] = f"{scaled:,}".replace(",", ".") if "." in cell else str(scaled)
             line = "\t".join(cells)
         out.append(line)
