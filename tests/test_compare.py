@@ -1,0 +1,215 @@
+"""Comparing districts (issue 6): unit tests on tiny corpora, agreement with the one-district pack, and the
+comparison page of a two-district build (the second district is SYNTHETIC, derived from the reference report)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from cchc_analysis import build as B
+from cchc_analysis import compare as C
+from cchc_analysis import presentation as P
+from cchc_analysis.errors import CchcError
+from cchc_analysis.synthetic import write_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+CODEBOOK = pd.DataFrame([
+    {"indicator_id": "total", "appendix": 3, "area": "tthc", "label_vi": "Tổng số TTHC", "parent": ""},
+    {"indicator_id": "desk", "appendix": 3, "area": "tthc",
+     "label_vi": "Số TTHC giải quyết tại Bộ phận tiếp nhận và trả kết quả", "parent": ""},
+    {"indicator_id": "on_time", "appendix": 3, "area": "tthc", "label_vi": "Tỷ lệ hồ sơ cấp huyện giải quyết đúng hẹn",
+     "parent": ""},
+])
+
+
+def obs(district, iid, year, value, as_of=None):
+    return {"district": district, "area": "tthc", "indicator_id": iid, "period": str(year), "year": year,
+            "as_of": as_of or f"{year}-12-31", "value": value}
+
+
+def tiny_corpus(rows, quality=None) -> C.Corpus:
+    ind = pd.DataFrame(rows, columns=C.INDICATOR_COLUMNS)
+    names = sorted(set(ind["district"]))
+    units = pd.DataFrame({"district": names, "district_code": [f"{i:03d}" for i in range(len(names))],
+                          "province": "P", "synthetic": [n.startswith("S") for n in names]})
+    q = quality if quality is not None else pd.DataFrame(columns=["district", "check", "severity", "appendix",
+                                                                    "indicator_id"])
+    return C.Corpus(ind, CODEBOOK, q, units, Path("."))
+
+
+def test_only_rates_and_shares_are_compared():
+    measures = C.comparable_measures()
+    assert measures and all(m.unit == "percent" for m in measures)
+    assert "procedures_total" not in {m.key for m in measures}  # a raw count grows with the district
+    assert {m.area for m in C.comparable_measures("tthc")} == {"tthc"}
+
+
+def test_refs_resolve_in_the_codebook():
+    one_stop = P.MEASURE_BY_KEY["one_stop_share"]
+    assert C.resolve_in_codebook(CODEBOOK, one_stop.num[0]) == "desk"
+    assert C.resolve_in_codebook(CODEBOOK, one_stop.den[0]) == "total"
+    assert C.resolve_in_codebook(CODEBOOK, P.Ref(3, "no such row")) is None
+
+
+def test_ratio_needs_numerator_and_nonzero_denominator_in_the_same_column():
+    corpus = tiny_corpus([obs("A", "total", 2018, 200), obs("A", "desk", 2018, 50),
+                          obs("A", "total", 2019, 0), obs("A", "desk", 2019, 10),       # zero denominator
+                          obs("A", "desk", 2020, 10),                                   # no denominator
+                          obs("B", "total", 2018, 100), obs("B", "desk", 2018, float("nan"))])
+    values = C.measure_values(corpus, [P.MEASURE_BY_KEY["one_stop_share"]])
+    assert values[["district", "year", "value"]].values.tolist() == [["A", 2018, 25.0]]
+
+
+def test_latest_rankings_and_inconsistent_shares():
+    corpus = tiny_corpus([obs(d, "on_time", y, v) for d, y, v in
+                          [("A", 2018, 90), ("A", 2019, 95), ("B", 2019, 99), ("C", 2019, 95),
+                           ("D", 2019, 120), ("E", 2018, 80), ("E", 2020, 70, )]])
+    values = C.measure_values(corpus, [P.MEASURE_BY_KEY["on_time_district"]])
+    latest = C.latest_values(values).set_index("district")
+    assert latest.loc["A", "value"] == 95 and latest.loc["E", "year"] == 2020
+    assert latest["inconsistent"].to_dict() == {"A": False, "B": False, "C": False, "D": True, "E": False}
+    ranks = C.rankings(latest.reset_index()).set_index("district")
+    assert ranks["rank"].to_dict() == {"B": 1, "A": 2, "C": 2, "E": 4}  # ties share the best rank; D not ranked
+    assert set(ranks["of"]) == {4}
+
+
+def test_partial_year_is_latest_but_says_its_date():
+    corpus = tiny_corpus([obs("A", "on_time", 2019, 90), obs("A", "on_time", 2020, 80, "2020-03-31"),
+                          obs("B", "on_time", 2019, 85)])
+    values = C.measure_values(corpus, [P.MEASURE_BY_KEY["on_time_district"]])
+    latest = C.latest_values(values)
+    html = C.side_by_side_html(latest, C.rankings(latest), corpus, "tthc", "vi")
+    assert "80\u00a0% (2020, đến 31/3/2020)" in html and "85\u00a0% (2019)" in html
+
+
+def test_side_by_side_orders_by_overall_rank_and_marks_synthetic():
+    corpus = tiny_corpus([obs("A", "on_time", 2019, 70), obs("S1", "on_time", 2019, 90)])
+    latest = C.latest_values(C.measure_values(corpus, C.comparable_measures("tthc")))
+    html = C.side_by_side_html(latest, C.rankings(latest), corpus, "tthc", "en")
+    assert html.index("S1 (SYNTHETIC)") < html.index("<td>A</td>")
+    assert "(2019)</th>" in html  # one date for every district: said once, in the header
+
+
+def test_long_tables_show_highest_and_lowest():
+    corpus = tiny_corpus([obs(f"D{i:02d}", "on_time", 2019, i) for i in range(30)])
+    latest = C.latest_values(C.measure_values(corpus, C.comparable_measures("tthc")))
+    html = C.side_by_side_html(latest, C.rankings(latest), corpus, "tthc", "en", max_rows=10)
+    assert html.count("<tr>") == 11  # header + 10
+    assert "D29" in html and "D00" in html and "D15" not in html
+    assert "Showing 10 of 30 districts" in html
+
+
+def test_data_quality_completeness_and_findings():
+    quality = pd.DataFrame([
+        {"district": "A", "check": "total_vs_parts", "severity": "error", "appendix": "3", "indicator_id": "total"},
+        {"district": "A", "check": "jump", "severity": "warning", "appendix": "3", "indicator_id": ""},
+        {"district": "A", "check": "x", "severity": "ok", "appendix": "3", "indicator_id": "total"},
+    ])
+    corpus = tiny_corpus([obs("A", "total", 2019, 10), obs("B", "total", 2019, 10), obs("B", "desk", 2019, 5)],
+                         quality)
+    q = C.data_quality(corpus, ["tthc"]).set_index("district")
+    assert math.isclose(q.loc["A", "completeness"], 100 / 3) and math.isclose(q.loc["B", "completeness"], 200 / 3)
+    assert (q.loc["A", "errors"], q.loc["A", "warnings"]) == (1, 1)
+    assert (q.loc["B", "errors"], q.loc["B", "warnings"]) == (0, 0)
+
+
+def test_unknown_parameters_are_clear_errors(tmp_path):
+    with pytest.raises(CchcError, match="unknown area 'nope'"):
+        C.check_params(["nope"], "vi")
+    with pytest.raises(CchcError, match="unknown language"):
+        C.check_params(None, "fr")
+    with pytest.raises(CchcError, match="no processed dataset"):
+        C.load_corpus(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------------- real data
+
+@pytest.fixture(scope="module")
+def two_district_corpus(tmp_path_factory, reference_path):
+    """data/raw/tuan-giao plus one SYNTHETIC district, parsed."""
+    from cchc_analysis.pipeline import parse_and_write
+
+    root = tmp_path_factory.mktemp("corpus")
+    raw = root / "raw"
+    shutil.copytree(ROOT / "data" / "raw" / "tuan-giao", raw / "tuan-giao")
+    write_corpus(reference_path, raw, 1)
+    parse_and_write([raw], root / "processed")
+    return root
+
+
+def test_corpus_computation_agrees_with_the_district_pack(two_district_corpus):
+    processed = two_district_corpus / "processed"
+    corpus = C.load_corpus(processed)
+    values = C.measure_values(corpus, C.comparable_measures())
+    for district in ("Tuần Giáo", "Tổng Hợp 001"):
+        ds = P.load_dataset(processed, district)
+        for m in C.comparable_measures():
+            expected = P.compute_measure(ds, m)
+            got = values[(values["district"] == district) & (values["measure"] == m.key)]
+            assert got["value"].round(9).tolist() == expected["value"].round(9).tolist(), (district, m.key)
+    assert values["district"].nunique() == 2
+
+
+def test_load_corpus_narrows_and_rejects_unknown_districts(two_district_corpus):
+    processed = two_district_corpus / "processed"
+    corpus = C.load_corpus(processed, ["Tuần Giáo"])
+    assert list(corpus.districts["district"]) == ["Tuần Giáo"] and set(corpus.indicators["district"]) == {"Tuần Giáo"}
+    assert corpus.districts.set_index("district")["district_code"]["Tuần Giáo"] == "099"
+    assert not corpus.districts["synthetic"].any()
+    assert C.load_corpus(processed).districts.set_index("district")["synthetic"]["Tổng Hợp 001"]
+    with pytest.raises(CchcError, match="unknown district 'Mường Nhé'.*Tuần Giáo"):
+        C.load_corpus(processed, ["Mường Nhé"])
+
+
+def test_datapackage_of_a_corpus_validates(two_district_corpus):
+    frictionless = pytest.importorskip("frictionless")
+    report = frictionless.validate(str(two_district_corpus / "processed" / "datapackage.json"))
+    assert report.valid, [e.message for task in report.tasks for e in task.errors][:5]
+
+
+@pytest.fixture(scope="module")
+def comparison_site(two_district_corpus):
+    root = two_district_corpus
+    report = B.build(processed=root / "processed", out=root / "reports", cache=root / "cache", notebooks=NOTEBOOKS,
+                     parse=False, quiet=True, jobs=2, district="Tuần Giáo")
+    return report
+
+
+def test_comparison_page_lists_both_districts_and_is_linked(comparison_site):
+    site = comparison_site.site
+    assert [r.name for r in comparison_site.results][-1] == "compare"
+    html = (site / "compare.html").read_text(encoding="utf-8")
+    for name in ("Tuần Giáo", "Tổng Hợp 001 (SYNTHETIC)", "099", "S001"):
+        assert name in html
+    assert "So sánh các huyện" in html and C.t("caveat", "vi") in html
+    for area in P.area_ids():
+        assert P.area_label(area, "vi") in html
+    assert html.count("<img") >= 4  # trend charts
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="compare.html"' in index
+    assert "SYNTHETIC" in index  # a corpus with test data says so on every page
+    assert (site / "overview.html").exists() and (site / "area-tthc.html").exists()
+
+
+def test_comparison_only_site_when_no_district_is_chosen(two_district_corpus, comparison_site):
+    root = two_district_corpus
+    report = B.build(processed=root / "processed", out=root / "reports-cmp", cache=root / "cache",
+                     notebooks=NOTEBOOKS, parse=False, quiet=True, jobs=1)
+    assert [r.name for r in report.results] == ["compare"]
+    assert report.results[0].cached  # the same comparison page as in the district build
+    assert {p.name for p in report.site.glob("*.html")} == {"index.html", "compare.html"}
+    assert report.pdf.name == "so-sanh-cac-huyen.pdf" and report.pdf.exists()
+
+
+def test_comparison_notebook_is_committed_without_outputs():
+    nb = nbformat.read(NOTEBOOKS / "compare.ipynb", as_version=4)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and "districts = None" in params[0].source and "areas = None" in params[0].source
+    assert all(c.outputs == [] and c.execution_count is None for c in nb.cells if c.cell_type == "code")
