@@ -476,7 +476,9 @@ def _prose_check(c: dict, F: _Facts, district: str) -> dict | None:
 # Table access
 
 
-_SERIES_CACHE: dict[int, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+_SERIES_CACHE: dict[int, tuple] = {}
+_SERIES_COLUMNS = ("indicator_id", "year", "period", "as_of", "value", "raw", "source_line", "appendix", "unit",
+                   "district")
 
 
 def _series(ind: pd.DataFrame | None, iid: str) -> pd.DataFrame:
@@ -489,24 +491,34 @@ def _series(ind: pd.DataFrame | None, iid: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["year", "value", "raw", "source_line", "appendix"])
     cached = _SERIES_CACHE.get(id(ind))
     if cached is None or cached[0] is not ind:
-        prepared = ind.assign(value=pd.to_numeric(ind["value"], errors="coerce"),
-                              year=pd.to_numeric(ind.get("year"), errors="coerce"))
-        sort = ["year"] + (["as_of"] if "as_of" in prepared.columns else [])
-        groups = {key: group.sort_values(sort, kind="stable")
-                  for key, group in prepared.groupby("indicator_id", sort=False)}
+        # only the columns the checks read, as plain Python objects: element access on pandas' Arrow-backed
+        # strings costs more than the checks themselves
+        columns = [c for c in _SERIES_COLUMNS if c in ind.columns]
+        prepared = ind[columns].astype({c: object for c in columns if c not in ("value", "year")})
+        prepared["value"] = pd.to_numeric(ind["value"], errors="coerce")
+        prepared["year"] = pd.to_numeric(ind.get("year"), errors="coerce")
+        sort = ["indicator_id", "year"] + (["as_of"] if "as_of" in prepared.columns else [])
+        prepared = prepared.sort_values(sort, kind="stable").reset_index(drop=True)
+        positions = prepared.groupby("indicator_id", sort=False).indices
         _SERIES_CACHE.clear()
-        cached = _SERIES_CACHE[id(ind)] = (ind, groups)
-    series = cached[1].get(iid)
-    return series.copy() if series is not None else ind.iloc[0:0].copy()
+        cached = _SERIES_CACHE[id(ind)] = (ind, prepared, positions, {})
+    _, prepared, positions, made = cached
+    if iid not in made:
+        rows = positions.get(iid)
+        made[iid] = prepared.iloc[rows] if rows is not None else prepared.iloc[0:0]
+    return made[iid].copy()
 
 
 def _values_text(s: pd.DataFrame) -> str:
     parts = []
-    for r in s.to_dict("records"):
-        y = r.get("year")
-        label = str(int(y)) if y is not None and not (isinstance(y, float) and math.isnan(y)) else str(r.get("period", ""))
-        v = r.get("value")
-        raw = str(r.get("raw") or "")
+    n = len(s)
+
+    def column(name):
+        return s[name].tolist() if name in s.columns else [None] * n
+
+    for y, period, v, raw in zip(column("year"), column("period"), column("value"), column("raw")):
+        label = str(int(y)) if y is not None and not (isinstance(y, float) and math.isnan(y)) else str(period or "")
+        raw = str(raw or "")
         has_v = v is not None and not (isinstance(v, float) and math.isnan(v))
         shown = _fmt(v) if has_v else f"«{raw}»"
         if has_v and raw and parse_vi_number(raw) is None and not raw.replace(".", "").replace("%", "").isdigit():

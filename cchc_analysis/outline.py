@@ -24,6 +24,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from cchc_analysis.text import FOLD_TABLE
+
 PART_WORDS = {"nhất": 1, "nhứt": 1, "hai": 2, "ba": 3, "tư": 4, "bốn": 4, "năm": 5, "sáu": 6}
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 # Vietnamese legal documents letter their points a, b, c, d, đ, e, g, h, i, k, ... (no ă, â, ê, f, j ...)
@@ -58,9 +60,7 @@ def nfc(text: str) -> str:
 
 def fold(text: str) -> str:
     """Accent-folded, lower-case matching key (đ -> d). Only for matching, never for display."""
-    text = nfc(text).lower().replace("đ", "d")
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return _SPACE.sub(" ", text).strip()
+    return _SPACE.sub(" ", nfc(text).lower().translate(FOLD_TABLE)).strip()
 
 
 def clean_inline(text: str) -> str:

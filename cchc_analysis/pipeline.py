@@ -264,9 +264,12 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dat
     sections: list[dict] = []
     facts_frames = []
     if with_narrative:
+        # split once (a filter per district would scan the whole corpus for each of them)
+        indicators_of = {name: frame for name, frame in indicators.groupby("district", sort=False)}
+        targets_of = {name: frame for name, frame in targets.groupby("district", sort=False)}
         for one in parsed:
-            narrative = _narrative(one, indicators[indicators["district"] == one.meta.district],
-                                   targets[targets["district"] == one.meta.district])
+            narrative = _narrative(one, indicators_of.get(one.meta.district, indicators.iloc[0:0]),
+                                   targets_of.get(one.meta.district, targets.iloc[0:0]))
             if narrative is None:
                 continue
             sections += [{"district": one.meta.district, **s} for s in narrative.sections]

@@ -26,10 +26,10 @@ def _base_letter(char: str) -> str:
 
 
 # every accented Latin letter -> its base letter, combining marks -> nothing (one table, built once)
-_FOLD_TABLE = {code: _base_letter(chr(code)) for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]
+FOLD_TABLE = {code: _base_letter(chr(code)) for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]
                if _base_letter(chr(code)) != chr(code)}
-_FOLD_TABLE.update({code: None for code in range(0x300, 0x370)})
-_FOLD_TABLE.update({ord("đ"): "d", ord("Đ"): "d"})
+FOLD_TABLE.update({code: None for code in range(0x300, 0x370)})
+FOLD_TABLE.update({ord("đ"): "d", ord("Đ"): "d"})
 
 
 def fold(text: str) -> str:
@@ -37,7 +37,7 @@ def fold(text: str) -> str:
 
     Never shown to a reader; used so that "Tinh đến" matches "Tính đến" and "Chỉ tiêu." matches "chỉ tiêu".
     """
-    return clean(text).lower().translate(_FOLD_TABLE).strip(_EDGE_PUNCT)
+    return clean(text).lower().translate(FOLD_TABLE).strip(_EDGE_PUNCT)
 
 
 def starts_lowercase(text: str) -> bool:
