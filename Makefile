@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: report parse test bench bench-build clean venv
+.PHONY: report parse test bench bench-build bench-corpus clean venv
 
 venv: $(STAMP)
 
@@ -32,6 +32,10 @@ bench: $(STAMP)
 ## Benchmark of `cchc build`: cold build vs the naive papermill+nbconvert CLI loop, and a warm rebuild.
 bench-build: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py
+
+## Scale benchmark: a SYNTHETIC corpus of 100, 350 and 700 districts (parse, write, memory, comparison notebook).
+bench-corpus: $(STAMP)
+	$(BIN)/python benchmarks/bench_corpus.py
 
 clean:
 	rm -rf data/processed/* reports/* .build

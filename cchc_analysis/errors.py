@@ -19,6 +19,10 @@ class CchcError(Exception):
         self.hint = hint
         super().__init__(str(self))
 
+    def __reduce__(self):
+        # picklable with its file, line and hint (reports are parsed in worker processes for large corpora)
+        return (_restore, (type(self), self.args, self.__dict__.copy()))
+
     def __str__(self) -> str:
         where = ""
         if self.file:
@@ -27,3 +31,10 @@ class CchcError(Exception):
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+
+def _restore(cls, args, state):
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error

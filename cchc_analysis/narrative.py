@@ -22,7 +22,6 @@ tables disagree, or a target marked Đạt is contradicted or not evidenced; ``i
 
 from __future__ import annotations
 
-import copy
 import functools
 
 import json
@@ -259,9 +258,9 @@ def parse_vi_number(raw: str) -> float | None:
 
 
 def load_spec(path: Path | str) -> dict:
-    """The parsed YAML file; parsed once per file version (a corpus of reports shares the same specs)."""
+    """The parsed YAML file; parsed once per file version and shared by every report of a corpus: read-only."""
     path = Path(path)
-    return copy.deepcopy(_parse_yaml(path.resolve(), path.stat().st_mtime_ns))
+    return _parse_yaml(path.resolve(), path.stat().st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=8)

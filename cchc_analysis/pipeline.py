@@ -11,7 +11,9 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +30,8 @@ from cchc_analysis.tidy import ReportMeta, TidyResult, tidy_document
 from cchc_analysis.validate import Finding, check_schema, findings_frame, run_checks
 
 MANIFEST = "manifest.json"
+# Below this many reports, worker processes cost more than they save.
+PARALLEL_MIN_REPORTS = 12
 ADMIN_UNITS = Path(__file__).parent / "data" / "admin_units.csv"
 INDICATOR_COLUMNS = [
     "district", "district_code", "province", "appendix", "section", "area", "indicator_id", "indicator", "parent",
@@ -187,13 +191,57 @@ def parse_report(report: ReportInput | Path) -> ParsedReport:
     return ParsedReport(meta, source, result)
 
 
-def _narrative(parsed: ParsedReport, indicators: pd.DataFrame, targets: pd.DataFrame):
-    """The prose layer (issue 3), when the package has it."""
+def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataFrame | None]:
+    """Validation findings of one district's tables, and (when asked) its prose layer (issue 3): findings,
+    sections, facts.
+
+    ``task`` is (district, report lines, source file, the district's indicators, its targets, with_narrative):
+    plain data, so it can run in a worker process. Every check works within one district.
+    """
+    district, lines, source_file, indicators, targets, with_narrative = task
+    findings = run_checks(indicators, load_specs())
+    if not with_narrative:
+        return findings, [], None
     try:
         from cchc_analysis.narrative import analyse_narrative
     except ImportError:
-        return None
-    return analyse_narrative(list(parsed.source.lines), parsed.meta.source_file, indicators, targets)
+        return findings, [], None
+    result = analyse_narrative(list(lines), source_file, indicators, targets)
+    for row in result.findings.to_dict("records"):
+        year, appendix = row.get("year"), row.get("appendix")
+        findings.append(Finding(
+            district=district, check=str(row["check"]), severity=str(row["severity"]),
+            appendix=None if pd.isna(appendix) or appendix == "" else int(appendix),
+            indicator_id="" if pd.isna(row.get("indicator_id")) else str(row.get("indicator_id")),
+            year=None if year is None or pd.isna(year) or year == "" else int(year),
+            message=str(row["message"]),
+            source_lines=tuple(int(n) for n in str(row.get("source_lines") or "").split(";") if n.strip())))
+    sections = [{"district": district, **section} for section in result.sections]
+    facts = result.facts.assign(district=district) if result.facts is not None and len(result.facts) else None
+    return findings, sections, facts
+
+
+@contextmanager
+def _mapper(n_items: int, workers: int | None):
+    """``map(function, items)`` in report order: in this process, or in worker processes for a large corpus.
+
+    A ``CchcError`` raised in a worker reaches the caller unchanged (it pickles with its file and line).
+    """
+    if workers is None:
+        workers = (os.cpu_count() or 1) if n_items >= PARALLEL_MIN_REPORTS else 1
+    workers = max(1, min(workers, n_items))
+    if workers == 1:
+        yield lambda function, items: [function(item) for item in items]
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork on Linux: workers start at once with the package imported, and never re-run the caller's script (a
+    # script without a __main__ guard works); Arrow re-creates its thread pools after a fork
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield lambda function, items: list(pool.map(function, items,
+                                                     chunksize=max(1, len(items) // (workers * 8))))
 
 
 def _year_data(inputs: list[ReportInput]) -> tuple[list[dict], list[Finding]]:
@@ -227,12 +275,27 @@ def _supersede(observations: list[dict], updates: list[dict]) -> tuple[list[dict
 
 
 # -- many reports -> dataset ------------------------------------------------------------------------------------
-def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dataset:
+def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, workers: int | None = None) -> Dataset:
+    """Parse, validate and (``with_narrative``) read the prose of every report into one dataset.
+
+    ``workers``: processes for parsing and the prose layer; default one per core for a corpus of
+    ``PARALLEL_MIN_REPORTS`` reports or more, else this process only. The result does not depend on it.
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with _mapper(len(inputs), workers) as map_reports:
+            return _build_dataset(inputs, with_narrative, map_reports)
+    except BrokenProcessPool:  # workers could not start (e.g. a __main__ they cannot import): same work, here
+        with _mapper(len(inputs), 1) as map_reports:
+            return _build_dataset(inputs, with_narrative, map_reports)
+
+
+def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports) -> Dataset:
     parsed: list[ParsedReport] = []
     seen: dict[str, Path] = {}
     synthetic: dict[str, bool] = {}
-    for report in inputs:
-        one = parse_report(report)
+    for report, one in zip(inputs, map_reports(parse_report, inputs)):
         key = f"{fold(one.meta.province)}/{fold(one.meta.district)}"
         if key in seen:
             raise CchcError(f"district {one.meta.district} ({one.meta.province}) is reported twice "
@@ -259,33 +322,21 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True) -> Dat
                            columns=["district", "number", "text", "assessment", "achieved", "raw", "source_file",
                                     "source_line", "text_line"])
     findings: list[Finding] = [f for one in parsed for f in one.result.findings] + update_findings
-    findings += run_checks(indicators, specs)
 
+    # per district, in the workers: the checks of its tables, then its prose (split once: a filter per district
+    # would scan the whole corpus for each of them)
+    indicators_of = {name: frame for name, frame in indicators.groupby("district", sort=False)}
+    targets_of = {name: frame for name, frame in targets.groupby("district", sort=False)}
+    tasks = [(one.meta.district, one.source.lines, one.meta.source_file,
+              indicators_of.get(one.meta.district, indicators.iloc[0:0]),
+              targets_of.get(one.meta.district, targets.iloc[0:0]), with_narrative) for one in parsed]
     sections: list[dict] = []
     facts_frames = []
-    if with_narrative:
-        # split once (a filter per district would scan the whole corpus for each of them)
-        indicators_of = {name: frame for name, frame in indicators.groupby("district", sort=False)}
-        targets_of = {name: frame for name, frame in targets.groupby("district", sort=False)}
-        for one in parsed:
-            narrative = _narrative(one, indicators_of.get(one.meta.district, indicators.iloc[0:0]),
-                                   targets_of.get(one.meta.district, targets.iloc[0:0]))
-            if narrative is None:
-                continue
-            sections += [{"district": one.meta.district, **s} for s in narrative.sections]
-            if narrative.facts is not None and len(narrative.facts):
-                facts_frames.append(narrative.facts.assign(district=one.meta.district))
-            if narrative.findings is not None and len(narrative.findings):
-                for row in narrative.findings.to_dict("records"):
-                    lines = tuple(int(n) for n in str(row.get("source_lines") or "").split(";") if n.strip())
-                    year = row.get("year")
-                    appendix = row.get("appendix")
-                    findings.append(Finding(
-                        district=one.meta.district, check=str(row["check"]), severity=str(row["severity"]),
-                        appendix=None if pd.isna(appendix) or appendix == "" else int(appendix),
-                        indicator_id="" if pd.isna(row.get("indicator_id")) else str(row.get("indicator_id")),
-                        year=None if year is None or pd.isna(year) or year == "" else int(year),
-                        message=str(row["message"]), source_lines=lines))
+    for district_findings, district_sections, district_facts in map_reports(_district_findings, tasks):
+        findings += district_findings
+        sections += district_sections
+        if district_facts is not None:
+            facts_frames.append(district_facts)
 
     districts = pd.DataFrame([{
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
