@@ -291,7 +291,15 @@ def _limit(order: list[str], max_rows: int | None) -> list[str]:
     return order[:half] + order[-(max_rows - half):]
 
 
-def districts_html(corpus: Corpus, lang: str = "vi") -> str:
+def districts_html(corpus: Corpus, lang: str = "vi", max_rows: int | None = 40) -> str:
+    """The districts compared (code, province, observations); beyond ``max_rows``, a count per province."""
+    if max_rows and len(corpus.districts) > max_rows:
+        per = corpus.districts.groupby("province").agg(n=("district", "size"), synthetic=("synthetic", "sum"))
+        rows = [{"province": province, "n": P.fmt_number(r.n, lang),
+                 "synthetic": P.fmt_number(r.synthetic, lang) if r.synthetic else ""}
+                for province, r in per.iterrows()]
+        cols = [("province", t("province", lang)), ("n", t("districts", lang)), ("synthetic", "SYNTHETIC")]
+        return P.html_table(rows, cols, numeric={"n", "synthetic"})
     counts = corpus.indicators.groupby("district")["value"].count()
     rows = [{"district": _district_cell(r.district, r.synthetic), "code": r.district_code, "province": r.province,
              "n": P.fmt_number(counts.get(r.district, 0), lang)}

@@ -213,3 +213,10 @@ def test_comparison_notebook_is_committed_without_outputs():
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "districts = None" in params[0].source and "areas = None" in params[0].source
     assert all(c.outputs == [] and c.execution_count is None for c in nb.cells if c.cell_type == "code")
+
+
+def test_many_districts_are_listed_by_province():
+    corpus = tiny_corpus([obs(f"D{i:02d}", "on_time", 2019, i) for i in range(30)])
+    assert C.districts_html(corpus, "en", max_rows=40).count("<tr>") == 31
+    summary = C.districts_html(corpus, "en", max_rows=10)
+    assert summary.count("<tr>") == 2 and ">30<" in summary

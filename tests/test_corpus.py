@@ -1,8 +1,10 @@
 """Several districts in one dataset (fixtures derived from the reference report, marked SYNTHETIC)."""
 
+import pickle
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cchc_analysis.errors import CchcError
@@ -48,3 +50,32 @@ def test_district_reported_twice_in_a_corpus(two_districts, tmp_path):
     shutil.copytree(raw / "tuan-giao", raw / "tuan-giao-copy")
     with pytest.raises(CchcError, match="Tuần Giáo .* is reported twice"):
         build_dataset(discover([raw]), with_narrative=False)
+
+
+def test_worker_processes_give_the_same_dataset(two_districts, tmp_path, reference_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(two_districts, raw)
+    write_corpus(reference_path, raw / "more", 2)
+    inputs = discover([raw])
+    serial = build_dataset(inputs, workers=1)
+    parallel = build_dataset(inputs, workers=2)
+    assert len(serial.districts) == 4
+    for name in ("indicators", "quality", "targets", "cells", "districts"):
+        pd.testing.assert_frame_equal(getattr(serial, name), getattr(parallel, name), obj=name)
+    assert serial.sections == parallel.sections
+
+
+def test_an_error_in_a_worker_names_the_file(two_districts, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(two_districts, raw)
+    report = next((raw / "synthetic-001").glob("*.txt"))
+    report.write_text(report.read_text(encoding="utf-8") + "\nchanged", encoding="utf-8")
+    with pytest.raises(CchcError, match="checksum mismatch") as caught:
+        build_dataset(discover([raw]), workers=2)
+    assert caught.value.file and caught.value.file.endswith(report.name)
+
+
+def test_errors_survive_pickling():
+    error = CchcError("bad cell", file="a.txt", line=3, hint="fix it")
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is CchcError and str(again) == str(error) and again.line == 3
