@@ -55,6 +55,7 @@ FIELD_DOCS: dict[str, str] = {
 }
 
 FIELD_TYPES = {"as_of": "date", "achieved": "boolean"}
+WORKBOOK_CHUNK_ROWS = 10_000
 WORKBOOK_TABLES = ("indicators", "indicators_codebook", "districts", "quality", "targets", "tables", "facts")
 
 TABLES = {
@@ -157,9 +158,11 @@ def write_workbook(frames: dict[str, pd.DataFrame], target: Path, lang: str = "v
         sheet = book.add_worksheet(name[:31])
         sheet.write_row(0, 0, [str(c) for c in frame.columns], header)
         sheet.freeze_panes(1, 0)
-        columns = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]
-        for number, row in enumerate(zip(*columns), start=1):
-            sheet.write_row(number, 0, row)
+        for start in range(0, len(frame), WORKBOOK_CHUNK_ROWS):  # in chunks: a corpus' rows as Python objects
+            chunk = frame.iloc[start:start + WORKBOOK_CHUNK_ROWS]      # at once would double the peak memory
+            columns = [chunk[c].astype(object).where(chunk[c].notna(), None).tolist() for c in chunk.columns]
+            for number, row in enumerate(zip(*columns), start=start + 1):
+                sheet.write_row(number, 0, row)
     book.close()
     normalise_zip(target)
     return target

@@ -191,6 +191,31 @@ def parse_report(report: ReportInput | Path) -> ParsedReport:
     return ParsedReport(meta, source, result)
 
 
+TARGET_COLUMNS = ["district", "number", "text", "assessment", "achieved", "raw", "source_file", "source_line",
+                  "text_line"]
+
+
+@dataclass
+class ReportFrames:
+    """One parsed report as a corpus needs it: its tables as DataFrames (compact, and cheap to send back from a
+    worker process) instead of lists of row dicts, which would hold a large corpus' memory at its peak."""
+    meta: ReportMeta
+    lines: tuple[str, ...]
+    observations: pd.DataFrame
+    cells: pd.DataFrame
+    targets: pd.DataFrame
+    tables: pd.DataFrame
+    findings: list[Finding]
+
+
+def _parse_to_frames(report: ReportInput) -> ReportFrames:
+    one = parse_report(report)
+    result = one.result
+    return ReportFrames(one.meta, one.source.lines, pd.DataFrame(result.observations, columns=INDICATOR_COLUMNS),
+                        pd.DataFrame(result.cells), pd.DataFrame(result.targets, columns=TARGET_COLUMNS),
+                        pd.DataFrame(result.tables), result.findings)
+
+
 def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataFrame | None]:
     """Validation findings of one district's tables, and (when asked) its prose layer (issue 3): findings,
     sections, facts.
@@ -266,12 +291,12 @@ def _year_data(inputs: list[ReportInput]) -> tuple[list[dict], list[Finding]]:
     return rows, findings
 
 
-def _supersede(observations: list[dict], updates: list[dict]) -> tuple[list[dict], list[dict]]:
+def _supersede(observations: pd.DataFrame, updates: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A year file's value replaces the report's for the same district, indicator and year (kept aside)."""
-    replaced = {(r["district"], r["indicator_id"], r["year"]) for r in updates}
-    kept = [r for r in observations if (r["district"], r["indicator_id"], r["year"]) not in replaced]
-    gone = [r for r in observations if (r["district"], r["indicator_id"], r["year"]) in replaced]
-    return kept, gone
+    replaced = {(r["district"], r["indicator_id"], int(r["year"])) for r in updates}
+    keys = zip(observations["district"], observations["indicator_id"], observations["year"].astype(int))
+    gone = pd.Series([key in replaced for key in keys], index=observations.index, dtype=bool)
+    return observations[~gone], observations[gone]
 
 
 # -- many reports -> dataset ------------------------------------------------------------------------------------
@@ -292,10 +317,10 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, worker
 
 
 def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports) -> Dataset:
-    parsed: list[ParsedReport] = []
+    parsed: list[ReportFrames] = []
     seen: dict[str, Path] = {}
     synthetic: dict[str, bool] = {}
-    for report, one in zip(inputs, map_reports(parse_report, inputs)):
+    for report, one in zip(inputs, map_reports(_parse_to_frames, inputs)):
         key = f"{fold(one.meta.province)}/{fold(one.meta.district)}"
         if key in seen:
             raise CchcError(f"district {one.meta.district} ({one.meta.province}) is reported twice "
@@ -305,10 +330,16 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
         parsed.append(one)
 
     specs = load_specs()
-    observations = [row for one in parsed for row in one.result.observations]
+    observations = pd.concat([one.observations for one in parsed], ignore_index=True)
+    for one in parsed:
+        one.observations = None  # held once, in the concatenated frame
     updates, update_findings = _year_data(inputs)
-    observations, superseded = _supersede(observations, updates)
-    indicators = pd.DataFrame(observations + updates, columns=INDICATOR_COLUMNS)
+    superseded = None
+    if updates:
+        observations, superseded = _supersede(observations, updates)
+        observations = pd.concat([observations, pd.DataFrame(updates, columns=INDICATOR_COLUMNS)],
+                                 ignore_index=True)
+    indicators = observations
     for column in ("value", "denominator"):
         indicators[column] = pd.to_numeric(indicators[column]).astype(float)
     for column in ("appendix", "year", "source_line", "source_column"):
@@ -318,16 +349,14 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
                                         kind="mergesort").reset_index(drop=True)
     check_schema(indicators, ", ".join(one.meta.source_file for one in parsed))
 
-    targets = pd.DataFrame([row for one in parsed for row in one.result.targets],
-                           columns=["district", "number", "text", "assessment", "achieved", "raw", "source_file",
-                                    "source_line", "text_line"])
-    findings: list[Finding] = [f for one in parsed for f in one.result.findings] + update_findings
+    targets = pd.concat([one.targets for one in parsed], ignore_index=True)
+    findings: list[Finding] = [f for one in parsed for f in one.findings] + update_findings
 
     # per district, in the workers: the checks of its tables, then its prose (split once: a filter per district
     # would scan the whole corpus for each of them)
     indicators_of = {name: frame for name, frame in indicators.groupby("district", sort=False)}
     targets_of = {name: frame for name, frame in targets.groupby("district", sort=False)}
-    tasks = [(one.meta.district, one.source.lines, one.meta.source_file,
+    tasks = [(one.meta.district, one.lines, one.meta.source_file,
               indicators_of.get(one.meta.district, indicators.iloc[0:0]),
               targets_of.get(one.meta.district, targets.iloc[0:0]), with_narrative) for one in parsed]
     sections: list[dict] = []
@@ -349,14 +378,14 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
         codebook=pd.DataFrame(codebook_rows(specs)),
         quality=findings_frame(findings),
         targets=targets,
-        tables=pd.DataFrame([row for one in parsed for row in one.result.tables]),
-        cells=pd.DataFrame([row for one in parsed for row in one.result.cells]).sort_values(
+        tables=pd.concat([one.tables for one in parsed], ignore_index=True),
+        cells=pd.concat([one.cells for one in parsed], ignore_index=True).sort_values(
             ["district", "appendix", "source_line", "source_column"], kind="mergesort").reset_index(drop=True),
         districts=districts,
         sections=sections,
         facts=pd.concat(facts_frames, ignore_index=True) if facts_frames else None,
         reports=[one.meta.source_file for one in parsed],
-        superseded=pd.DataFrame(superseded, columns=INDICATOR_COLUMNS) if superseded else None,
+        superseded=superseded.reset_index(drop=True) if superseded is not None and len(superseded) else None,
     )
 
 
