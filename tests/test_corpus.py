@@ -52,10 +52,10 @@ def test_district_reported_twice_in_a_corpus(two_districts, tmp_path):
         build_dataset(discover([raw]), with_narrative=False)
 
 
-def test_worker_processes_give_the_same_dataset(two_districts, tmp_path, reference_path):
+def test_worker_processes_give_the_same_dataset(tmp_path, reference_path):
     raw = tmp_path / "raw"
-    shutil.copytree(two_districts, raw)
-    write_corpus(reference_path, raw / "more", 2)
+    shutil.copytree(ROOT / "data" / "raw" / "tuan-giao", raw / "tuan-giao")
+    write_corpus(reference_path, raw, 3)
     inputs = discover([raw])
     serial = build_dataset(inputs, workers=1)
     parallel = build_dataset(inputs, workers=2)
