@@ -4,7 +4,8 @@ Steps (each one skipped when nothing it depends on changed):
 
 1. **parse**: ``cchc_analysis.pipeline.parse_and_write`` from ``data/raw/`` into ``data/processed/`` (cached on the
    raw files and the package's source).
-2. **execute**: ``notebooks/overview.ipynb`` once and ``notebooks/area.ipynb`` once per area, through papermill's
+2. **execute**: ``notebooks/overview.ipynb`` once and ``notebooks/area.ipynb`` once per area for the district
+   (and ``notebooks/compare.ipynb`` once when the dataset holds several districts), through papermill's
    Python API in worker processes (``--jobs``): kernel ``python3`` resolved to this Python by a kernelspec written
    under ``.build/``, a private IPC socket per run (no TCP port collisions), start and execution timeouts,
    ``shutdown_kernel="immediate"``, no cell timings. Every notebook is tried; failures are collected and named.

@@ -69,8 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     b.add_argument("--area", action="append", metavar="AREA",
                    help="build only this area's page (repeatable; default: all seven)")
-    b.add_argument("--district", help="district to build (default: the only one in the dataset)")
-    b.add_argument("--notebooks", type=Path, help="folder with area.ipynb and overview.ipynb (default: notebooks)")
+    b.add_argument("--district", help="the district whose pack to build (default: the only one in the dataset; "
+                                      "with several districts the site has the comparison page, and only it when "
+                                      "no district is chosen)")
+    b.add_argument("--notebooks", type=Path,
+                   help="folder with area.ipynb, overview.ipynb and compare.ipynb (default: notebooks)")
     b.add_argument("--cache-dir", type=Path, help="build cache (default: .build)")
     b.add_argument("--no-parse", action="store_true", help="use the processed folder as it is; do not run the parser")
     b.add_argument("--timeout", type=int, help="execution timeout per cell, seconds (default: 300)")

@@ -380,3 +380,17 @@ def test_site_in_headless_chromium(pack, tmp_path):
         target.mkdir(parents=True, exist_ok=True)
         for shot in tmp_path.glob("*.png"):
             shutil.copy(shot, target / shot.name)
+
+
+def test_published_site_has_no_synthetic_data(pack):
+    """The pack built from data/raw/ holds one real district: no comparison page, nothing SYNTHETIC."""
+    from cchc_analysis.synthetic import MARK
+
+    for path in pack["site"].rglob("*"):
+        if path.suffix in (".html", ".csv", ".json"):
+            text = path.read_text(encoding="utf-8")
+            assert MARK not in text and "(SYNTHETIC)" not in text and "Tổng Hợp" not in text, path.name
+    assert not (pack["site"] / "compare.html").exists()
+    with open(pack["site"] / "data" / "districts.csv", encoding="utf-8") as f:
+        rows = list(__import__("csv").DictReader(f))
+    assert [r["synthetic"] for r in rows] == ["False"]
