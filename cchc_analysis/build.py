@@ -50,7 +50,8 @@ SOURCE_DATE_EPOCH = "1577836800"  # 2020-01-01: fixed dates inside the Excel fil
 START_TIMEOUT = 60
 EXECUTION_TIMEOUT = 300
 # What runs a notebook: a new version of any of these re-executes the notebooks.
-RUNTIME_PACKAGES = ("pandas", "numpy", "matplotlib", "papermill", "nbclient", "nbformat", "ipykernel", "pyarrow")
+RUNTIME_PACKAGES = ("pandas", "numpy", "matplotlib", "papermill", "nbclient", "nbformat", "ipykernel", "pyarrow",
+                    "xlsxwriter")
 RENDER_PACKAGES = ("nbconvert", "weasyprint", "openpyxl", "jinja2")
 
 
