@@ -24,6 +24,7 @@ rebuild with nothing changed compares hashes, starts no kernel and takes well un
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -637,14 +638,16 @@ def ensure_parsed(paths: BuildPaths, log) -> bool:
 
 # --------------------------------------------------------------------------------------------------- main
 
-def _synthetic_districts(processed: Path) -> set[str]:
-    """Districts whose reports are SYNTHETIC test data (districts.csv, column ``synthetic``)."""
+def read_districts(processed: Path) -> dict[str, tuple[str, bool]]:
+    """District -> (province, synthetic) of the dataset, from districts.csv (one row a district; the csv module, no
+    pandas on the warm path), or from indicators.csv for a dataset without it."""
     path = processed / "districts.csv"
     if not path.exists():
-        return set()
+        path = processed / "indicators.csv"
+    nfc = functools.partial(unicodedata.normalize, "NFC")
     with open(path, encoding="utf-8", newline="") as f:
-        return {unicodedata.normalize("NFC", r["district"]) for r in csv.DictReader(f)
-                if r.get("synthetic", "").lower() == "true"}
+        return {nfc(r["district"]): (nfc(r.get("province", "")), r.get("synthetic", "").lower() == "true")
+                for r in csv.DictReader(f)}
 
 
 def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed", out: Path | str = "reports",
@@ -688,12 +691,9 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
 
     # ---- districts (csv module: no pandas on the warm path). One district: its pack. Several: the comparison
     # page, with the pack of the district chosen by --district if any.
-    with open(paths.processed / "indicators.csv", encoding="utf-8", newline="") as f:
-        provinces = {}
-        for r in csv.DictReader(f):
-            provinces.setdefault(unicodedata.normalize("NFC", r["district"]), unicodedata.normalize("NFC",
-                                                                                                  r["province"]))
-    names = sorted(provinces)
+    units = read_districts(paths.processed)
+    provinces = {name: province for name, (province, _) in units.items()}
+    names = sorted(units)
     compare = len(names) > 1
     if district is None:
         district = None if compare else names[0]
@@ -757,7 +757,6 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
         nav += [{"kind": f"area-{a}", "href": f"area-{a}.html", "label": P.area_label(a, lang)} for a in areas]
     if compare:
         nav.append({"kind": "compare", "href": "compare.html", "label": C.t("title", lang)})
-    synthetic = _synthetic_districts(paths.processed)
     if district:
         ds_info = {"district": district, "district_line": f"{P.t('district', lang)} {district}, "
                                                           f"{P.t('province', lang)} {provinces[district]}"}
@@ -766,7 +765,7 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
         counts = f"{len(names)} huyện, {n_prov} tỉnh" if lang == "vi" else \
             f"{len(names)} districts in {n_prov} province{'s' if n_prov > 1 else ''}"
         ds_info = {"district": C.t("title", lang), "district_line": f"{C.t('title', lang)}: {counts}"}
-    if synthetic & set(names):  # never silently: every page header and the PDF cover say so
+    if any(synthetic for _, synthetic in units.values()):  # never silently: every page header and the PDF cover say so
         ds_info["district_line"] += f" | {C.t('synthetic', lang)}"
     spec = make_render_spec(lang, nav, ds_info, pdf_file)
     paths.out.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,31 @@ def wrap(text: str, width: int = 42) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
+def _panel_grid(n: int, ncols: int, row_h: float, bottom_in: float, bottom_pad: float, hspace: float):
+    """A figure of ``n`` panels in ``ncols`` columns with fixed margins in inches instead of tight_layout: one draw
+    per chart instead of three (charts dominate a notebook's run time). Returns (fig, axes, figure height)."""
+    use_pack_style()
+    ncols = min(ncols, n)
+    nrows = (n + ncols - 1) // ncols
+    top_in = 0.45
+    fig_h = row_h * nrows + top_in + bottom_in
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.1 * ncols, fig_h), squeeze=False)
+    fig.subplots_adjust(left=0.09 if ncols > 1 else 0.12, right=0.98, top=1 - (top_in + 0.45) / fig_h,
+                        bottom=(bottom_in + bottom_pad) / fig_h, wspace=0.28, hspace=1.0 / row_h * hspace)
+    return fig, axes, fig_h
+
+
+def _finish(fig, axes, n: int, fig_h: float, title: str, lang: str) -> bytes:
+    """Shared y-axis look, unused panels hidden, the title; the PNG bytes."""
+    for ax in list(axes.flat)[:n]:
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: P.fmt_number(v, lang, 1)))
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.suptitle(title, x=0.01, y=1 - 0.12 / fig_h, ha="left", va="top", fontsize=10.5, fontweight="bold")
+    return png_bytes(fig)
+
+
 def series_chart(series: list[tuple[str, pd.DataFrame, str]], title: str, lang: str = "vi",
                  ncols: int = 2) -> bytes | None:
     """Small multiples, one panel per (label, frame with year/period/as_of/value, unit); each panel its own scale.
@@ -65,17 +90,8 @@ def series_chart(series: list[tuple[str, pd.DataFrame, str]], title: str, lang: 
     series = [s for s in series if not s[1].empty]
     if not series:
         return None
-    use_pack_style()
     n = len(series)
-    ncols = min(ncols, n)
-    nrows = (n + ncols - 1) // ncols
-    # fixed margins in inches instead of tight_layout: one draw per chart instead of three (charts dominate a
-    # notebook's run time)
-    row_h, top_in, bottom_in = 2.55, 0.45, 0.1
-    fig_h = row_h * nrows + top_in + bottom_in
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.1 * ncols, fig_h), squeeze=False)
-    fig.subplots_adjust(left=0.09 if ncols > 1 else 0.12, right=0.98, top=1 - (top_in + 0.45) / fig_h,
-                        bottom=(bottom_in + 0.55) / fig_h, wspace=0.28, hspace=1.0 / row_h * 1.25)
+    fig, axes, fig_h = _panel_grid(n, ncols, row_h=2.55, bottom_in=0.1, bottom_pad=0.55, hspace=1.25)
     for ax, (label, df, unit), color in zip(axes.flat, series, COLORS * 10):
         df = df.sort_values("year", kind="stable")
         x = list(range(len(df)))
@@ -101,12 +117,7 @@ def series_chart(series: list[tuple[str, pd.DataFrame, str]], title: str, lang: 
         else:
             pad = (hi - lo) * 0.15 or 1
             ax.set_ylim(lo - pad, hi + pad)
-        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: P.fmt_number(v, lang, 1)))
-        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
-    fig.suptitle(title, x=0.01, y=1 - 0.12 / fig_h, ha="left", va="top", fontsize=10.5, fontweight="bold")
-    return png_bytes(fig)
+    return _finish(fig, axes, n, fig_h, title, lang)
 
 
 def area_charts(ds, area: str, lang: str = "vi", max_panels: int = 6) -> list[bytes]:
@@ -162,20 +173,14 @@ def compare_chart(values: pd.DataFrame, measures: list, title: str, lang: str = 
     panels = [(m, df) for m, df in panels if df["year"].nunique() >= 2]
     if not panels:
         return None
-    use_pack_style()
     from matplotlib.collections import LineCollection
 
     n = len(panels)
-    ncols = min(ncols, n)
-    nrows = (n + ncols - 1) // ncols
     many = values["district"].nunique() > max_lines
-    legend_cols = 2 * ncols
+    legend_cols = 2 * min(ncols, n)
     legend_rows = 1 if many else -(-values["district"].nunique() // legend_cols)
-    row_h, top_in, bottom_in = 2.7, 0.45, 0.4 + 0.22 * legend_rows
-    fig_h = row_h * nrows + top_in + bottom_in
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.1 * ncols, fig_h), squeeze=False)
-    fig.subplots_adjust(left=0.09 if ncols > 1 else 0.12, right=0.98, top=1 - (top_in + 0.45) / fig_h,
-                        bottom=(bottom_in + 0.1) / fig_h, wspace=0.28, hspace=1.0 / row_h * 1.35)
+    fig, axes, fig_h = _panel_grid(n, ncols, row_h=2.7, bottom_in=0.4 + 0.22 * legend_rows, bottom_pad=0.1,
+                                   hspace=1.35)
     for ax, (m, df) in zip(axes.flat, panels):
         years = sorted(df["year"].unique())
         wide = df.pivot_table(index="district", columns="year", values="value", aggfunc="last").reindex(columns=years)
@@ -195,11 +200,6 @@ def compare_chart(values: pd.DataFrame, measures: list, title: str, lang: str = 
         ax.set_ylim(0, (100 if hi <= 100 else hi) * 1.12 or 1)
         ax.set_ylabel("%")
         ax.set_title(wrap(P.measure_label(m, lang)), loc="left")
-        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: P.fmt_number(v, lang, 1)))
-        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower left", ncol=min(legend_cols, len(labels)), frameon=False, fontsize=8)
-    fig.suptitle(title, x=0.01, y=1 - 0.12 / fig_h, ha="left", va="top", fontsize=10.5, fontweight="bold")
-    return png_bytes(fig)
+    return _finish(fig, axes, n, fig_h, title, lang)

@@ -13,7 +13,6 @@ Conventions:
 
 from __future__ import annotations
 
-import csv
 import html
 import math
 import re
@@ -330,13 +329,6 @@ def load_dataset(directory: str | Path, district: str | None = None) -> Dataset:
         facts = facts[facts["district"].isin([district, ""])].reset_index(drop=True)
     province = ind["province"].iloc[0] if len(ind) else ""
     return Dataset(ind, book, qual, tg, sections, facts, d, district, province)
-
-
-def districts_in(directory: str | Path) -> list[str]:
-    """District names in ``indicators.csv`` (read with the csv module: cheap, no pandas)."""
-    path = Path(directory) / "indicators.csv"
-    with open(path, encoding="utf-8", newline="") as f:
-        return sorted({nfc(row["district"]) for row in csv.DictReader(f)})
 
 
 # --------------------------------------------------------------------------------------------------- formatting
