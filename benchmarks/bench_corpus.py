@@ -34,7 +34,9 @@ REFERENCE = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-20
 
 def measure(corpus: Path, out: Path, workers: int | None) -> dict:
     sys.path.insert(0, str(ROOT))
-    from cchc_analysis.pipeline import build_dataset, discover, write_dataset
+    from cchc_analysis.dataset.build import build_dataset
+    from cchc_analysis.dataset.io import write_dataset
+    from cchc_analysis.read.manifest import discover
 
     start = time.perf_counter()
     dataset = build_dataset(discover([corpus]), workers=workers)

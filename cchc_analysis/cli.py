@@ -14,7 +14,7 @@ DEFAULT_REPORTS = Path("reports")
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from cchc_analysis.pipeline import parse_and_write
+    from cchc_analysis.dataset.build import parse_and_write
 
     summary = parse_and_write(args.reports or [DEFAULT_RAW], Path(args.out))
     print(summary)
@@ -22,14 +22,16 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from cchc_analysis.build import run_build
+    from cchc_analysis.pack.build import run_build
 
     return run_build(args)
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from cchc_analysis.pipeline import build_dataset, discover
-    from cchc_analysis.updates import _slug, write_template
+    from cchc_analysis.dataset.build import build_dataset
+    from cchc_analysis.read.manifest import discover
+    from cchc_analysis.text import slug as _slug
+    from cchc_analysis.updates.template import write_template
 
     raw = Path(args.raw)
     indicators = build_dataset(discover([raw]), with_narrative=False).indicators
@@ -40,7 +42,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from cchc_analysis.updates import ingest
+    from cchc_analysis.updates.ingest import ingest
 
     warnings, summary = ingest(Path(args.file), Path(args.raw), Path(args.processed), replace=args.replace,
                                status=args.status, source=args.source or "")

@@ -51,3 +51,11 @@ _NOT_WORD = re.compile(r"[^\w\s]")
 def match_key(text: str) -> str:
     """Looser key for matching a row label to its spec: folded, all punctuation dropped."""
     return _SPACE.sub(" ", _NOT_WORD.sub(" ", fold(text))).strip()
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """File and page names: folded, ASCII letters and digits joined by hyphens ("Tuần Giáo" -> "tuan-giao")."""
+    return _NOT_SLUG.sub("-", fold(text)).strip("-") or "district"

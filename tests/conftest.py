@@ -23,7 +23,8 @@ def reference_text() -> str:
 @pytest.fixture(scope="session")
 def reference_dataset():
     """The tidy dataset of the reference report (tables only: the prose layer is tested on its own)."""
-    from cchc_analysis.pipeline import build_dataset, discover
+    from cchc_analysis.dataset.build import build_dataset
+    from cchc_analysis.read.manifest import discover
 
     return build_dataset(discover([REFERENCE]), with_narrative=False)
 

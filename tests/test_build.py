@@ -20,8 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cchc_analysis import build as B
-from cchc_analysis import presentation as P
+from cchc_analysis.pack import build as B
+from cchc_analysis.pack import views as P
 from cchc_analysis.errors import CchcError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def tree_hashes(root: Path) -> dict[str, str]:
 def processed(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("processed")
     try:
-        from cchc_analysis.pipeline import parse_and_write
+        from cchc_analysis.dataset.build import parse_and_write
     except ImportError:
         shutil.copytree(FIXTURE, out, dirs_exist_ok=True)
         return out

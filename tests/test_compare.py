@@ -11,9 +11,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from cchc_analysis import build as B
-from cchc_analysis import compare as C
-from cchc_analysis import presentation as P
+from cchc_analysis.pack import build as B
+from cchc_analysis.pack import compare as C
+from cchc_analysis.pack import views as P
 from cchc_analysis.errors import CchcError
 from cchc_analysis.synthetic import write_corpus
 
@@ -134,7 +134,7 @@ def test_unknown_parameters_are_clear_errors(tmp_path):
 @pytest.fixture(scope="module")
 def two_district_corpus(tmp_path_factory, reference_path):
     """data/raw/tuan-giao plus one SYNTHETIC district, parsed."""
-    from cchc_analysis.pipeline import parse_and_write
+    from cchc_analysis.dataset.build import parse_and_write
 
     root = tmp_path_factory.mktemp("corpus")
     raw = root / "raw"

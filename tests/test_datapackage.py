@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 frictionless = pytest.importorskip("frictionless", reason="frictionless is in the test extra")
 
-from cchc_analysis.pipeline import write_dataset  # noqa: E402
+from cchc_analysis.dataset.io import write_dataset  # noqa: E402
 
 
 @pytest.fixture(scope="module")

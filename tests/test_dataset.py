@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from cchc_analysis.dataset import load_dataset
+from cchc_analysis.dataset.io import load_dataset
 from cchc_analysis.errors import CchcError
-from cchc_analysis.pipeline import write_dataset
+from cchc_analysis.dataset.io import write_dataset
 
 
 def test_round_trip(reference_dataset, tmp_path):

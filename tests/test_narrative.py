@@ -10,18 +10,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from cchc_analysis import narrative as nv
-from cchc_analysis.narrative import (AREAS, FACT_COLUMNS, FINDING_COLUMNS, KINDS, analyse_narrative,
+from cchc_analysis.prose import narrative as nv
+from cchc_analysis.prose.narrative import (AREAS, FACT_COLUMNS, FINDING_COLUMNS, KINDS, analyse_narrative,
                                      build_sections, check_targets, parse_vi_number, run_checks, scan_figures,
                                      write_narrative)
-from cchc_analysis.outline import parse_outline
+from cchc_analysis.prose.outline import parse_outline
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
 SOURCE = "data/raw/tuan-giao/bao-cao-tong-ket-cchc-2011-2020.txt"
 FIX = ROOT / "tests" / "fixtures" / "narrative"
-FACTS_SPEC = yaml.safe_load((ROOT / "cchc_analysis" / "data" / "facts.yaml").read_text(encoding="utf-8"))
-TARGET_SPEC = yaml.safe_load((ROOT / "cchc_analysis" / "data" / "target_checks.yaml").read_text(encoding="utf-8"))
+FACTS_SPEC = yaml.safe_load((ROOT / "cchc_analysis" / "prose" / "facts.yaml").read_text(encoding="utf-8"))
+TARGET_SPEC = yaml.safe_load((ROOT / "cchc_analysis" / "prose" / "target_checks.yaml").read_text(encoding="utf-8"))
 
 
 def raw_lines() -> list[str]:

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from cchc_analysis.periods import parse_period
+from cchc_analysis.tables.periods import parse_period
 
 
 @pytest.mark.parametrize("header, label, year, as_of", [

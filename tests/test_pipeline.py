@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import shutil
 import unicodedata
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.pipeline import build_dataset, discover, write_dataset
-from cchc_analysis.validate import INDICATORS_SCHEMA
+from cchc_analysis.dataset.build import build_dataset
+from cchc_analysis.dataset.io import write_dataset
+from cchc_analysis.read.manifest import discover
+from cchc_analysis.checks.tables import INDICATORS_SCHEMA
 
 # (indicator_id, period, value, as_of, source_line) as printed in the report
 PRINTED = [

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cchc_analysis import plotting
-from cchc_analysis import presentation as P
+from cchc_analysis.pack import charts as plotting
+from cchc_analysis.pack import views as P
 from cchc_analysis.errors import CchcError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pack" / "processed"

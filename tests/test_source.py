@@ -3,7 +3,7 @@
 import pytest
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.source import decode_report
+from cchc_analysis.read.source import decode_report
 
 SAMPLE = "Phụ lục 1\nTuần Giáo\tĐạt\n"
 

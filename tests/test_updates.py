@@ -11,10 +11,11 @@ import pytest
 from openpyxl import load_workbook
 
 from cchc_analysis.cli import main
-from cchc_analysis.dataset import load_dataset
+from cchc_analysis.dataset.io import load_dataset
 from cchc_analysis.errors import CchcError
-from cchc_analysis.pipeline import build_dataset, discover
-from cchc_analysis.updates import IngestError, ingest, read_filled, template_indicators, write_template
+from cchc_analysis.dataset.yearfile import read_filled, template_indicators
+from cchc_analysis.updates.ingest import IngestError, ingest
+from cchc_analysis.updates.template import write_template
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +26,7 @@ def workspace(tmp_path, reference_dataset):
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "data" / "raw", raw)
     processed = tmp_path / "processed"
-    from cchc_analysis.pipeline import write_dataset
+    from cchc_analysis.dataset.io import write_dataset
     write_dataset(reference_dataset, processed)
     return raw, processed
 
@@ -272,7 +273,7 @@ def test_template_is_byte_identical_across_runs(workspace, reference_dataset, tm
 
 def test_new_year_reaches_the_pack(workspace, reference_dataset, tmp_path):
     """template -> fill 2021 -> ingest -> build: the 2021 values appear in the area page's tables and charts."""
-    from cchc_analysis.build import build
+    from cchc_analysis.pack.build import build
 
     raw, processed = workspace
     path = make_template(raw, reference_dataset, 2021, tmp_path)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cchc_analysis.values import read_count, read_parts, read_percent, read_value
+from cchc_analysis.tables.values import read_count, read_parts, read_percent, read_value
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.source import SourceText
+from cchc_analysis.read.source import SourceText
 from cchc_analysis.text import clean, fold, starts_lowercase
 
 SEPARATOR = "\t"

@@ -1,8 +1,6 @@
-"""New year data: an Excel (or CSV) template for analysts, validated ingest, and reading ingested files back.
-
-The analyst fills one column of a workbook; ``cchc ingest`` checks every cell before anything in ``data/`` changes,
-reports every problem at once (sheet and cell, in Vietnamese with an English gloss), and only then stores the file
-as a new immutable raw input with a manifest entry and rebuilds the processed dataset.
+"""The year file an analyst fills in (xlsx or csv): its layout, reading it, checking every value, and the
+observations it gives once stored. The dataset build reads stored year files through here; `updates` writes the
+template and ingests.
 """
 
 from __future__ import annotations
@@ -10,18 +8,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from cchc_analysis.datapackage import normalise_zip
 from cchc_analysis.errors import CchcError
-from cchc_analysis.specs import IndicatorSpec, load_specs
+from cchc_analysis.tables.specs import IndicatorSpec, load_specs
 from cchc_analysis.text import clean, fold
-from cchc_analysis.values import read_count, read_percent, read_value
+from cchc_analysis.tables.values import read_count, read_percent, read_value
 
 MANIFEST = "manifest.json"
 UPDATES_DIR = "updates"
@@ -48,152 +43,10 @@ def template_indicators() -> list[IndicatorSpec]:
             if spec.unit != "none" and not spec.parts]
 
 
-@dataclass
-class DistrictFolder:
-    path: Path
-    manifest: dict
-
-    @property
-    def district(self) -> str:
-        return self.manifest["district"]
-
-
-def find_district(raw_dir: Path, district: str) -> DistrictFolder:
-    """A district folder of ``raw_dir`` by name, statistical code or folder name."""
-    wanted = fold(district)
-    found = []
-    for manifest_path in sorted(Path(raw_dir).rglob(MANIFEST)):
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        keys = {fold(manifest.get("district", "")), fold(manifest.get("district_code", "")),
-                fold(manifest_path.parent.name)}
-        if wanted in keys:
-            found.append(DistrictFolder(manifest_path.parent, manifest))
-    if not found:
-        raise CchcError(f"no district '{district}' under {raw_dir} (give its name, code or folder)", file=raw_dir)
-    if len(found) > 1:
-        raise CchcError(f"'{district}' matches several districts: {', '.join(str(f.path) for f in found)}",
-                        file=raw_dir)
-    return found[0]
-
-
 def _format_number(value: float) -> str:
     if value == int(value):
         return f"{int(value):,}".replace(",", ".")
     return f"{value:g}".replace(".", ",")
-
-
-def last_known(indicators, district: str) -> dict[str, str]:
-    """indicator_id -> "2.046 (2020, đến 31/03/2020)" from the latest year with a figure."""
-    rows = indicators[(indicators["district"] == district) & indicators["value"].notna()]
-    rows = rows.sort_values(["year", "as_of"])
-    result = {}
-    for row in rows.itertuples():
-        value = _format_number(row.value)
-        if row.unit == "dat":
-            value = "Đạt" if row.value else "Không đạt"
-        elif row.unit == "ratio" and row.denominator == row.denominator and row.denominator is not None:
-            value = f"{value}/{_format_number(row.denominator)}"
-        as_of = datetime.strptime(row.as_of, "%Y-%m-%d").strftime("%d/%m/%Y") if row.as_of else "?"
-        result[row.indicator_id] = f"{value} ({row.period}, đến {as_of})"
-    return result
-
-
-# -- template -----------------------------------------------------------------------------------------------------
-def write_template(raw_dir: Path, district: str, year: int, out: Path, fmt: str, indicators) -> Path:
-    """Write the fill-in template for ``district`` and ``year``; ``indicators`` gives the last known values."""
-    if not 2000 <= year <= 2100:
-        raise CchcError(f"--year {year} is not a plausible year")
-    folder = find_district(raw_dir, district)
-    last = last_known(indicators, folder.district) if indicators is not None else {}
-    specs = template_indicators()
-    tables = load_specs()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for spec in specs:
-            writer.writerow([folder.district, spec.id, year, f"{year}-12-31", "", "", spec.label, spec.unit,
-                             last.get(spec.id, "")])
-        out.write_text(buffer.getvalue(), encoding="utf-8")
-        return out
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    book = Workbook()
-    guide = book.active
-    guide.title = INSTRUCTIONS_SHEET
-    meta = [("Huyện", folder.district), ("Mã huyện", folder.manifest.get("district_code", "")),
-            ("Tỉnh", folder.manifest.get("province", "")), ("Năm", year), ("Phiên bản mẫu", 1)]
-    guide["A1"] = f"Mẫu nhập số liệu cải cách hành chính năm {year}: huyện {folder.district}"
-    guide["A1"].font = Font(bold=True, size=14)
-    for i, (label, value) in enumerate(meta, start=3):
-        guide.cell(i, 1, label).font = Font(bold=True)
-        guide.cell(i, 2, value)
-    steps = [
-        "Cách điền (How to fill in):",
-        f"1. Mở trang tính \"{year}\". Mỗi dòng là một chỉ tiêu; chỉ điền cột \"Năm {year}\", cột \"Tính đến ngày\" "
-        f"và, nếu cần, cột \"Ghi chú\". Không sửa, thêm hay xóa dòng và không sửa cột \"Mã chỉ tiêu\".",
-        "2. Số viết theo kiểu Việt Nam: 2.232 là hai nghìn hai trăm ba mươi hai; 99,5 là chín mươi chín phẩy năm.",
-        "3. Tỷ lệ (%) từ 0 đến 100. Số lượng là số nguyên không âm. Chỉ tiêu có danh sách thì chọn trong danh sách "
-        "(Đạt/Không đạt, 0/1). Dạng x/y (vd: 13/13) gõ như văn bản.",
-        "4. Không có số liệu thì để trống và ghi lý do ở cột \"Ghi chú\"; \"Không có\" nghĩa là bằng 0.",
-        f"5. \"Tính đến ngày\" là ngày số liệu được chốt (mặc định 31/12/{year}); phải nằm trong năm {year}.",
-        "6. Cột \"Giá trị gần nhất\" chỉ để tham khảo. Chênh lệch lớn so với năm trước sẽ được cảnh báo.",
-        f"7. Nộp tệp bằng lệnh: cchc ingest <tệp> (nếu năm {year} đã có số liệu: thêm --replace).",
-        "Every cell is checked before anything is stored; each problem is reported with its sheet and cell.",
-    ]
-    for i, text in enumerate(steps, start=10):
-        guide.cell(i, 1, text).alignment = Alignment(wrap_text=False)
-    guide["A10"].font = Font(bold=True)
-    guide.column_dimensions["A"].width = 22
-    guide.column_dimensions["B"].width = 30
-
-    sheet = book.create_sheet(str(year))
-    keys = list(COLUMNS)
-    for col, key in enumerate(keys, start=1):
-        header, width = COLUMNS[key]
-        cell = sheet.cell(1, col, header.format(year=year))
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        sheet.column_dimensions[cell.column_letter].width = width
-    choice = {"dat": DataValidation(type="list", formula1='"Đạt,Không đạt"', allow_blank=True),
-              "flag": DataValidation(type="list", formula1='"0,1"', allow_blank=True)}
-    for validation in choice.values():
-        validation.error = "Chọn trong danh sách / choose from the list"
-        validation.showErrorMessage = True
-        sheet.add_data_validation(validation)
-    fill = PatternFill("solid", fgColor="FFF2CC")
-    value_col = keys.index("value") + 1
-    for row, spec in enumerate(specs, start=2):
-        parent = tables[spec.appendix].indicators.get(spec.parent_id)
-        values = {"id": spec.id, "appendix": spec.appendix, "label": spec.label,
-                  "parent": parent.label if parent else "", "kind": UNIT_HINTS[spec.unit][0],
-                  "last": last.get(spec.id, ""), "value": None, "as_of": f"31/12/{year}", "note": None}
-        for col, key in enumerate(keys, start=1):
-            cell = sheet.cell(row, col, values[key])
-            if key in ("value", "as_of", "note"):
-                cell.fill = fill
-            if key in ("value", "as_of") and spec.unit == "ratio" or key == "as_of":
-                cell.number_format = "@"
-        if spec.unit in choice:
-            choice[spec.unit].add(sheet.cell(row, value_col))
-    sheet.freeze_panes = sheet.cell(2, value_col)
-    book.active = 1
-    _save_workbook(book, out)
-    return out
-
-
-def _save_workbook(book, out: Path) -> None:
-    """Save with fixed document properties, so the same template is byte-identical across runs."""
-    fixed = datetime(2020, 1, 1)
-    book.properties.created = fixed
-    book.properties.modified = fixed
-    book.properties.creator = "cchc-analysis"
-    book.save(out)
-    normalise_zip(out)
 
 
 # -- reading a filled file ----------------------------------------------------------------------------------------
@@ -492,86 +345,9 @@ def _jump_warnings(checked: list[CheckedValue], district_rows, year: int, factor
     return warnings
 
 
-# -- storing -----------------------------------------------------------------------------------------------------
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
-
-
 def year_entries(manifest: dict) -> list[dict]:
     """The manifest's year-data files in force (those not superseded by a --replace)."""
     return [e for e in manifest.get("files", ()) if e.get("kind") == "year_data" and not e.get("superseded_by")]
-
-
-def store(filled: FilledFile, folder: DistrictFolder, replace: bool, status: str, source: str,
-          received: date) -> tuple[Path, dict, bytes]:
-    """Copy the file into the district's raw folder and add its manifest entry; returns what undoes it."""
-    manifest_path = folder.path / MANIFEST
-    old_manifest = manifest_path.read_bytes()
-    manifest = json.loads(old_manifest)
-    target_dir = folder.path / UPDATES_DIR
-    target_dir.mkdir(exist_ok=True)
-    stem = f"{_slug(folder.district)}-{filled.year}"
-    version = 1
-    while any(p.stem in (stem if version == 1 else f"{stem}-v{version}",) for p in target_dir.iterdir()):
-        version += 1
-    name = (stem if version == 1 else f"{stem}-v{version}") + filled.path.suffix.lower()
-    target = target_dir / name
-    data = filled.path.read_bytes()
-    entry = {
-        "file": f"{UPDATES_DIR}/{name}", "kind": "year_data", "year": filled.year,
-        "source": source or filled.path.name, "sha256": hashlib.sha256(data).hexdigest(),
-        "received": received.isoformat(), "status": status,
-    }
-    for old in year_entries(manifest):
-        if old.get("year") == filled.year:
-            if not replace:
-                raise CchcError(f"{filled.year} already has a year file ({old['file']}); use --replace",
-                                file=filled.path)
-            old["superseded_by"] = entry["file"]
-            entry["replaces"] = old["file"]
-    manifest["files"].append(entry)
-    target.write_bytes(data)
-    tmp = manifest_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, manifest_path)
-    return target, entry, old_manifest
-
-
-def ingest(path: Path, raw_dir: Path, processed_dir: Path, replace: bool = False, status: str = "preliminary",
-           source: str = "", received: date | None = None) -> tuple[list[Problem], str]:
-    """Validate; on any error raise IngestError (nothing changed). Else store and rebuild; returns warnings."""
-    from cchc_analysis.pipeline import build_dataset, discover, write_dataset
-
-    filled = read_filled(Path(path))
-    folder = find_district(raw_dir, filled.district)
-    current = build_dataset(discover([raw_dir]), with_narrative=False).indicators
-    checked, problems = check_filled(filled, current, replace)
-    errors = [p for p in problems if p.severity == "error"]
-    warnings = [p for p in problems if p.severity != "error"]
-    if errors:
-        raise IngestError(filled.path, errors, warnings)
-    target, entry, old_manifest = store(filled, folder, replace, status, source, received or date.today())
-    try:
-        dataset = build_dataset(discover([raw_dir]))
-        write_dataset(dataset, processed_dir)
-    except Exception:
-        target.unlink(missing_ok=True)
-        (folder.path / MANIFEST).write_bytes(old_manifest)
-        raise
-    new_rows = dataset.indicators[(dataset.indicators["district"] == folder.district)
-                                  & (dataset.indicators["year"] == filled.year)
-                                  & (dataset.indicators["source_file"].str.endswith(entry["file"]))]
-    summary = (f"stored {target} ({entry['status']}), {len(new_rows)} values for {filled.year}; "
-               f"rebuilt {processed_dir}/")
-    return warnings, summary
-
-
-class IngestError(CchcError):
-    def __init__(self, path: Path, errors: list[Problem], warnings: list[Problem]):
-        self.errors, self.warnings = errors, warnings
-        lines = "\n".join(f"  {p}" for p in errors + warnings)
-        super().__init__(f"{len(errors)} lỗi, không có gì được thay đổi / {len(errors)} error(s), nothing was "
-                         f"changed:\n{lines}", file=path)
 
 
 # -- year files -> observations (used by the pipeline) -------------------------------------------------------------

@@ -303,7 +303,7 @@ class Dataset:
 def load_dataset(directory: str | Path, district: str | None = None) -> Dataset:
     """The parser's output folder (``data/processed/``, read by ``cchc_analysis.dataset``), narrowed to one
     district (the only one, or ``district``)."""
-    from cchc_analysis import dataset as processed_data
+    from cchc_analysis.dataset import io as processed_data
 
     d = Path(directory)
     data = processed_data.load_dataset(d)

@@ -2,7 +2,7 @@
 
 Steps (each one skipped when nothing it depends on changed):
 
-1. **parse**: ``cchc_analysis.pipeline.parse_and_write`` from ``data/raw/`` into ``data/processed/`` (cached on the
+1. **parse**: ``cchc_analysis.dataset.build.parse_and_write`` from ``data/raw/`` into ``data/processed/`` (cached on the
    raw files and the package's source).
 2. **execute**: ``notebooks/overview.ipynb`` once and ``notebooks/area.ipynb`` once per area for the district
    (and ``notebooks/compare.ipynb`` once when the dataset holds several districts), through papermill's
@@ -40,8 +40,8 @@ from pathlib import Path
 from cchc_analysis import __version__
 from cchc_analysis.errors import CchcError
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "cchc"
 DEFAULT_NOTEBOOKS = Path("notebooks")
 DEFAULT_CACHE = Path(".build")
@@ -101,7 +101,7 @@ def _versions(names: tuple[str, ...]) -> dict[str, str]:
 def package_fingerprint() -> dict:
     """What the executed notebooks depend on besides their source, parameters and data."""
     return {"cchc_analysis": __version__,
-            "source": hash_tree(PACKAGE_DIR, ("*.py", "*.csv", "*.yaml", "*.json"), exclude_dirs=("templates",)),
+            "source": hash_tree(PACKAGE_DIR, ("*.py", "*.csv", "*.yaml", "*.json"), exclude_dirs=("pack/templates",)),
             "python": sys.version.split()[0], **_versions(RUNTIME_PACKAGES)}
 
 
@@ -393,7 +393,7 @@ def execute_jobs(jobs: list[Job], cache_dir: Path, env: dict[str, str], n_jobs: 
 # --------------------------------------------------------------------------------------------------- render
 
 def _page_context(kind: str, title: str, lang: str, nav: list[dict], ds_info: dict, pdf_href: str) -> dict:
-    from cchc_analysis import presentation as P
+    from cchc_analysis.pack import views as P
 
     return {"kind": kind, "title": title, "lang": lang, "pack_title": P.t("pack_title", lang),
             "district": ds_info["district"], "district_line": ds_info["district_line"],
@@ -482,8 +482,8 @@ def render_index(site: Path, ds, lang: str, nav: list[dict], ds_info: dict, pdf_
                  downloads: list[dict]) -> str:
     import jinja2
 
-    from cchc_analysis import compare as C
-    from cchc_analysis import presentation as P
+    from cchc_analysis.pack import compare as C
+    from cchc_analysis.pack import views as P
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR / TEMPLATE_NAME)), autoescape=True,
                              keep_trailing_newline=True)
@@ -517,7 +517,7 @@ def build_pdf(pages: dict[str, str], order: list[str], ds_info: dict, lang: str,
     import logging
     import warnings
 
-    from cchc_analysis import presentation as P
+    from cchc_analysis.pack import views as P
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a DeprecationWarning about the optional HarfBuzz-Subset library
@@ -624,7 +624,7 @@ def ensure_parsed(paths: BuildPaths, log) -> bool:
                 and (paths.processed / "indicators.csv").exists():
             return False
     try:
-        from cchc_analysis.pipeline import parse_and_write
+        from cchc_analysis.dataset.build import parse_and_write
     except ImportError as exc:
         raise CchcError(f"the parser is not available ({exc}); build from an existing dataset with --no-parse") \
             from None
@@ -748,8 +748,8 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
         extra = "" if r.cached else f" {r.seconds:5.1f} s"
         log(f"  [{done}/{total}] {state:6} {r.name}{extra}" + (f"  {r.error}" if r.error else ""))
 
-    from cchc_analysis import compare as C
-    from cchc_analysis import presentation as P
+    from cchc_analysis.pack import compare as C
+    from cchc_analysis.pack import views as P
 
     nav = [{"kind": "index", "href": "index.html", "label": P.t("home", lang)}]
     if district:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis import presentation as P
+from cchc_analysis.pack import views as P
 from cchc_analysis.errors import CchcError
 
 TEXT = {

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from cchc_analysis import presentation as P  # noqa: E402
+from cchc_analysis.pack import views as P  # noqa: E402
 
 FONT = "DejaVu Sans"
 DPI = 100
@@ -164,7 +164,7 @@ def compare_chart(values: pd.DataFrame, measures: list, title: str, lang: str = 
     is drawn over them, so the chart stays readable at hundreds of districts. Full years only (a partial year,
     2020 as of 31/3, would look like a drop).
     """
-    from cchc_analysis.compare import t as ct
+    from cchc_analysis.pack.compare import t as ct
 
     if values.empty:
         return None

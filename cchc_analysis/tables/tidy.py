@@ -11,25 +11,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.extract import Appendix, Cell, Document, TableRow, TableSection
-from cchc_analysis.periods import Period, parse_as_of, parse_period
-from cchc_analysis.specs import IndicatorSpec, TableSpec
+from cchc_analysis.read.manifest import ReportMeta
+from cchc_analysis.tables.extract import Appendix, Cell, Document, TableRow, TableSection
+from cchc_analysis.tables.periods import Period, parse_as_of, parse_period
+from cchc_analysis.tables.specs import IndicatorSpec, TableSpec
 from cchc_analysis.text import clean, fold, match_key
-from cchc_analysis.validate import Finding
-from cchc_analysis.values import CellValue, read_parts, read_value
+from cchc_analysis.findings import Finding
+from cchc_analysis.tables.values import CellValue, read_parts, read_value
 
 BULLETS = {"-", "+", "–", "—", "•", "*"}
 REQUIRED_APPENDICES = tuple(range(1, 9))
-
-
-@dataclass(frozen=True)
-class ReportMeta:
-    district: str
-    province: str
-    source_file: str
-    district_code: str = ""
-    province_code: str = ""
-    sha256: str = ""
 
 
 @dataclass

@@ -5,7 +5,7 @@ Entry point for the pipeline::
     result = analyse_narrative(lines, source_file, indicators, targets)
     write_narrative(result, out_dir)          # sections.json, facts.csv
 
-* **Sections** come from the outline (:mod:`cchc_analysis.outline`): each heading is mapped to a reform area
+* **Sections** come from the outline (:mod:`cchc_analysis.prose.outline`): each heading is mapped to a reform area
   and a kind (results, limitations, causes, ...) by the declarative rules below (``AREA_HEADING_KEYWORDS``,
   ``KIND_HEADING_KEYWORDS``, ``CONTEXT_RULES``); list items (lessons, tasks, solutions, recommendations) get an
   area from the keywords in their text (``AREA_TEXT_KEYWORDS``), or ``general`` when no area clearly dominates.
@@ -34,9 +34,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from cchc_analysis.outline import Node, Outline, fold, nfc, parse_outline
+from cchc_analysis.prose.outline import Node, Outline, fold, nfc, parse_outline
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parent
 FACTS_FILE = DATA_DIR / "facts.yaml"
 TARGET_CHECKS_FILE = DATA_DIR / "target_checks.yaml"
 

@@ -6,169 +6,33 @@ leaves the existing dataset untouched.
 
 from __future__ import annotations
 
-import csv
-import json
 import os
-import re
-import shutil
 import sys
-import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.datapackage import WORKBOOK, WORKBOOK_TABLES, write_datapackage, write_workbook
+from cchc_analysis.checks.tables import check_schema, run_checks
+from cchc_analysis.dataset.model import Dataset
+from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
 from cchc_analysis.errors import CchcError
-from cchc_analysis.extract import extract
-from cchc_analysis.source import SourceText, read_report
-from cchc_analysis.specs import codebook_rows, load_specs
+from cchc_analysis.findings import Finding, findings_frame
+from cchc_analysis.read.manifest import ReportInput, ReportMeta, discover, display_path, identify, verify_checksum
+from cchc_analysis.read.source import SourceText, read_report
+from cchc_analysis.tables.extract import extract
+from cchc_analysis.tables.specs import codebook_rows, load_specs
+from cchc_analysis.tables.tidy import TidyResult, tidy_document
 from cchc_analysis.text import fold
-from cchc_analysis.tidy import ReportMeta, TidyResult, tidy_document
-from cchc_analysis.validate import Finding, check_schema, findings_frame, run_checks
 
-MANIFEST = "manifest.json"
 # Below this many reports, worker processes cost more than they save.
 PARALLEL_MIN_REPORTS = 12
-ADMIN_UNITS = Path(__file__).parent / "data" / "admin_units.csv"
 INDICATOR_COLUMNS = [
     "district", "district_code", "province", "appendix", "section", "area", "indicator_id", "indicator", "parent",
     "parent_id", "indicator_en", "unit", "period", "year", "as_of", "column_header", "value", "denominator", "raw",
     "note", "value_status", "source_file", "source_line", "source_column", "source_cell",
 ]
-OUTPUT_FILES = ("datapackage.json", "cchc-tables.xlsx", "indicators.csv", "indicators.parquet",
-                "indicators_superseded.csv", "indicators_codebook.csv", "quality.csv", "targets.csv",
-                "tables.csv", "cells.csv", "districts.csv", "sections.json", "facts.csv")
-
-
-@dataclass
-class ReportInput:
-    path: Path
-    manifest: dict = field(default_factory=dict)  # the district-level manifest
-    entry: dict = field(default_factory=dict)     # this file's entry in it
-
-
-@dataclass
-class Dataset:
-    indicators: pd.DataFrame
-    codebook: pd.DataFrame
-    quality: pd.DataFrame
-    targets: pd.DataFrame
-    tables: pd.DataFrame
-    cells: pd.DataFrame
-    districts: pd.DataFrame
-    sections: list[dict] = field(default_factory=list)
-    facts: pd.DataFrame | None = None
-    reports: list[str] = field(default_factory=list)
-    superseded: pd.DataFrame | None = None
-
-
-# -- finding the reports --------------------------------------------------------------------------------------------
-def _load_manifest(path: Path) -> dict:
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CchcError(f"manifest is not valid JSON: {exc.msg}", file=path, line=exc.lineno) from None
-    for key in ("district", "province", "files"):
-        if key not in manifest:
-            raise CchcError(f"manifest lacks '{key}'", file=path)
-    return manifest
-
-
-def discover(paths: list[Path]) -> list[ReportInput]:
-    """Report files named directly, or listed (kind "report") in the manifests found under folders."""
-    inputs: list[ReportInput] = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            manifests = sorted(path.rglob(MANIFEST))
-            if not manifests:
-                raise CchcError(f"no {MANIFEST} found under this folder; name report files directly", file=path)
-            for manifest_path in manifests:
-                manifest = _load_manifest(manifest_path)
-                for entry in manifest["files"]:
-                    if entry.get("kind", "report") == "report":
-                        inputs.append(ReportInput(manifest_path.parent / entry["file"], manifest, entry))
-        elif path.exists():
-            manifest_path = path.parent / MANIFEST
-            manifest, entry = {}, {}
-            if manifest_path.exists():
-                manifest = _load_manifest(manifest_path)
-                entry = next((e for e in manifest["files"] if e.get("file") == path.name), {})
-                if not entry:
-                    manifest = {}
-            inputs.append(ReportInput(path, manifest, entry))
-        else:
-            raise CchcError("no such file or folder", file=path)
-    if not inputs:
-        raise CchcError("no reports to parse", file=", ".join(map(str, paths)))
-    return inputs
-
-
-def verify_checksum(report: ReportInput, source: SourceText) -> None:
-    expected = report.entry.get("sha256")
-    if expected and expected != source.sha256:
-        raise CchcError(
-            f"checksum mismatch: the manifest records sha256 {expected[:12]}…, the file has {source.sha256[:12]}…; "
-            f"raw files are immutable", file=report.path,
-            hint="restore the original file; a corrected report is a new raw file with its own manifest entry")
-
-
-@lru_cache(maxsize=1)
-def _admin_units() -> tuple[dict, ...]:
-    with ADMIN_UNITS.open(encoding="utf-8") as handle:
-        return tuple(csv.DictReader(handle))
-
-
-def lookup_unit(district: str, province: str) -> dict | None:
-    for unit in _admin_units():
-        if fold(unit["district"]) == fold(district) and fold(unit["province"]) == fold(province):
-            return unit
-    return None
-
-
-_ISSUER = re.compile(r"\b(?:UBND|Ủy ban nhân dân|ỦY BAN NHÂN DÂN)\s+(huyện|thị xã|thành phố|HUYỆN|THỊ XÃ|THÀNH PHỐ)\s+"
-                     r"([A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][^\s,.;:]*(?:\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ]"
-                     r"[^\s,.;:]*)*)")
-_PROVINCE = re.compile(r"\btỉnh\s+([A-ZĐ][^\s,.;:]*(?:\s+[A-ZĐ][^\s,.;:]*)*)")
-
-
-def identify(source: SourceText, report: ReportInput) -> ReportMeta:
-    """District and province: from the manifest when there is one, else from the report's own opening lines."""
-    district = report.manifest.get("district")
-    province = report.manifest.get("province")
-    head = "\n".join(source.lines[:40])
-    if not district:
-        match = _ISSUER.search(head)
-        district = match.group(2).strip() if match else None
-    if not province:
-        match = _PROVINCE.search(head)
-        province = match.group(1).strip() if match else None
-    if not district or not province:
-        raise CchcError("cannot tell which district (and province) this report is from: no manifest entry and no "
-                        "'UBND huyện X' / 'tỉnh Y' in its opening lines", file=report.path,
-                        hint=f"add the file to a {MANIFEST} with 'district' and 'province'")
-    unit = lookup_unit(district, province)
-    return ReportMeta(
-        district=district, province=province, source_file=_display_path(report.path),
-        district_code=report.manifest.get("district_code") or (unit["district_code"] if unit else ""),
-        province_code=report.manifest.get("province_code") or (unit["province_code"] if unit else ""),
-        sha256=source.sha256)
-
-
-def _display_path(path: Path) -> str:
-    """A stable, relative path for provenance columns (never an absolute path of this machine)."""
-    path = Path(os.path.abspath(path))
-    try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        pass
-    for folder in path.parents:  # outside the working folder: from the district folder (the one with a manifest)
-        if (folder / MANIFEST).exists():
-            return path.relative_to(folder.parent).as_posix()
-    return path.name
 
 
 # -- one report -------------------------------------------------------------------------------------------------
@@ -228,7 +92,7 @@ def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataF
     if not with_narrative:
         return findings, [], None
     try:
-        from cchc_analysis.narrative import analyse_narrative
+        from cchc_analysis.prose.narrative import analyse_narrative
     except ImportError:
         return findings, [], None
     result = analyse_narrative(list(lines), source_file, indicators, targets)
@@ -271,8 +135,6 @@ def _mapper(n_items: int, workers: int | None):
 
 def _year_data(inputs: list[ReportInput]) -> tuple[list[dict], list[Finding]]:
     """Observations of the year files ingested for the districts of ``inputs`` (see updates.py)."""
-    from cchc_analysis.updates import year_entries, year_file_observations
-
     rows: list[dict] = []
     findings: list[Finding] = []
     done: set[Path] = set()
@@ -282,7 +144,7 @@ def _year_data(inputs: list[ReportInput]) -> tuple[list[dict], list[Finding]]:
             continue
         done.add(folder)
         for entry in year_entries(report.manifest):
-            source_file = _display_path(folder / entry["file"])
+            source_file = display_path(folder / entry["file"])
             new = year_file_observations(folder, report.manifest, entry, source_file)
             rows += new
             findings.append(Finding(report.manifest["district"], "year_data", "info", None, "", int(entry["year"]),
@@ -389,54 +251,10 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
     )
 
 
-# -- writing ----------------------------------------------------------------------------------------------------
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-
-
-def write_dataset(dataset: Dataset, out_dir: Path) -> list[Path]:
-    """Write every table into ``out_dir`` atomically (all files or none)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=out_dir))
-    try:
-        _write_csv(dataset.indicators, staging / "indicators.csv")
-        dataset.indicators.to_parquet(staging / "indicators.parquet", index=False, engine="pyarrow")
-        _write_csv(dataset.codebook, staging / "indicators_codebook.csv")
-        _write_csv(dataset.quality, staging / "quality.csv")
-        _write_csv(dataset.targets, staging / "targets.csv")
-        _write_csv(dataset.tables, staging / "tables.csv")
-        _write_csv(dataset.cells, staging / "cells.csv")
-        _write_csv(dataset.districts, staging / "districts.csv")
-        if dataset.superseded is not None:
-            _write_csv(dataset.superseded, staging / "indicators_superseded.csv")
-        if dataset.sections:
-            (staging / "sections.json").write_text(
-                json.dumps(dataset.sections, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        if dataset.facts is not None:
-            _write_csv(dataset.facts, staging / "facts.csv")
-        frames = {name: frame for name, frame in [
-            ("indicators", dataset.indicators), ("indicators_codebook", dataset.codebook),
-            ("districts", dataset.districts), ("quality", dataset.quality), ("targets", dataset.targets),
-            ("tables", dataset.tables), ("cells", dataset.cells), ("facts", dataset.facts),
-            ("indicators_superseded", dataset.superseded)] if frame is not None}
-        write_datapackage(frames, staging)
-        write_workbook({k: v for k, v in frames.items() if k in WORKBOOK_TABLES}, staging / WORKBOOK)
-        written = []
-        for name in OUTPUT_FILES:
-            target = out_dir / name
-            if (staging / name).exists():
-                os.replace(staging / name, target)
-                written.append(target)
-            elif target.exists():
-                target.unlink()  # a stale output of an earlier run would no longer match the data
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def parse_and_write(paths: list[Path], out_dir: Path) -> str:
     """What ``cchc parse`` does; returns a summary for the terminal."""
+    from cchc_analysis.dataset.io import write_dataset
+
     dataset = build_dataset(discover(paths))
     written = write_dataset(dataset, out_dir)
     severities = dataset.quality["severity"].value_counts()

@@ -1,0 +1,141 @@
+"""Which reports there are and whose: manifests under data/raw/, raw-file checksums, district identity."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from cchc_analysis.errors import CchcError
+from cchc_analysis.read.source import SourceText
+from cchc_analysis.text import fold
+
+MANIFEST = "manifest.json"
+ADMIN_UNITS = Path(__file__).parent / "admin_units.csv"
+
+
+@dataclass
+class ReportInput:
+    path: Path
+    manifest: dict = field(default_factory=dict)  # the district-level manifest
+    entry: dict = field(default_factory=dict)     # this file's entry in it
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    district: str
+    province: str
+    source_file: str
+    district_code: str = ""
+    province_code: str = ""
+    sha256: str = ""
+
+
+
+def load_manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CchcError(f"manifest is not valid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+    for key in ("district", "province", "files"):
+        if key not in manifest:
+            raise CchcError(f"manifest lacks '{key}'", file=path)
+    return manifest
+
+
+def discover(paths: list[Path]) -> list[ReportInput]:
+    """Report files named directly, or listed (kind "report") in the manifests found under folders."""
+    inputs: list[ReportInput] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            manifests = sorted(path.rglob(MANIFEST))
+            if not manifests:
+                raise CchcError(f"no {MANIFEST} found under this folder; name report files directly", file=path)
+            for manifest_path in manifests:
+                manifest = load_manifest(manifest_path)
+                for entry in manifest["files"]:
+                    if entry.get("kind", "report") == "report":
+                        inputs.append(ReportInput(manifest_path.parent / entry["file"], manifest, entry))
+        elif path.exists():
+            manifest_path = path.parent / MANIFEST
+            manifest, entry = {}, {}
+            if manifest_path.exists():
+                manifest = load_manifest(manifest_path)
+                entry = next((e for e in manifest["files"] if e.get("file") == path.name), {})
+                if not entry:
+                    manifest = {}
+            inputs.append(ReportInput(path, manifest, entry))
+        else:
+            raise CchcError("no such file or folder", file=path)
+    if not inputs:
+        raise CchcError("no reports to parse", file=", ".join(map(str, paths)))
+    return inputs
+
+
+def verify_checksum(report: ReportInput, source: SourceText) -> None:
+    expected = report.entry.get("sha256")
+    if expected and expected != source.sha256:
+        raise CchcError(
+            f"checksum mismatch: the manifest records sha256 {expected[:12]}…, the file has {source.sha256[:12]}…; "
+            f"raw files are immutable", file=report.path,
+            hint="restore the original file; a corrected report is a new raw file with its own manifest entry")
+
+
+@lru_cache(maxsize=1)
+def _admin_units() -> tuple[dict, ...]:
+    with ADMIN_UNITS.open(encoding="utf-8") as handle:
+        return tuple(csv.DictReader(handle))
+
+
+def lookup_unit(district: str, province: str) -> dict | None:
+    for unit in _admin_units():
+        if fold(unit["district"]) == fold(district) and fold(unit["province"]) == fold(province):
+            return unit
+    return None
+
+
+_ISSUER = re.compile(r"\b(?:UBND|Ủy ban nhân dân|ỦY BAN NHÂN DÂN)\s+(huyện|thị xã|thành phố|HUYỆN|THỊ XÃ|THÀNH PHỐ)\s+"
+                     r"([A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][^\s,.;:]*(?:\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ]"
+                     r"[^\s,.;:]*)*)")
+_PROVINCE = re.compile(r"\btỉnh\s+([A-ZĐ][^\s,.;:]*(?:\s+[A-ZĐ][^\s,.;:]*)*)")
+
+
+def identify(source: SourceText, report: ReportInput) -> ReportMeta:
+    """District and province: from the manifest when there is one, else from the report's own opening lines."""
+    district = report.manifest.get("district")
+    province = report.manifest.get("province")
+    head = "\n".join(source.lines[:40])
+    if not district:
+        match = _ISSUER.search(head)
+        district = match.group(2).strip() if match else None
+    if not province:
+        match = _PROVINCE.search(head)
+        province = match.group(1).strip() if match else None
+    if not district or not province:
+        raise CchcError("cannot tell which district (and province) this report is from: no manifest entry and no "
+                        "'UBND huyện X' / 'tỉnh Y' in its opening lines", file=report.path,
+                        hint=f"add the file to a {MANIFEST} with 'district' and 'province'")
+    unit = lookup_unit(district, province)
+    return ReportMeta(
+        district=district, province=province, source_file=display_path(report.path),
+        district_code=report.manifest.get("district_code") or (unit["district_code"] if unit else ""),
+        province_code=report.manifest.get("province_code") or (unit["province_code"] if unit else ""),
+        sha256=source.sha256)
+
+
+def display_path(path: Path) -> str:
+    """A stable, relative path for provenance columns (never an absolute path of this machine)."""
+    path = Path(os.path.abspath(path))
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        pass
+    for folder in path.parents:  # outside the working folder: from the district folder (the one with a manifest)
+        if (folder / MANIFEST).exists():
+            return path.relative_to(folder.parent).as_posix()
+    return path.name
