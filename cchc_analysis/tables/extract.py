@@ -151,94 +151,112 @@ def _merge_continuation(previous: TableRow, row: TableRow, path: str) -> None:
         previous.cells[cell.column] = cell
 
 
+class _BlockReader:
+    """Reads one appendix line by line: title, sections, header rows (and their repeats after page breaks), data
+    rows (rejoining labels split by a page break) and footnotes."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.title_parts: list[str] = []
+        self.title_lines: list[int] = []
+        self.sections: list[TableSection] = []
+        self.notes: list[tuple[int, str]] = []
+        self.other: list[tuple[int, str]] = []
+        self.current: TableSection | None = None
+        self.header_key: str | None = None
+        self.in_notes = False
+        self.expect_continuation = False
+
+    def text_line(self, line: int, text: str) -> None:
+        """A line with no tab: a footnote, a section title, the table's title or other text."""
+        if _NOTES.match(fold(text)):
+            self.in_notes = True
+            return
+        if self.in_notes:
+            self.notes.append((line, text))
+            return
+        current = self.current
+        section = _SECTION.match(text)
+        if section and (current is None or current.rows or current.key):
+            self.current = TableSection(key=section.group(1), title=section.group(2).strip(), title_line=line)
+            self.sections.append(self.current)
+            self.header_key = None
+        elif current is None or (not current.header and not current.rows):
+            self.title_parts.append(text)
+            self.title_lines.append(line)
+        else:
+            self.other.append((line, text))
+
+    def table_row(self, row: TableRow) -> None:
+        self.in_notes = False
+        if self.current is None:
+            self.current = TableSection(key="", title="", title_line=None)
+            self.sections.append(self.current)
+        current = self.current
+        if not current.header:
+            if current.rows:
+                raise CchcError("table row before the table's header row", file=self.path, line=row.line)
+            current.header.append(row)
+            self.header_key = fold(row.text(0))
+        elif len(current.header) < 3 and not current.rows and _is_header_continuation(row):
+            current.header.append(row)
+        elif _is_header_start(row, self.header_key):
+            current.repeated_headers.append([row])
+            self.expect_continuation = True
+        elif not self._continues_repeated_header(row):
+            self._data_row(row)
+
+    def _continues_repeated_header(self, row: TableRow) -> bool:
+        current = self.current
+        repeat = current.repeated_headers[-1] if current.repeated_headers else None
+        if not (self.expect_continuation and repeat is not None and len(repeat) < len(current.header)
+                and _is_header_continuation(row)):
+            return False
+        repeat.append(row)
+        if len(repeat) == len(current.header) and _period_signature(repeat) != _period_signature(current.header):
+            raise CchcError(
+                f"the header repeated after a page break has other year columns than the header at line "
+                f"{current.header[0].line}", file=self.path, line=repeat[0].line)
+        return True
+
+    def _data_row(self, row: TableRow) -> None:
+        self.expect_continuation = False
+        rows = self.current.rows
+        if rows and not row.text(0) and starts_lowercase(row.text(1)):
+            _merge_continuation(rows[-1], row, self.path)
+        else:
+            rows.append(row)
+
+
 def _parse_block(source: SourceText, number: int, start: int, end: int) -> Appendix:
     """Lines ``start``..``end`` (1-based, inclusive) are one appendix, its heading at ``start``."""
     path = str(source.path)
     heading = clean(source.line(start))
     office_match = re.search(r"\((.*)\)\s*[:.]?$", heading)
     office = office_match.group(1).strip() if office_match else ""
-
-    title_parts: list[str] = []
-    title_lines: list[int] = []
-    sections: list[TableSection] = []
-    notes: list[tuple[int, str]] = []
-    other: list[tuple[int, str]] = []
-    current: TableSection | None = None
-    header_key: str | None = None
-    in_notes = False
-    expect_continuation = False
-
+    reader = _BlockReader(path)
     for line in range(start + 1, end + 1):
         raw = source.line(line)
         text = clean(raw)
         if not text:
             continue
         if SEPARATOR not in raw:
-            if _NOTES.match(fold(text)):
-                in_notes = True
-                continue
-            if in_notes:
-                notes.append((line, text))
-                continue
-            section = _SECTION.match(text)
-            if section and (current is None or current.rows or current.key):
-                current = TableSection(key=section.group(1), title=section.group(2).strip(), title_line=line)
-                sections.append(current)
-                header_key = None
-                continue
-            if current is None or (not current.header and not current.rows):
-                title_parts.append(text)
-                title_lines.append(line)
-            else:
-                other.append((line, text))
+            reader.text_line(line, text)
             continue
-
         row = _split(raw, line)
-        if row.is_blank:
-            continue
-        in_notes = False
-        if current is None:
-            current = TableSection(key="", title="", title_line=None)
-            sections.append(current)
-        if not current.header:
-            if current.rows:
-                raise CchcError("table row before the table's header row", file=path, line=line)
-            current.header.append(row)
-            header_key = fold(row.text(0))
-            continue
-        if len(current.header) < 3 and not current.rows and _is_header_continuation(row):
-            current.header.append(row)
-            continue
-        if _is_header_start(row, header_key):
-            current.repeated_headers.append([row])
-            expect_continuation = True
-            continue
-        repeat = current.repeated_headers[-1] if current.repeated_headers else None
-        if (expect_continuation and repeat is not None and len(repeat) < len(current.header)
-                and _is_header_continuation(row)):
-            repeat.append(row)
-            if len(repeat) == len(current.header) and _period_signature(repeat) != _period_signature(current.header):
-                raise CchcError(
-                    f"the header repeated after a page break has other year columns than the header at line "
-                    f"{current.header[0].line}", file=path, line=repeat[0].line)
-            continue
-        if current.rows and not row.text(0) and starts_lowercase(row.text(1)):
-            _merge_continuation(current.rows[-1], row, path)
-            expect_continuation = False
-            continue
-        expect_continuation = False
-        current.rows.append(row)
+        if not row.is_blank:
+            reader.table_row(row)
 
-    if not sections:
+    if not reader.sections:
         raise CchcError(f"Phụ lục {number} has no table (no tab-separated rows)", file=path, line=start)
-    for section in sections:
+    for section in reader.sections:
         if not section.rows:
             name = f"Phụ lục {number}" + (f" section {section.key}" if section.key else "")
             raise CchcError(f"{name} has a header but no data rows (table cut short?)", file=path,
                             line=section.header[-1].line if section.header else start)
-    return Appendix(number=number, heading_line=start, office=office, title=" ".join(title_parts),
-                    title_lines=title_lines, sections=sections, notes=notes, other_text=other,
-                    first_line=start, last_line=end)
+    return Appendix(number=number, heading_line=start, office=office, title=" ".join(reader.title_parts),
+                    title_lines=reader.title_lines, sections=reader.sections, notes=reader.notes,
+                    other_text=reader.other, first_line=start, last_line=end)
 
 
 def extract(source: SourceText) -> Document:

@@ -98,7 +98,7 @@ class _Tidier:
         return CchcError(
             f"Phụ lục {appendix}: row '{label}' (STT '{row.text(0)}') is not in the table spec",
             file=self.path, line=row.line,
-            hint=f"add it to cchc_analysis/specs/appendix_{appendix}.yaml, or correct the label in the report")
+            hint=f"add it to cchc_analysis/tables/specs/appendix_{appendix}.yaml, or correct the label in the report")
 
     # -- layouts -------------------------------------------------------------------------------------------
     def _period_columns(self, appendix: Appendix, section: TableSection, table: TableSpec) -> dict[int, Period]:
@@ -204,14 +204,7 @@ class _Tidier:
                 breakdown_child(breakdown, row)
                 continue
             breakdown = None
-            if stt in BULLETS:
-                spec = self._match(current_top.children if current_top else [], label, None)
-            else:
-                spec = self._match(table.rows, label, stt)
-                if spec is None and not stt and current_top is not None:
-                    spec = self._match(current_top.children, label, None)
-            if spec is None:
-                raise self.unknown_row(appendix.number, row, label)
+            spec = self._row_spec(appendix.number, table, current_top, row)
             claim(spec, row)
             labels[spec.id] = label
             if spec in table.rows:
@@ -225,15 +218,34 @@ class _Tidier:
                 continue
             self._emit_row(appendix, table, row, spec, label, parent_label, periods, set(), [])
 
+        self._check_every_row_present(appendix.number, table, matched, section.rows[-1].line)
+
+    def _row_spec(self, appendix: int, table: TableSpec, current_top: IndicatorSpec | None,
+                  row: TableRow) -> IndicatorSpec:
+        """The spec of a data row: a bullet belongs to the current top row, a row without STT may be one of its
+        children; an unknown label stops the parse."""
+        stt, label = row.text(0), row.label()
+        if stt in BULLETS:
+            spec = self._match(current_top.children if current_top else [], label, None)
+        else:
+            spec = self._match(table.rows, label, stt)
+            if spec is None and not stt and current_top is not None:
+                spec = self._match(current_top.children, label, None)
+        if spec is None:
+            raise self.unknown_row(appendix, row, label)
+        return spec
+
+    def _check_every_row_present(self, appendix: int, table: TableSpec, matched: dict[str, int],
+                                 last_line: int) -> None:
         part_ids = {p["id"] for spec in table.indicators.values() for p in spec.parts}
         missing = [spec for spec in table.indicators.values() if spec.id not in matched and spec.id not in part_ids]
         if missing:
             names = "; ".join(f"'{spec.label}'" for spec in missing[:3]) + (" ..." if len(missing) > 3 else "")
             raise CchcError(
-                f"Phụ lục {appendix.number} ends without {len(missing)} of its rows ({names}); "
-                f"is the table cut short?", file=self.path, line=section.rows[-1].line,
+                f"Phụ lục {appendix} ends without {len(missing)} of its rows ({names}); "
+                f"is the table cut short?", file=self.path, line=last_line,
                 hint=f"if this report's template really lacks them, mark them in "
-                     f"cchc_analysis/specs/appendix_{appendix.number}.yaml")
+                     f"cchc_analysis/tables/specs/appendix_{appendix}.yaml")
 
     def periods_as_rows(self, appendix: Appendix, table: TableSpec) -> None:
         for section_spec in table.sections:
@@ -242,50 +254,57 @@ class _Tidier:
                 raise CchcError(f"Phụ lục {appendix.number}: section {section_spec.key} "
                                 f"('{section_spec.title}') not found", file=self.path, line=appendix.heading_line)
             self._header_ledger(appendix, section)
-            header = section.header[0]
-            for column in section_spec.columns:
-                printed = header.text(column.header_column)
-                if match_key(printed) != match_key(column.label):
-                    raise CchcError(
-                        f"Phụ lục {appendix.number} section {section.key}: header column {column.header_column + 1} "
-                        f"reads '{printed}', the spec expects '{column.label}'", file=self.path, line=header.line)
+            self._check_section_header(appendix.number, section, section_spec)
             known = {section_spec.period_column, section_spec.district_column, section_spec.note_column,
                      *(c.data_column for c in section_spec.columns)}
             for row in section.rows:
-                period_cell = row.cell(section_spec.period_column)
-                period = parse_period(period_cell.text) if period_cell else None
-                if period is None:
-                    raise CchcError(f"Phụ lục {appendix.number} section {section.key}: "
-                                    f"'{period_cell.clean if period_cell else ''}' is not a period "
-                                    f"('Giai đoạn YYYY-YYYY (Tính đến MM/YYYY)')", file=self.path, line=row.line)
-                self.ledger(appendix.number, section.key, period_cell, "period", period=period.label)
-                if section_spec.district_column is not None:
-                    cell = row.cell(section_spec.district_column)
-                    if cell is not None and cell.clean:
-                        self.ledger(appendix.number, section.key, cell, "district")
-                        if fold(cell.text) != fold(self.meta.district):
-                            self.finding("district_mismatch", "warning", appendix.number,
-                                         f"the table names district '{cell.clean}', the report is of "
-                                         f"'{self.meta.district}'", [cell.line])
-                row_notes = []
-                if section_spec.note_column is not None:
-                    cell = row.cell(section_spec.note_column)
-                    if cell is not None and cell.clean:
-                        self.ledger(appendix.number, section.key, cell, "note")
-                        row_notes.append(cell.clean)
-                for column in section_spec.columns:
-                    cell = row.cell(column.data_column)
-                    if cell is None or not cell.clean:
-                        continue
-                    self.ledger(appendix.number, section.key, cell, "value", column.id, period.label)
-                    self.observe(column, table, clean(header.text(column.header_column)), "", period, cell,
-                                 read_value(cell.text, column.unit), row_notes)
+                self._period_row(appendix.number, table, section, section_spec, row)
                 for cell in row.cells:
                     if cell.clean and cell.column not in known:
                         self.ledger(appendix.number, section.key, cell, "unmapped")
                         self.finding("cell_without_column", "error", appendix.number,
                                      f"'{cell.clean}' in column {cell.column + 1} is in no column of the spec",
                                      [cell.line])
+
+    def _check_section_header(self, appendix: int, section: TableSection, section_spec) -> None:
+        header = section.header[0]
+        for column in section_spec.columns:
+            printed = header.text(column.header_column)
+            if match_key(printed) != match_key(column.label):
+                raise CchcError(
+                    f"Phụ lục {appendix} section {section.key}: header column {column.header_column + 1} "
+                    f"reads '{printed}', the spec expects '{column.label}'", file=self.path, line=header.line)
+
+    def _period_row(self, appendix: int, table: TableSpec, section: TableSection, section_spec,
+                    row: TableRow) -> None:
+        """One row of a table whose rows are periods (Phụ lục 4): the period, the district, a note, the figures."""
+        period_cell = row.cell(section_spec.period_column)
+        period = parse_period(period_cell.text) if period_cell else None
+        if period is None:
+            raise CchcError(f"Phụ lục {appendix} section {section.key}: "
+                            f"'{period_cell.clean if period_cell else ''}' is not a period "
+                            f"('Giai đoạn YYYY-YYYY (Tính đến MM/YYYY)')", file=self.path, line=row.line)
+        self.ledger(appendix, section.key, period_cell, "period", period=period.label)
+        district_cell = row.cell(section_spec.district_column) if section_spec.district_column is not None else None
+        if district_cell is not None and district_cell.clean:
+            self.ledger(appendix, section.key, district_cell, "district")
+            if fold(district_cell.text) != fold(self.meta.district):
+                self.finding("district_mismatch", "warning", appendix,
+                             f"the table names district '{district_cell.clean}', the report is of "
+                             f"'{self.meta.district}'", [district_cell.line])
+        row_notes = []
+        note_cell = row.cell(section_spec.note_column) if section_spec.note_column is not None else None
+        if note_cell is not None and note_cell.clean:
+            self.ledger(appendix, section.key, note_cell, "note")
+            row_notes.append(note_cell.clean)
+        header = section.header[0]
+        for column in section_spec.columns:
+            cell = row.cell(column.data_column)
+            if cell is None or not cell.clean:
+                continue
+            self.ledger(appendix, section.key, cell, "value", column.id, period.label)
+            self.observe(column, table, clean(header.text(column.header_column)), "", period, cell,
+                         read_value(cell.text, column.unit), row_notes)
 
     def assessment(self, appendix: Appendix, table: TableSpec) -> None:
         columns = table.assessment_columns
@@ -336,7 +355,7 @@ class _Tidier:
             table = self.specs.get(number)
             if table is None:
                 raise CchcError(f"Phụ lục {number} has no table spec", file=self.path, line=appendix.heading_line,
-                                hint=f"add cchc_analysis/specs/appendix_{number}.yaml")
+                                hint=f"add cchc_analysis/tables/specs/appendix_{number}.yaml")
             getattr(self, table.layout)(appendix, table)
             for line, text in appendix.other_text:
                 self.result.cells.append({

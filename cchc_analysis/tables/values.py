@@ -62,39 +62,51 @@ def _has_digit(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
+def _read_count_cell(text: str, key: str) -> CellValue | None:
+    number = read_count(text)
+    if number is not None:
+        return CellValue(number, "number")
+    if _NONE_PREFIX.match(key):
+        return CellValue(0.0, "text_zero", note=text)
+    counted = _COUNTED.findall(key)
+    if len(counted) == 1:
+        return CellValue(float(int(counted[0][0].replace(".", ""))), "number_in_text", note=text)
+    return None
+
+
+def _read_percent_cell(text: str, key: str) -> CellValue | None:
+    number = read_percent(text)
+    return CellValue(number, "number") if number is not None else None
+
+
+_WORDS = {  # unit -> folded cell text -> (value, status)
+    "flag": {"1": (1.0, "number"), "co": (1.0, "number"), "0": (0.0, "number"), "khong": (0.0, "number")},
+    "dat": {"dat": (1.0, "assessment"), "khong dat": (0.0, "assessment"), "chua dat": (0.0, "assessment")},
+}
+
+
+def _read_word_cell(unit: str):
+    def read(text: str, key: str) -> CellValue | None:
+        found = _WORDS[unit].get(key)
+        return CellValue(*found) if found else None
+    return read
+
+
+_READERS = {"count": _read_count_cell, "percent": _read_percent_cell, "flag": _read_word_cell("flag"),
+            "dat": _read_word_cell("dat"), "none": lambda text, key: CellValue(None, "text", note=text)}
+
+
 def read_value(raw: str, unit: str) -> CellValue:
     """Read one cell of a row whose unit is ``unit``."""
+    reader = _READERS.get(unit)
+    if reader is None:
+        raise ValueError(f"unknown unit {unit!r}; expected one of {UNITS}")
     text = clean(raw)
-    key = fold(text)
     if not text:
         return CellValue(None, "empty")
-    if unit == "count":
-        number = read_count(text)
-        if number is not None:
-            return CellValue(number, "number")
-        if _NONE_PREFIX.match(key):
-            return CellValue(0.0, "text_zero", note=text)
-        counted = _COUNTED.findall(key)
-        if len(counted) == 1:
-            return CellValue(float(int(counted[0][0].replace(".", ""))), "number_in_text", note=text)
-    elif unit == "percent":
-        number = read_percent(text)
-        if number is not None:
-            return CellValue(number, "number")
-    elif unit == "flag":
-        if key in ("1", "co"):
-            return CellValue(1.0, "number")
-        if key in ("0", "khong"):
-            return CellValue(0.0, "number")
-    elif unit == "dat":
-        if key == "dat":
-            return CellValue(1.0, "assessment")
-        if key in ("khong dat", "chua dat"):
-            return CellValue(0.0, "assessment")
-    elif unit == "none":
-        return CellValue(None, "text", note=text)
-    else:
-        raise ValueError(f"unknown unit {unit!r}; expected one of {UNITS}")
+    value = reader(text, fold(text))
+    if value is not None:
+        return value
     return CellValue(None, "unparsed" if _has_digit(text) else "text", note=text)
 
 
