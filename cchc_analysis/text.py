@@ -59,3 +59,24 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 def slug(text: str) -> str:
     """File and page names: folded, ASCII letters and digits joined by hyphens ("Tuần Giáo" -> "tuan-giao")."""
     return _NOT_SLUG.sub("-", fold(text)).strip("-") or "district"
+
+
+def format_number(value: float | None, lang: str = "vi", decimals: int = 2) -> str:
+    """2232 -> "2.232" (vi) / "2,232" (en); 99.95 -> "99,95" / "99.95"; None or NaN -> ""."""
+    if value is None or value != value:
+        return ""
+    rounded = round(float(value), decimals) or 0.0  # no "-0"
+    text = f"{rounded:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if lang == "vi":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def format_date(iso: str) -> str:
+    """"2020-03-31" -> "31/3/2020": day/month/year, the way both packs print dates."""
+    if not iso:
+        return ""
+    year, month, day = iso.split("-")
+    return f"{int(day)}/{int(month)}/{year}"

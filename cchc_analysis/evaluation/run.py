@@ -1,0 +1,78 @@
+"""Verdicts for every district of a dataset, as the tables ``evaluation`` (one row per criterion) and
+``evaluation_parts`` (one row per measurable part), both languages side by side."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cchc_analysis.dataset.model import Dataset
+from cchc_analysis.evaluation.criteria import load_criteria, load_judgements
+from cchc_analysis.evaluation.verdicts import LANGS, DistrictEvidence, Verdict, evaluate_district, say
+from cchc_analysis.read.manifest import ReportInput
+from cchc_analysis.read.source import read_report
+
+EVALUATION_COLUMNS = [
+    "district", "criterion_id", "target", "area", "title_vi", "title_en", "source", "source_status",
+    "source_note_vi", "source_note_en", "reference_vi", "reference_en", "district_level", "self_assessment",
+    "verdict", "verdict_vi", "verdict_en", "summary_vi", "summary_en", "evidence_vi", "evidence_en", "source_lines"]
+PART_COLUMNS = [
+    "district", "criterion_id", "part_id", "district_level", "status", "measure_vi", "measure_en", "text_vi",
+    "text_en", "citations_vi", "citations_en", "context_vi", "context_en", "indicator_ids", "source_lines"]
+
+
+def _rows(verdict: Verdict, criteria) -> tuple[dict, list[dict]]:
+    criterion = verdict.criterion
+    source = criteria.sources[criterion.source]
+    parts = [{
+        "district": verdict.district, "criterion_id": criterion.id, "part_id": p.part,
+        "district_level": part.district_level, "status": p.status, "measure_vi": part.measure["vi"],
+        "measure_en": part.measure["en"], "text_vi": p.text["vi"], "text_en": p.text["en"],
+        "citations_vi": "; ".join(p.citations["vi"]), "citations_en": "; ".join(p.citations["en"]),
+        "context_vi": " | ".join(p.context["vi"]), "context_en": " | ".join(p.context["en"]),
+        "indicator_ids": ";".join(p.indicators), "source_lines": ";".join(map(str, sorted(set(p.lines)))),
+    } for p, part in zip(verdict.parts, criterion.parts)]
+    lines = sorted({line for p in verdict.parts for line in p.lines} | ({verdict.target_line} - {None}))
+    row = {
+        "district": verdict.district, "criterion_id": criterion.id,
+        "target": criterion.target if criterion.target is not None else pd.NA, "area": criterion.area,
+        "title_vi": criterion.title["vi"], "title_en": criterion.title["en"], "source": source["vi"],
+        "source_status": source["status"],
+        **{f"source_note_{lang}": say("source_verified" if source["status"] == "verified" else "source_secondary",
+                                      lang, source=source[lang]) for lang in LANGS},
+        **{f"reference_{lang}": say("cite_target", lang, number=criterion.target) if criterion.target else ""
+           for lang in LANGS},
+        "district_level": any(p.district_level for p in criterion.parts),
+        "self_assessment": verdict.self_assessment, "verdict": verdict.verdict,
+        "verdict_vi": criteria.scale[verdict.verdict]["vi"], "verdict_en": criteria.scale[verdict.verdict]["en"],
+        "summary_vi": verdict.summary["vi"], "summary_en": verdict.summary["en"],
+        "evidence_vi": "; ".join(dict.fromkeys(c for p in verdict.parts for c in p.citations["vi"])),
+        "evidence_en": "; ".join(dict.fromkeys(c for p in verdict.parts for c in p.citations["en"])),
+        "source_lines": ";".join(map(str, lines)),
+    }
+    return row, parts
+
+
+def evaluate(dataset: Dataset, reports: list[ReportInput]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Judge every criterion for every district of ``dataset``; ``reports`` give each district's folder (for its
+    curated judgements) and report lines (to check quotes)."""
+    criteria = load_criteria()
+    by_file = {str(r.path): r for r in reports}
+    rows, part_rows = [], []
+    for district in dataset.districts.to_dict("records"):
+        name = district["district"]
+        report = next((r for path, r in by_file.items() if path.endswith(district["source_file"])
+                       or district["source_file"].endswith(path)), None)
+        lines = list(read_report(report.path).lines) if report else []
+        judgements = load_judgements(report.path.parent, criteria) if report and report.manifest else {}
+        evidence = DistrictEvidence(
+            dataset.indicators[dataset.indicators["district"] == name],
+            dataset.quality[dataset.quality["district"] == name],
+            dataset.facts[dataset.facts["district"] == name] if dataset.facts is not None else None,
+            [s for s in dataset.sections if s.get("district") == name], lines, judgements)
+        targets = dataset.targets[dataset.targets["district"] == name]
+        for verdict in evaluate_district(criteria, evidence, targets, name):
+            row, parts = _rows(verdict, criteria)
+            rows.append(row)
+            part_rows += parts
+    return (pd.DataFrame(rows, columns=EVALUATION_COLUMNS).astype({"target": "Int64"}),
+            pd.DataFrame(part_rows, columns=PART_COLUMNS))

@@ -1,0 +1,366 @@
+"""A verdict per criterion, on one scale, with the evidence a reader can find: the report's tables (Phụ lục N, chỉ
+tiêu M, with the date the figure stands at), its prose (mục ...) and the district's own self-assessment.
+
+The rules are those of criteria.yaml; the words those of wording.yaml. Figures that the quality checks found
+inconsistent never carry a verdict, a part set for ministries or provinces is not held against a district, and what
+speaks for the district (its context figures, stated results, an honest "Không đạt") is cited beside the verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from cchc_analysis.evaluation.criteria import Criteria, Criterion, Judgement, Part
+from cchc_analysis.tables.specs import IndicatorSpec, load_specs
+from cchc_analysis.text import fold, format_date, format_number
+
+LANGS = ("vi", "en")
+WORDING_FILE = Path(__file__).parent / "wording.yaml"
+# quality checks whose errors and warnings mean a figure cannot carry a verdict
+TABLE_CHECKS = ("range", "total_vs_parts", "at_most", "repeated_label", "unreadable_value", "cross_table")
+
+
+@lru_cache(maxsize=1)
+def wording() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(WORDING_FILE.read_text(encoding="utf-8"))
+
+
+def say(key: str, lang: str, **params) -> str:
+    return wording()[key][lang].format(**params)
+
+
+@dataclass(frozen=True)
+class PartResult:
+    criterion: str
+    part: str
+    status: str                                   # supported | partly | contradicted | no_evidence | not_district
+    text: dict[str, str]
+    citations: dict[str, tuple[str, ...]]
+    context: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"vi": (), "en": ()})
+    indicators: tuple[str, ...] = ()
+    lines: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    district: str
+    criterion: Criterion
+    self_assessment: str                          # as printed (Đạt / Không đạt), "" when not a Phụ lục 8 target
+    verdict: str
+    parts: tuple[PartResult, ...]
+    summary: dict[str, str]
+    target_line: int | None = None
+
+
+class DistrictEvidence:
+    """One district's figures, findings, stated facts, sections and report lines, indexed for the rules."""
+
+    def __init__(self, indicators: pd.DataFrame, quality: pd.DataFrame, facts: pd.DataFrame | None,
+                 sections: list[dict], lines: list[str], judgements: dict[tuple[str, str], Judgement]):
+        valued = indicators[indicators["value"].notna()]
+        self.series = {iid: rows.sort_values(["as_of", "year"], kind="mergesort")
+                       for iid, rows in valued.groupby("indicator_id", sort=False)}
+        self.all_rows = {iid: rows for iid, rows in indicators.groupby("indicator_id", sort=False)}
+        problems = quality[quality["severity"].isin(["error", "warning"])
+                           & quality["check"].astype(str).str.split(":").str[0].isin(TABLE_CHECKS)]
+        self.problems = {iid: rows for iid, rows in problems.groupby("indicator_id", sort=False)}
+        self.facts = ({row["id"]: row for row in facts.to_dict("records")}
+                      if facts is not None and len(facts) and "id" in facts else {})
+        self.sections = sorted((s for s in sections if s.get("first_line")), key=lambda s: s["first_line"])
+        self.lines = lines
+        self.judgements = judgements
+        self.specs = {iid: spec for table in load_specs().values() for iid, spec in table.indicators.items()}
+
+    # -- citing ------------------------------------------------------------------------------------------------
+    def stt(self, spec: IndicatorSpec) -> str:
+        """The row number a reader finds in the printed table: the row's own, else its parent's."""
+        while spec.stt is None and spec.parent_id:
+            spec = self.specs[spec.parent_id]
+        return (spec.stt or spec.section or "").rstrip(".")
+
+    def cite(self, iid: str, lang: str, with_label: bool = False) -> str:
+        """"Phụ lục 3, chỉ tiêu 1" (a row of a yearly table) or "Phụ lục 4, mục I" (a part of a table by periods)."""
+        spec = self.specs[iid]
+        label = spec.label if lang == "vi" else spec.label_en
+        stt = self.stt(spec)
+        key = "cite_part" if spec.section and stt == spec.section else "cite_row"
+        return say(key + ("_label" if with_label else ""), lang, appendix=spec.appendix, stt=stt, section=stt,
+                   label=label)
+
+    def cite_all(self, iids, lang: str) -> str:
+        return f" {say('and', lang)} ".join(dict.fromkeys(self.cite(iid, lang) for iid in iids))
+
+    def section_of(self, line: int, lang: str) -> str:
+        inside = [s for s in self.sections if s["first_line"] <= line <= s.get("last_line", s["first_line"])]
+        return say("cite_section", lang, heading=inside[-1]["heading"]) if inside else ""
+
+    def quote_found(self, line: int, quote: str) -> bool:
+        return 0 < line <= len(self.lines) and fold(quote) in fold(self.lines[line - 1])
+
+    # -- figures -----------------------------------------------------------------------------------------------
+    def latest(self, iid: str, year: int | None = None) -> dict | None:
+        rows = self.series.get(iid)
+        if rows is None:
+            return None
+        if year is not None:
+            rows = rows[rows["year"] == year]
+        return rows.iloc[-1].to_dict() if len(rows) else None
+
+    def lines_of(self, iids: tuple[str, ...]) -> set[int]:
+        return {int(line) for iid in iids if iid in self.all_rows for line in self.all_rows[iid]["source_line"]}
+
+    def inconsistent(self, iids: tuple[str, ...]) -> bool:
+        return any(iid in self.problems for iid in iids)
+
+    def values_text(self, iid: str, lang: str) -> str:
+        rows = self.all_rows.get(iid)
+        if rows is None or rows.empty:
+            return "—"
+        unit = self.specs[iid].unit
+        return "; ".join(f"{when(r, lang)}: {value_text(r.get('value'), unit, lang, r.get('denominator'))}"
+                         for r in rows.sort_values(["as_of", "year"], kind="mergesort").to_dict("records")
+                         if r.get("value") == r.get("value") or r.get("note"))
+
+
+def value_text(value, unit: str, lang: str, denominator=None) -> str:
+    if value is None or value != value:
+        return "—"
+    if unit == "percent":
+        if value > 100:  # a count typed into a percentage row: never shown as a percentage
+            return say("count_in_percent_row", lang, value=format_number(value, lang))
+        return f"{format_number(value, lang, 1)}%"
+    if unit == "dat":
+        return ("Đạt" if value else "Không đạt") if lang == "vi" else ("met" if value else "not met")
+    if unit == "ratio" and denominator is not None and denominator == denominator:
+        return f"{format_number(value, lang)}/{format_number(denominator, lang)}"
+    return format_number(value, lang)
+
+
+def when(row: dict, lang: str) -> str:
+    """"năm 2020, đến 31/3/2020" where the figure stands before the year's end; "năm 2019" otherwise."""
+    period = str(row.get("period") or row.get("year"))
+    as_of = row.get("as_of") or ""
+    head = say("span" if "-" in period else "year", lang, period=period)
+    year = str(row.get("year") or "")
+    if as_of and (not as_of.startswith(year) or as_of[5:] != "12-31"):
+        return f"{head}, {say('as_of', lang, date=format_date(as_of))}"
+    return head
+
+
+def _texts(key: str, part: Part, **params) -> dict[str, str]:
+    out = {}
+    for lang in LANGS:
+        values = {k: (v[lang] if isinstance(v, dict) else v) for k, v in params.items()}
+        out[lang] = say(key, lang, measure=part.measure[lang], **values)
+    return out
+
+
+def _result(criterion: Criterion, part: Part, status: str, text: dict[str, str], ev: DistrictEvidence,
+            cited: tuple[str, ...] = (), lines: tuple[int, ...] = ()) -> PartResult:
+    citations = {lang: tuple(dict.fromkeys(ev.cite(iid, lang) for iid in cited)) for lang in LANGS}
+    lines = tuple(sorted(set(lines) | ev.lines_of(cited)))
+    return PartResult(criterion.id, part.id, status, text, citations, _context(part, ev, criterion), cited, lines)
+
+
+def _context(part: Part, ev: DistrictEvidence, criterion: Criterion) -> dict[str, tuple[str, ...]]:
+    """What bears on the part without deciding it: context rows, stated figures, the district's quotes."""
+    out: dict[str, list[str]] = {lang: [] for lang in LANGS}
+    for iid in part.context:
+        if iid in ev.all_rows:
+            for lang in LANGS:
+                out[lang].append(say("context_series", lang, cite=ev.cite(iid, lang, with_label=True),
+                                     values=ev.values_text(iid, lang)))
+    for fid in part.facts:
+        fact = ev.facts.get(fid)
+        if fact is not None:
+            for lang in LANGS:
+                out[lang].append(say("context_fact", lang, quote=fact["quote"],
+                                     cite=ev.section_of(int(fact["line"]), lang)))
+    judgement = ev.judgements.get((criterion.id, part.id))
+    for line, quote in judgement.quotes if judgement else ():
+        if ev.quote_found(line, quote):
+            for lang in LANGS:
+                out[lang].append(say("context_quote", lang, quote=quote, cite=ev.section_of(line, lang)))
+    return {lang: tuple(items) for lang, items in out.items()}
+
+
+# -- the rules -----------------------------------------------------------------------------------------------------
+def _threshold(criterion: Criterion, part: Part, ev: DistrictEvidence) -> PartResult:
+    rule = part.rule
+    iid, per = rule["indicator"], rule.get("per")
+    used = part.indicators()
+    row = ev.latest(iid, rule.get("year"))
+    base = ev.latest(per, row["year"] if row else rule.get("year")) if per else None
+    if ev.inconsistent(used):
+        return _inconsistent(criterion, part, ev, used)
+    if row is None or (per and (base is None or not base["value"])):
+        return _result(criterion, part, "no_evidence", _texts("part_no_figure", part), ev, ())
+    unit = ev.specs[iid].unit
+    bound = rule.get("min", rule.get("max"))
+    if per:
+        value = 100.0 * row["value"] / base["value"]
+        shown = {lang: say("part_ratio_value", lang, value=f"{format_number(value, lang, 1)}%",
+                           num=value_text(row["value"], unit, lang), den=value_text(base["value"], "count", lang))
+                 for lang in LANGS}
+        target = {lang: f"{format_number(bound, lang)}%" for lang in LANGS}
+    else:
+        value = row["value"]
+        shown = {lang: value_text(value, unit, lang) for lang in LANGS}
+        target = {lang: value_text(bound, unit, lang) for lang in LANGS}
+    met = value >= bound if "min" in rule else value <= bound
+    kind = "threshold" if "min" in rule else "at_most"
+    text = _texts(f"part_{'supported' if met else 'contradicted'}_{kind}", part, value=shown,
+                  cite={lang: ev.cite_all(used, lang) for lang in LANGS},
+                  when={lang: when(row, lang) for lang in LANGS}, target=target)
+    return _result(criterion, part, "supported" if met else "contradicted", text, ev, used)
+
+
+def _inconsistent(criterion: Criterion, part: Part, ev: DistrictEvidence, used: tuple[str, ...]) -> PartResult:
+    """Figures the quality checks found inconsistent carry no verdict; the part says which and why."""
+    bad = tuple(iid for iid in used if iid in ev.problems)
+    text = _texts("part_inconsistent", part, cite={lang: ev.cite_all(bad, lang) for lang in LANGS},
+                  values={lang: "; ".join(ev.values_text(iid, lang) for iid in bad) for lang in LANGS})
+    return _result(criterion, part, "no_evidence", text, ev, used)
+
+
+def _every_year(criterion: Criterion, part: Part, ev: DistrictEvidence) -> PartResult:
+    rule = part.rule
+    iid = rule["indicator"]
+    rows = ev.series.get(iid)
+    rows = rows[rows["year"].isin(rule["years"])] if rows is not None else None
+    if ev.inconsistent((iid,)):
+        return _inconsistent(criterion, part, ev, (iid,))
+    if rows is None or rows.empty:
+        return _result(criterion, part, "no_evidence", _texts("part_no_figure", part), ev, ())
+    failing = [int(y) for y, v in zip(rows["year"], rows["value"]) if not v > rule["above"]]
+    missing = [y for y in rule["years"] if y not in set(rows["year"].astype(int))]
+    cite = {lang: ev.cite(iid, lang) for lang in LANGS}
+    if not failing and not missing:
+        years = ", ".join(str(y) for y in rule["years"])
+        return _result(criterion, part, "supported", _texts("part_supported_every_year", part, years=years,
+                                                               cite=cite), ev, (iid,))
+    status = "contradicted" if failing else "partly"
+    years = ", ".join(str(y) for y in failing + missing)
+    text = _texts("part_contradicted_every_year", part, years=years, cite=cite,
+                  values={lang: ev.values_text(iid, lang) for lang in LANGS})
+    return _result(criterion, part, status, text, ev, (iid,))
+
+
+def _summed(ev: DistrictEvidence, iids: tuple[str, ...], year: int | None) -> tuple[float, dict] | None:
+    rows = [ev.latest(iid, year) for iid in iids]
+    if any(r is None for r in rows):
+        return None
+    return sum(r["value"] for r in rows), max(rows, key=lambda r: r["as_of"] or "")
+
+
+def _change(criterion: Criterion, part: Part, ev: DistrictEvidence) -> PartResult:
+    rule = part.rule
+    iids = tuple(rule["indicators"])
+    if ev.inconsistent(iids):
+        return _inconsistent(criterion, part, ev, iids)
+    base, last = _summed(ev, iids, rule["base_year"]), _summed(ev, iids, None)
+    if base is None or last is None:
+        if not any(iid in ev.all_rows for iid in iids):
+            return _result(criterion, part, "no_evidence", _texts("part_no_figure", part), ev, ())
+        return _result(criterion, part, "no_evidence", _texts(
+            "part_no_base", part, year=rule["base_year"], cite={lang: ev.cite_all(iids, lang) for lang in LANGS},
+            values={lang: "; ".join(ev.values_text(iid, lang) for iid in iids) for lang in LANGS}), ev, iids)
+    (base_value, base_row), (last_value, last_row) = base, last
+    pct = 100.0 * (last_value - base_value) / base_value if base_value else 0.0
+    goal = rule["target_pct"]
+    met = pct <= goal if goal < 0 else pct >= goal
+    status = "supported" if met else ("partly" if pct * goal > 0 else "contradicted")
+    unit = ev.specs[iids[0]].unit
+
+    def moved(amount: float, lang: str, at_least: bool = False) -> str:
+        pct = ("" if not at_least else say("at_least", lang)) + f"{format_number(abs(amount), lang, 1)}%"
+        return say("cut" if amount < 0 else "rise", lang, pct=pct)
+
+    text = _texts("part_change", part, base={lang: value_text(base_value, unit, lang) for lang in LANGS},
+                  base_when={lang: when(base_row, lang) for lang in LANGS},
+                  last={lang: value_text(last_value, unit, lang) for lang in LANGS},
+                  last_when={lang: when(last_row, lang) for lang in LANGS},
+                  change={lang: moved(pct, lang) for lang in LANGS},
+                  target={lang: moved(goal, lang, at_least=True) for lang in LANGS})
+    if rule.get("by") and last_row.get("as_of"):
+        for lang in LANGS:
+            text[lang] += " " + say("deadline_note", lang, year=rule["by"], date=format_date(last_row["as_of"]))
+    return _result(criterion, part, status, text, ev, iids)
+
+
+def _judged(criterion: Criterion, part: Part, ev: DistrictEvidence) -> PartResult:
+    judgement = ev.judgements.get((criterion.id, part.id))
+    if judgement is None or not judgement.judgement:
+        return _result(criterion, part, "no_evidence", _texts("part_no_figure", part), ev, ())
+    status = {"supported": "supported", "not_evidenced": "no_evidence", "contradicted": "contradicted"}
+    lines = tuple(line for line, quote in judgement.quotes if ev.quote_found(line, quote))
+    text = _texts(f"part_judgement_{judgement.judgement}", part, why=judgement.why)
+    return _result(criterion, part, status[judgement.judgement], text, ev, part.context, lines)
+
+
+RULES = {"threshold": _threshold, "every_year": _every_year, "change": _change, "judgement": _judged,
+         "none": lambda criterion, part, ev: _result(criterion, part, "no_evidence",
+                                                      _texts("part_no_figure", part), ev)}
+
+
+def judge_part(criterion: Criterion, part: Part, ev: DistrictEvidence) -> PartResult:
+    result = RULES[part.rule["type"]](criterion, part, ev)
+    if part.district_level:
+        return result
+    return PartResult(criterion.id, part.id, "not_district", _texts("part_not_district", part), result.citations,
+                      result.context, result.indicators, result.lines)
+
+
+# -- the verdict ---------------------------------------------------------------------------------------------------
+def combine(statuses: list[str], self_not_met: bool) -> str:
+    """The criterion's verdict from its parts' statuses (see criteria.yaml)."""
+    applicable = [s for s in statuses if s != "not_district"]
+    if not applicable:
+        return "khong_danh_gia"
+    if all(s == "supported" for s in applicable):
+        return "dat"
+    if any(s in ("supported", "partly") for s in applicable):
+        return "dat_mot_phan"
+    if "contradicted" in applicable or self_not_met:
+        return "chua_dat"
+    return "chua_du_can_cu"
+
+
+def _target_row(criterion: Criterion, targets: pd.DataFrame) -> dict | None:
+    if criterion.target is None or targets is None or targets.empty:
+        return None
+    rows = targets[targets["number"].astype(str) == str(criterion.target)].to_dict("records")
+    if not rows:
+        return None
+    text = fold(str(rows[0].get("text", "")))
+    return rows[0] if all(fold(word) in text for word in criterion.match) else None
+
+
+def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, targets: pd.DataFrame,
+          district: str) -> Verdict:
+    target = _target_row(criterion, targets)
+    self_text = str(target.get("assessment", "")) if target else ""
+    self_not_met = bool(target) and fold(self_text) in ("khong dat", "chua dat")
+    parts = tuple(judge_part(criterion, part, ev) for part in criterion.parts)
+    if criterion.target is not None and target is None:
+        verdict = "chua_du_can_cu"
+        summary = {lang: say("verdict_missing_target", lang) for lang in LANGS}
+        return Verdict(district, criterion, "", verdict, parts, summary)
+    verdict = combine([p.status for p in parts], self_not_met)
+    key = f"verdict_{verdict}"
+    if verdict == "chua_dat" and target:
+        key += "_own" if self_not_met and all(p.status != "contradicted" for p in parts) else "_claimed"
+    self_shown = {"vi": self_text, "en": {"dat": "met", "khong dat": "not met"}.get(fold(self_text), self_text)}
+    summary = {lang: ((say("self_assessment", lang, self=self_shown[lang]) + " ") if target else "")
+               + say(key, lang) for lang in LANGS}
+    line = int(target["source_line"]) if target and target.get("source_line") == target.get("source_line") else None
+    return Verdict(district, criterion, self_text, verdict, parts, summary, line)
+
+
+def evaluate_district(criteria: Criteria, ev: DistrictEvidence, targets: pd.DataFrame, district: str) -> list[Verdict]:
+    return [judge(criterion, criteria, ev, targets, district) for criterion in criteria.criteria]
