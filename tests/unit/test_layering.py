@@ -42,7 +42,8 @@ def imports_of(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
             if node.level:  # relative import
-                package = base.split(".")[: len(base.split(".")) - node.level + (1 if path.name == "__init__.py" else 0)]
+                depth = len(base.split(".")) - node.level + (1 if path.name == "__init__.py" else 0)
+                package = base.split(".")[:depth]
                 module = ".".join(package + ([module] if module else []))
             if module.startswith("cchc_analysis"):
                 found.add(module)
