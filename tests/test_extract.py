@@ -134,3 +134,17 @@ def test_appendix_twice():
 def test_header_without_rows_is_a_cut_table():
     with pytest.raises(CchcError, match="cut short"):
         doc(one_table())
+
+
+def test_count_row_without_kind_is_refused(tmp_path):
+    import shutil
+
+    from cchc_analysis.errors import CchcError
+    from cchc_analysis.tables.specs import SPEC_DIR, load_specs
+
+    for f in SPEC_DIR.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    target = tmp_path / "appendix_5.yaml"
+    target.write_text(target.read_text(encoding="utf-8").replace("kind: flow", "", 1), encoding="utf-8")
+    with pytest.raises(CchcError, match="needs 'kind: stock'"):
+        load_specs(tmp_path)

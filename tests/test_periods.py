@@ -27,3 +27,26 @@ def test_unknown_qualifier_gives_no_date_and_says_so():
 @pytest.mark.parametrize("header", ["Các cơ quan, đơn vị", "STT", "Năm", "2015"])
 def test_not_a_period(header):
     assert parse_period(header) is None
+
+
+def test_a_figure_stated_for_a_later_date_is_a_forecast():
+    from datetime import date
+
+    from cchc_analysis.tables.periods import stated_forecast
+
+    as_of = date(2020, 3, 31)
+    assert stated_forecast("Cuối Quý II năm 2020 đạt 19/19 ĐV cấp xã", as_of, 2020) == date(2020, 6, 30)
+    assert stated_forecast("hết quý IV đạt 12", as_of, 2020) == date(2020, 12, 31)
+    assert stated_forecast("Dự kiến 15 đơn vị", as_of, 2020) == as_of
+    assert stated_forecast("Cuối Quý I năm 2020 đạt 19/19", as_of, 2020) is None  # not after the column's date
+    assert stated_forecast("13/13 phòng ban và 17 ĐV cấp xã", as_of, 2020) is None
+
+
+def test_every_count_row_says_whether_it_is_a_stock_or_a_flow():
+    from cchc_analysis.tables.specs import load_specs
+
+    specs = [s for t in load_specs().values() for s in t.all_indicators()]
+    assert {s.kind for s in specs if s.unit == "count"} == {"stock", "flow"}
+    kinds = {s.id: s.kind for s in specs}
+    assert kinds["cbccvc_tinh_gian"] == "flow" and kinds["cbccvc_cbcc_co_mat"] == "stock"
+    assert kinds["hdh_van_ban_dien_tu"] == "rate"

@@ -45,7 +45,7 @@ INDICATORS_SCHEMA = pa.DataFrameSchema(
         "raw": pa.Column(str, pa.Check.str_length(min_value=1)),
         "note": pa.Column(str),
         "value_status": pa.Column(str, pa.Check.isin(
-            ["number", "text_zero", "number_in_text", "assessment", "text", "unparsed"])),
+            ["number", "text_zero", "number_in_text", "assessment", "forecast", "text", "unparsed"])),
         "source_file": pa.Column(str, pa.Check.str_length(min_value=1)),
         "source_line": pa.Column(int, pa.Check.ge(1)),
         "source_column": pa.Column(int, pa.Check.ge(1)),

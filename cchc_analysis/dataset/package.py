@@ -36,7 +36,7 @@ FIELD_DOCS: dict[str, str] = {
     "denominator": "For ratio units (13/13): the whole",
     "raw": "The cell exactly as in the source file",
     "note": "Text of the cell when the figure was read from text, and notes of the column or row",
-    "value_status": "number | text_zero ('Không có ...' read as 0) | number_in_text | assessment | text | unparsed",
+    "value_status": "number | text_zero ('Không có ...' read as 0) | number_in_text | assessment | forecast (a figure stated for a later date than its column, as_of is that date) | text | unparsed",
     "source_file": "Raw file the figure comes from (relative path)",
     "source_line": "1-based line in the report (or row in an ingested workbook)",
     "source_column": "1-based column (tab-separated cell) in the line",

@@ -62,7 +62,8 @@ class DistrictEvidence:
 
     def __init__(self, indicators: pd.DataFrame, quality: pd.DataFrame, facts: pd.DataFrame | None,
                  sections: list[dict], lines: list[str], judgements: dict[tuple[str, str], Judgement]):
-        valued = indicators[indicators["value"].notna()]
+        # a forecast stated in a cell is not the column's actual: it never carries a verdict
+        valued = indicators[indicators["value"].notna() & (indicators.get("value_status", "") != "forecast")]
         self.series = {iid: rows.sort_values(["as_of", "year"], kind="mergesort")
                        for iid, rows in valued.groupby("indicator_id", sort=False)}
         self.all_rows = {iid: rows for iid, rows in indicators.groupby("indicator_id", sort=False)}

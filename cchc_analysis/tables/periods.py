@@ -66,3 +66,24 @@ def parse_period(header: str) -> Period | None:
         note = "" if as_of else f"as-of date not understood: '{clean(header)}'"
         return Period(f"{first}-{last}", as_of.year if as_of else last, as_of, text, note)
     return None
+
+
+_QUARTER_END = {"i": (3, 31), "ii": (6, 30), "iii": (9, 30), "iv": (12, 31)}
+_STATED_QUARTER = re.compile(r"\b(?:cuoi|het)\s+quy\s+(iv|iii|ii|i)\b(?:\s+(?:nam\s+)?(\d{4}))?")
+_PLANNED = re.compile(r"\b(?:du kien|ke hoach|phan dau)\b")
+
+
+def stated_forecast(text: str, as_of: date | None, year: int) -> date | None:
+    """The date a cell's figure is stated for, when it lies after the column's as-of date ("Cuối Quý II năm 2020
+    đạt 19/19" in a column as of 31/3/2020): that figure is a forecast, not the column's actual. A cell that says
+    it is planned (dự kiến, kế hoạch, phấn đấu) is a forecast for the column's own date."""
+    key = fold(text)
+    match = _STATED_QUARTER.search(key)
+    if match:
+        month, day = _QUARTER_END[match.group(1)]
+        stated = date(int(match.group(2) or year), month, day)
+        if as_of is None or stated > as_of:
+            return stated
+    if _PLANNED.search(key):
+        return as_of or date(year, 12, 31)
+    return None

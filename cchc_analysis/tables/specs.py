@@ -20,6 +20,10 @@ from cchc_analysis.tables.values import UNITS
 
 SPEC_DIR = Path(__file__).parent / "specs"
 LAYOUTS = ("years_as_columns", "periods_as_rows", "assessment")
+# What a figure is, which decides how it may be compared: a stock stands at a date (staff in post), a flow counts what
+# happened in a period (documents issued in the year) and is never compared across a part year, a rate is a share.
+KINDS = ("stock", "flow", "rate", "flag", "none")
+KIND_OF_UNIT = {"percent": "rate", "ratio": "stock", "flag": "flag", "dat": "flag", "none": "none"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class IndicatorSpec:
     label: str
     label_en: str
     unit: str
+    kind: str = "none"
     section: str = ""
     stt: str | None = None
     parent_id: str = ""
@@ -107,9 +112,15 @@ def _indicator(raw: dict, table: TableSpec, parent_id: str = "", section: str = 
             raise CchcError(f"a row is missing '{key}': {raw.get('id') or raw.get('label')}", file=path)
     if raw["unit"] not in UNITS:
         raise CchcError(f"row {raw['id']}: unit {raw['unit']!r} is not one of {', '.join(UNITS)}", file=path)
+    kind = raw.get("kind", KIND_OF_UNIT.get(raw["unit"]))
+    if raw["unit"] == "count" and kind not in ("stock", "flow"):
+        raise CchcError(f"row {raw['id']}: a count row needs 'kind: stock' (a figure at a date) or 'kind: flow' "
+                        f"(what happened in the period), found {kind!r}", file=path)
+    if kind not in KINDS:
+        raise CchcError(f"row {raw['id']}: kind {kind!r} is not one of {', '.join(KINDS)}", file=path)
     spec = IndicatorSpec(
         id=raw["id"], appendix=table.appendix, area=table.area, label=raw["label"], label_en=raw["label_en"],
-        unit=raw["unit"], section=section, stt=raw.get("stt"), parent_id=parent_id,
+        unit=raw["unit"], kind=kind, section=section, stt=raw.get("stt"), parent_id=parent_id,
         aliases=tuple(raw.get("aliases", ())), description=raw.get("description", ""),
         sum_of=tuple(raw.get("sum_of", ())), at_most=_limits(raw.get("at_most"), path, raw["id"]),
         breakdown_label_column=raw.get("breakdown_label_column"), data_column=raw.get("data_column"),
@@ -118,7 +129,8 @@ def _indicator(raw: dict, table: TableSpec, parent_id: str = "", section: str = 
     _register(table, spec)
     for part in raw.get("parts", ()):
         child = IndicatorSpec(id=part["id"], appendix=table.appendix, area=table.area, label=part["label"],
-                              label_en=part["label_en"], unit="ratio", section=section, parent_id=spec.id,
+                              label_en=part["label_en"], unit="ratio", kind="stock", section=section,
+                              parent_id=spec.id,
                               description=f"Read from the cells of '{spec.label}' where a number stands before "
                                           f"'{part['keyword']}'")
         _register(table, child)
@@ -185,8 +197,8 @@ def codebook_rows(specs: dict[int, TableSpec]) -> list[dict]:
             parent = table.indicators.get(spec.parent_id)
             rows.append({
                 "indicator_id": spec.id, "appendix": spec.appendix, "section": spec.section, "area": spec.area,
-                "label_vi": spec.label, "label_en": spec.label_en, "unit": spec.unit,
-                "parent_id": spec.parent_id, "parent": parent.label if parent else "",
+                "label_vi": spec.label, "label_en": spec.label_en, "unit": spec.unit, "kind": spec.kind,
+                "stt": spec.stt or "", "parent_id": spec.parent_id, "parent": parent.label if parent else "",
                 "sum_of": "|".join(spec.sum_of), "at_most": "|".join(l.other for l in spec.at_most),
                 "description": spec.description,
             })

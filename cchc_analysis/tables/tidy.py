@@ -13,7 +13,7 @@ from datetime import date
 from cchc_analysis.errors import CchcError
 from cchc_analysis.read.manifest import ReportMeta
 from cchc_analysis.tables.extract import Appendix, Cell, Document, TableRow, TableSection
-from cchc_analysis.tables.periods import Period, parse_as_of, parse_period
+from cchc_analysis.tables.periods import Period, parse_as_of, parse_period, stated_forecast
 from cchc_analysis.tables.specs import IndicatorSpec, TableSpec
 from cchc_analysis.text import clean, fold, match_key
 from cchc_analysis.findings import Finding
@@ -58,6 +58,14 @@ class _Tidier:
     def observe(self, spec: IndicatorSpec, table: TableSpec, label: str, parent_label: str, period: Period,
                 cell: Cell, value: CellValue, notes: list[str]) -> None:
         parent = table.indicators.get(spec.parent_id)
+        as_of = period.as_of
+        forecast = stated_forecast(cell.text, period.as_of, period.year) if value.value is not None else None
+        if forecast is not None:
+            value, as_of = replace(value, status="forecast", note=value.note or clean(cell.text)), forecast
+            self.finding("forecast_value", "info", spec.appendix,
+                         f"'{label}' ({period.header}): {value.value:g} is stated for {forecast.isoformat()}, not "
+                         f"as the column's figure: kept as a forecast ('{clean(cell.text)}')", [cell.line], spec.id,
+                         period.year)
         note = "; ".join(n for n in [value.note, *notes] if n)
         self.result.observations.append({
             "district": self.meta.district, "district_code": self.meta.district_code,
@@ -65,7 +73,7 @@ class _Tidier:
             "area": spec.area, "indicator_id": spec.id, "indicator": label, "parent": parent_label,
             "parent_id": parent.id if parent else "", "indicator_en": spec.label_en, "unit": spec.unit,
             "period": period.label, "year": period.year,
-            "as_of": period.as_of.isoformat() if period.as_of else "", "column_header": period.header,
+            "as_of": as_of.isoformat() if as_of else "", "column_header": period.header,
             "value": value.value, "denominator": value.denominator, "raw": cell.text, "note": note,
             "value_status": value.status, "source_file": self.meta.source_file, "source_line": cell.line,
             "source_column": cell.column + 1, "source_cell": "",
