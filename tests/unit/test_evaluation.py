@@ -186,3 +186,18 @@ def test_judgements_schema():
     ]:
         with pytest.raises(CchcError, match=re.escape(message)):
             parse_judgements(bad, Path("evaluation.yaml"), criteria)
+
+
+def test_published_indices_are_context_with_their_source(tmp_path):
+    from cchc_analysis.evaluation.context import indices_for, load_indices
+
+    rows = indices_for("Điện Biên")
+    assert {r["index"] for r in rows} == {"PCI", "PAPI"}
+    assert all(r["publisher"] and r["source"] for r in rows)
+    pci_2014 = next(r for r in rows if r["index"] == "PCI" and r["year"] == 2014)
+    assert (pci_2014["value"], pci_2014["rank"], pci_2014["rank_of"]) == (50.32, 63, 63)
+    assert indices_for("Sơn La") == []
+    bad = tmp_path / "x.csv"
+    bad.write_text("province,index\nĐiện Biên,PCI\n", encoding="utf-8")
+    with pytest.raises(CchcError, match="columns must be"):
+        load_indices(bad)
