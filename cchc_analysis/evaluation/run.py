@@ -7,6 +7,7 @@ import pandas as pd
 
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.evaluation.criteria import load_criteria, load_judgements
+from cchc_analysis.evaluation.observations import observe
 from cchc_analysis.evaluation.verdicts import LANGS, DistrictEvidence, Verdict, evaluate_district, say
 from cchc_analysis.read.manifest import ReportInput
 from cchc_analysis.read.source import read_report
@@ -15,6 +16,8 @@ EVALUATION_COLUMNS = [
     "district", "criterion_id", "target", "area", "title_vi", "title_en", "source", "source_status",
     "source_note_vi", "source_note_en", "reference_vi", "reference_en", "district_level", "self_assessment",
     "verdict", "verdict_vi", "verdict_en", "summary_vi", "summary_en", "evidence_vi", "evidence_en", "source_lines"]
+OBSERVATION_COLUMNS = ["district", "observation_id", "area", "kind", "priority", "text_vi", "text_en",
+                       "recommendation_vi", "recommendation_en", "indicator_ids"]
 PART_COLUMNS = [
     "district", "criterion_id", "part_id", "district_level", "status", "measure_vi", "measure_en", "text_vi",
     "text_en", "citations_vi", "citations_en", "context_vi", "context_en", "indicator_ids", "source_lines"]
@@ -52,12 +55,13 @@ def _rows(verdict: Verdict, criteria) -> tuple[dict, list[dict]]:
     return row, parts
 
 
-def evaluate(dataset: Dataset, reports: list[ReportInput]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate(dataset: Dataset, reports: list[ReportInput]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Judge every criterion for every district of ``dataset``; ``reports`` give each district's folder (for its
-    curated judgements) and report lines (to check quotes)."""
+    curated judgements) and report lines (to check quotes). Returns the verdicts, their parts and the strengths and
+    weaknesses found by rule."""
     criteria = load_criteria()
     by_file = {str(r.path): r for r in reports}
-    rows, part_rows = [], []
+    rows, part_rows, notes = [], [], []
     for district in dataset.districts.to_dict("records"):
         name = district["district"]
         report = next((r for path, r in by_file.items() if path.endswith(district["source_file"])
@@ -74,5 +78,10 @@ def evaluate(dataset: Dataset, reports: list[ReportInput]) -> tuple[pd.DataFrame
             row, parts = _rows(verdict, criteria)
             rows.append(row)
             part_rows += parts
+        errors = int(((dataset.quality["district"] == name) & (dataset.quality["severity"] == "error")).sum())
+        notes += [{"district": name, "observation_id": o.id, "area": o.area, "kind": o.kind, "priority": o.priority,
+                   "text_vi": o.text["vi"], "text_en": o.text["en"], "recommendation_vi": o.recommendation["vi"],
+                   "recommendation_en": o.recommendation["en"], "indicator_ids": ";".join(o.indicators)}
+                  for o in observe(evidence, errors)]
     return (pd.DataFrame(rows, columns=EVALUATION_COLUMNS).astype({"target": "Int64"}),
-            pd.DataFrame(part_rows, columns=PART_COLUMNS))
+            pd.DataFrame(part_rows, columns=PART_COLUMNS), pd.DataFrame(notes, columns=OBSERVATION_COLUMNS))

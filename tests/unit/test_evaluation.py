@@ -201,3 +201,18 @@ def test_published_indices_are_context_with_their_source(tmp_path):
     bad.write_text("province,index\nĐiện Biên,PCI\n", encoding="utf-8")
     with pytest.raises(CchcError, match="columns must be"):
         load_indices(bad)
+
+
+def test_observations_speak_only_when_their_condition_holds():
+    from cchc_analysis.evaluation.observations import observe
+
+    rows = frame(*[("tthc_pakn_tiep_nhan", 3, str(y), y, f"{y}-12-31", 0.0, None, y, "") for y in (2016, 2017, 2018)],
+                 ("hdh_van_ban_dien_tu", 7, "2020", 2020, "2020-03-31", 100.0, None, 1, ""))
+    found = {o.id: o for o in observe(evidence(rows), errors=0)}
+    assert set(found) == {"pakn_khong_co", "van_ban_dien_tu_day_du"}
+    assert "3 năm (2016-2018" in found["pakn_khong_co"].text["vi"] and found["pakn_khong_co"].recommendation["vi"]
+    assert "Phụ lục 7, chỉ tiêu 1" in found["van_ban_dien_tu_day_du"].text["vi"]
+    assert "so_lieu_chua_thong_nhat" in {o.id for o in observe(evidence(rows), errors=5)}
+    one_feedback = frame(*[("tthc_pakn_tiep_nhan", 3, str(y), y, f"{y}-12-31", float(y == 2017), None, y, "")
+                           for y in (2016, 2017, 2018)])
+    assert "pakn_khong_co" not in {o.id for o in observe(evidence(one_feedback), errors=0)}
