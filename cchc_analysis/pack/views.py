@@ -649,8 +649,8 @@ def headline_figures(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
     """The area's headline measures: label, latest value (formatted) and when it refers to."""
     values = area_measure_values(ds, area)
     out = []
-    for m in measures_for_area(area):
-        last = latest_figure(values, m) if m.headline else None
+    for m in [m for m in measures_for_area(area) if m.headline]:
+        last = latest_figure(values, m)
         if last is None:
             continue
         out.append({"key": m.key, "label": m.label[lang], "value": fmt_value(last["value"], m.unit, lang),
