@@ -11,20 +11,24 @@ import nbformat
 import pandas as pd
 import pytest
 
+from cchc_analysis.errors import CchcError
+from cchc_analysis.measures import compare as MC
+from cchc_analysis.measures.compute import latest_values, measure_values
+from cchc_analysis.measures.definitions import measure
 from cchc_analysis.pack import build as B
 from cchc_analysis.pack import compare as C
 from cchc_analysis.pack import views as P
-from cchc_analysis.errors import CchcError
 from cchc_analysis.synthetic import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
+TOTAL, DESK, ON_TIME = "tthc_tong_so", "tthc_mot_cua_tong", "tthc_dung_hen_huyen"
 CODEBOOK = pd.DataFrame([
-    {"indicator_id": "total", "appendix": 3, "area": "tthc", "label_vi": "Tổng số TTHC", "parent": ""},
-    {"indicator_id": "desk", "appendix": 3, "area": "tthc",
+    {"indicator_id": TOTAL, "appendix": 3, "area": "tthc", "label_vi": "Tổng số TTHC", "parent": ""},
+    {"indicator_id": DESK, "appendix": 3, "area": "tthc",
      "label_vi": "Số TTHC giải quyết tại Bộ phận tiếp nhận và trả kết quả", "parent": ""},
-    {"indicator_id": "on_time", "appendix": 3, "area": "tthc", "label_vi": "Tỷ lệ hồ sơ cấp huyện giải quyết đúng hẹn",
+    {"indicator_id": ON_TIME, "appendix": 3, "area": "tthc", "label_vi": "Tỷ lệ hồ sơ cấp huyện giải quyết đúng hẹn",
      "parent": ""},
 ])
 
@@ -45,62 +49,50 @@ def tiny_corpus(rows, quality=None) -> C.Corpus:
 
 
 def test_only_rates_and_shares_are_compared():
-    measures = C.comparable_measures()
+    measures = MC.comparable_measures()
     assert measures and all(m.unit == "percent" for m in measures)
     assert "procedures_total" not in {m.key for m in measures}  # a raw count grows with the district
-    assert {m.area for m in C.comparable_measures("tthc")} == {"tthc"}
+    assert {m.area for m in MC.comparable_measures("tthc")} == {"tthc"}
 
 
-def test_refs_resolve_in_the_codebook():
-    one_stop = P.MEASURE_BY_KEY["one_stop_share"]
-    assert C.resolve_in_codebook(CODEBOOK, one_stop.num[0]) == "desk"
-    assert C.resolve_in_codebook(CODEBOOK, one_stop.den[0]) == "total"
-    assert C.resolve_in_codebook(CODEBOOK, P.Ref(3, "no such row")) is None
-
-
-def test_ratio_needs_numerator_and_nonzero_denominator_in_the_same_column():
-    corpus = tiny_corpus([obs("A", "total", 2018, 200), obs("A", "desk", 2018, 50),
-                          obs("A", "total", 2019, 0), obs("A", "desk", 2019, 10),       # zero denominator
-                          obs("A", "desk", 2020, 10),                                   # no denominator
-                          obs("B", "total", 2018, 100), obs("B", "desk", 2018, float("nan"))])
-    values = C.measure_values(corpus, [P.MEASURE_BY_KEY["one_stop_share"]])
-    assert values[["district", "year", "value"]].values.tolist() == [["A", 2018, 25.0]]
+def quality_of(corpus: C.Corpus, areas: list[str]) -> pd.DataFrame:
+    return MC.data_quality(corpus.indicators, corpus.codebook, corpus.quality, list(corpus.districts["district"]),
+                           areas)
 
 
 def test_latest_rankings_and_inconsistent_shares():
-    corpus = tiny_corpus([obs(d, "on_time", y, v) for d, y, v in
+    corpus = tiny_corpus([obs(d, ON_TIME, y, v) for d, y, v in
                           [("A", 2018, 90), ("A", 2019, 95), ("B", 2019, 99), ("C", 2019, 95),
                            ("D", 2019, 120), ("E", 2018, 80), ("E", 2020, 70, )]])
-    values = C.measure_values(corpus, [P.MEASURE_BY_KEY["on_time_district"]])
-    latest = C.latest_values(values).set_index("district")
+    values = measure_values(corpus.indicators, [measure("on_time_district")])
+    latest = latest_values(values).set_index("district")
     assert latest.loc["A", "value"] == 95 and latest.loc["E", "year"] == 2020
     assert latest["inconsistent"].to_dict() == {"A": False, "B": False, "C": False, "D": True, "E": False}
-    ranks = C.rankings(latest.reset_index()).set_index("district")
+    ranks = MC.rankings(latest.reset_index()).set_index("district")
     assert ranks["rank"].to_dict() == {"B": 1, "A": 2, "C": 2, "E": 4}  # ties share the best rank; D not ranked
     assert set(ranks["of"]) == {4}
 
 
 def test_partial_year_is_latest_but_says_its_date():
-    corpus = tiny_corpus([obs("A", "on_time", 2019, 90), obs("A", "on_time", 2020, 80, "2020-03-31"),
-                          obs("B", "on_time", 2019, 85)])
-    values = C.measure_values(corpus, [P.MEASURE_BY_KEY["on_time_district"]])
-    latest = C.latest_values(values)
-    html = C.side_by_side_html(latest, C.rankings(latest), corpus, "tthc", "vi")
+    corpus = tiny_corpus([obs("A", ON_TIME, 2019, 90), obs("A", ON_TIME, 2020, 80, "2020-03-31"),
+                          obs("B", ON_TIME, 2019, 85)])
+    latest = latest_values(measure_values(corpus.indicators, [measure("on_time_district")]))
+    html = C.side_by_side_html(latest, MC.rankings(latest), corpus, "tthc", "vi")
     assert "80\u00a0% (2020, đến 31/3/2020)" in html and "85\u00a0% (2019)" in html
 
 
 def test_side_by_side_orders_by_overall_rank_and_marks_synthetic():
-    corpus = tiny_corpus([obs("A", "on_time", 2019, 70), obs("S1", "on_time", 2019, 90)])
-    latest = C.latest_values(C.measure_values(corpus, C.comparable_measures("tthc")))
-    html = C.side_by_side_html(latest, C.rankings(latest), corpus, "tthc", "en")
+    corpus = tiny_corpus([obs("A", ON_TIME, 2019, 70), obs("S1", ON_TIME, 2019, 90)])
+    latest = latest_values(measure_values(corpus.indicators, MC.comparable_measures("tthc")))
+    html = C.side_by_side_html(latest, MC.rankings(latest), corpus, "tthc", "en")
     assert html.index("S1 (SYNTHETIC)") < html.index("<td>A</td>")
     assert "(2019)</th>" in html  # one date for every district: said once, in the header
 
 
 def test_long_tables_show_highest_and_lowest():
-    corpus = tiny_corpus([obs(f"D{i:02d}", "on_time", 2019, i) for i in range(30)])
-    latest = C.latest_values(C.measure_values(corpus, C.comparable_measures("tthc")))
-    html = C.side_by_side_html(latest, C.rankings(latest), corpus, "tthc", "en", max_rows=10)
+    corpus = tiny_corpus([obs(f"D{i:02d}", ON_TIME, 2019, i) for i in range(30)])
+    latest = latest_values(measure_values(corpus.indicators, MC.comparable_measures("tthc")))
+    html = C.side_by_side_html(latest, MC.rankings(latest), corpus, "tthc", "en", max_rows=10)
     assert html.count("<tr>") == 11  # header + 10
     assert "D29" in html and "D00" in html and "D15" not in html
     assert "Showing 10 of 30 districts" in html
@@ -108,13 +100,13 @@ def test_long_tables_show_highest_and_lowest():
 
 def test_data_quality_completeness_and_findings():
     quality = pd.DataFrame([
-        {"district": "A", "check": "total_vs_parts", "severity": "error", "appendix": "3", "indicator_id": "total"},
+        {"district": "A", "check": "total_vs_parts", "severity": "error", "appendix": "3", "indicator_id": TOTAL},
         {"district": "A", "check": "jump", "severity": "warning", "appendix": "3", "indicator_id": ""},
-        {"district": "A", "check": "x", "severity": "ok", "appendix": "3", "indicator_id": "total"},
+        {"district": "A", "check": "x", "severity": "ok", "appendix": "3", "indicator_id": TOTAL},
     ])
-    corpus = tiny_corpus([obs("A", "total", 2019, 10), obs("B", "total", 2019, 10), obs("B", "desk", 2019, 5)],
+    corpus = tiny_corpus([obs("A", TOTAL, 2019, 10), obs("B", TOTAL, 2019, 10), obs("B", DESK, 2019, 5)],
                          quality)
-    q = C.data_quality(corpus, ["tthc"]).set_index("district")
+    q = quality_of(corpus, ["tthc"]).set_index("district")
     assert math.isclose(q.loc["A", "completeness"], 100 / 3) and math.isclose(q.loc["B", "completeness"], 200 / 3)
     assert (q.loc["A", "errors"], q.loc["A", "warnings"]) == (1, 1)
     assert (q.loc["B", "errors"], q.loc["B", "warnings"]) == (0, 0)
@@ -147,11 +139,11 @@ def two_district_corpus(tmp_path_factory, reference_path):
 def test_corpus_computation_agrees_with_the_district_pack(two_district_corpus):
     processed = two_district_corpus / "processed"
     corpus = C.load_corpus(processed)
-    values = C.measure_values(corpus, C.comparable_measures())
+    values = measure_values(corpus.indicators, MC.comparable_measures())
     for district in ("Tuần Giáo", "Tổng Hợp 001"):
         ds = P.load_dataset(processed, district)
-        for m in C.comparable_measures():
-            expected = P.compute_measure(ds, m)
+        for m in MC.comparable_measures():
+            expected = P.area_measure_values(ds, m.area).query("measure == @m.key")
             got = values[(values["district"] == district) & (values["measure"] == m.key)]
             assert got["value"].round(9).tolist() == expected["value"].round(9).tolist(), (district, m.key)
     assert values["district"].nunique() == 2
@@ -216,7 +208,7 @@ def test_comparison_notebook_is_committed_without_outputs():
 
 
 def test_many_districts_are_listed_by_province():
-    corpus = tiny_corpus([obs(f"D{i:02d}", "on_time", 2019, i) for i in range(30)])
+    corpus = tiny_corpus([obs(f"D{i:02d}", ON_TIME, 2019, i) for i in range(30)])
     assert C.districts_html(corpus, "en", max_rows=40).count("<tr>") == 31
     summary = C.districts_html(corpus, "en", max_rows=10)
     assert summary.count("<tr>") == 2 and ">30<" in summary

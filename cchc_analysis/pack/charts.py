@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from cchc_analysis.measures.definitions import measures_for_area  # noqa: E402
 from cchc_analysis.pack import views as P  # noqa: E402
 
 FONT = "DejaVu Sans"
@@ -123,8 +124,9 @@ def series_chart(series: list[tuple[str, pd.DataFrame, str]], title: str, lang: 
 def area_charts(ds, area: str, lang: str = "vi", max_panels: int = 6) -> list[bytes]:
     """Two charts for an area page: its derived measures, and its main indicators (numeric, at least 2 values)."""
     charts = []
-    measures = [(P.measure_label(m, lang), P.compute_measure(ds, m), m.unit)
-                for m in P.measures_for_area(area) if m.unit in ("percent", "count")]
+    values = P.area_measure_values(ds, area)
+    measures = [(m.label[lang], values[values["measure"] == m.key], m.unit)
+                for m in measures_for_area(area) if m.unit in ("percent", "count")]
     measures = [s for s in measures if len(s[1]) >= 2][:max_panels]
     title_m = P.t("derived", lang)
     png = series_chart(measures, title_m, lang)
@@ -199,7 +201,7 @@ def compare_chart(values: pd.DataFrame, measures: list, title: str, lang: str = 
         hi = float(df["value"].max())
         ax.set_ylim(0, (100 if hi <= 100 else hi) * 1.12 or 1)
         ax.set_ylabel("%")
-        ax.set_title(wrap(P.measure_label(m, lang)), loc="left")
+        ax.set_title(wrap(m.label[lang]), loc="left")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower left", ncol=min(legend_cols, len(labels)), frameon=False, fontsize=8)
     return _finish(fig, axes, n, fig_h, title, lang)

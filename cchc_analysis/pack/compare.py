@@ -1,11 +1,11 @@
 """Comparing districts (issue 6): the measures that mean the same in every district, side by side.
 
 Raw counts (procedures, staff, documents issued) grow with a district's size, so only rates and shares are compared:
-the ``percent`` measures of ``presentation.MEASURES``. Even those rest on each district's own reporting, and a
+the ``percent`` measures of ``measures/measures.yaml``. Even those rest on each district's own reporting, and a
 district's latest figure may stand at another date than its neighbour's; every cell says which.
 
-Everything here works on the whole corpus at once (one pivot of the indicators, grouped operations, no loop over
-districts), so a corpus of 700 districts is compared in seconds. ``notebooks/compare.ipynb`` only calls these.
+The figures, ranks and data-quality counts are computed for the whole corpus at once by ``measures.compute`` and
+``measures.compare``; this module loads the corpus and presents them. ``notebooks/compare.ipynb`` only calls these.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.pack import views as P
 from cchc_analysis.errors import CchcError
+from cchc_analysis.measures.compare import comparable_measures, overall_rank
+from cchc_analysis.pack import views as P
 
 TEXT = {
     "vi": {
@@ -86,7 +87,6 @@ TEXT = {
     },
 }
 
-COMPARABLE_UNITS = ("percent",)
 INDICATOR_COLUMNS = ["district", "area", "indicator_id", "period", "year", "as_of", "value"]
 
 
@@ -151,126 +151,6 @@ def check_params(areas: list[str] | None, lang: str) -> list[str]:
     for area in chosen:
         P.check_params(area, lang)
     return [a for a in known if a in chosen]
-
-
-# --------------------------------------------------------------------------------------------------- measures
-
-def comparable_measures(area: str | None = None) -> list[P.Measure]:
-    """Rates and shares (not raw counts): the measures that mean the same in a small and a large district."""
-    return [m for m in P.MEASURES if m.unit in COMPARABLE_UNITS and (area is None or m.area == area)]
-
-
-def resolve_in_codebook(codebook: pd.DataFrame, ref: P.Ref) -> str | None:
-    """The indicator id a measure's ``Ref`` points to, looked up once in the codebook (shared by all districts)."""
-    rows = codebook[codebook["appendix"] == ref.appendix]
-    hits = []
-    for iid, label, parent in zip(rows["indicator_id"], rows["label_vi"], rows["parent"]):
-        folded = P.fold(label)
-        if ref.label not in folded or (ref.exclude and ref.exclude in folded):
-            continue
-        if ref.parent is not None and ref.parent not in P.fold(parent):
-            continue
-        hits.append(iid)
-    return hits[ref.nth] if len(hits) > ref.nth else None
-
-
-def measure_values(corpus: Corpus, measures: list[P.Measure]) -> pd.DataFrame:
-    """Every measure for every district and period: district, measure, area, unit, period, year, as_of, value.
-
-    Same rules as ``presentation.compute_measure`` (a ratio needs a numerator and a non-zero denominator in the
-    same column of the report), computed for all districts in one pass.
-    """
-    columns = ["district", "measure", "area", "unit", "period", "year", "as_of", "value"]
-    refs = {m.key: ([resolve_in_codebook(corpus.codebook, r) for r in m.num],
-                    [resolve_in_codebook(corpus.codebook, r) for r in m.den]) for m in measures}
-    needed = {i for num, den in refs.values() for i in num + den if i}
-    ind = corpus.indicators
-    sub = ind[ind["indicator_id"].isin(needed) & ind["value"].notna()]
-    if sub.empty:
-        return pd.DataFrame(columns=columns)
-    sub = sub.assign(key=sub["period"].astype(str) + "|" + sub["as_of"].astype(str))
-    wide = sub.pivot_table(index=["district", "key"], columns="indicator_id", values="value", aggfunc="first")
-    meta = sub.groupby(["district", "key"])[["period", "year", "as_of"]].first()
-    frames = []
-    for m in measures:
-        num_ids = [i for i in refs[m.key][0] if i in wide]
-        if not num_ids:
-            continue
-        value = wide[num_ids].sum(axis=1, min_count=1)
-        if m.kind == "ratio":
-            den_ids = [i for i in refs[m.key][1] if i in wide]
-            if not den_ids:
-                continue
-            den = wide[den_ids].sum(axis=1, min_count=1)
-            value = (value / den.where(den != 0)) * 100
-        frame = meta.assign(value=value).dropna(subset=["value"]).reset_index()
-        if m.kind == "cumulative":
-            frame = frame.sort_values(["district", "year"], kind="stable")
-            frame["value"] = frame.groupby("district")["value"].cumsum()
-        frames.append(frame.assign(measure=m.key, area=m.area, unit=m.unit))
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    out = pd.concat(frames, ignore_index=True)
-    out["year"] = out["year"].astype(int)
-    return out[columns].sort_values(["measure", "district", "year", "as_of"], kind="stable").reset_index(drop=True)
-
-
-def latest_values(values: pd.DataFrame) -> pd.DataFrame:
-    """Each district's latest figure of each measure (latest year, then latest as-of date)."""
-    if values.empty:
-        return values.assign(inconsistent=pd.Series(dtype=bool))
-    last = values.sort_values(["measure", "district", "year", "as_of"], kind="stable") \
-        .groupby(["measure", "district"], sort=False).tail(1).reset_index(drop=True)
-    return last.assign(inconsistent=(last["unit"] == "percent") & (last["value"] > 100 + 1e-9))
-
-
-def rankings(latest: pd.DataFrame) -> pd.DataFrame:
-    """Rank of each district on each measure (1 = highest; ties share the best rank), among districts whose figure
-    is consistent (a share above 100% is not ranked); ``of`` = how many were ranked."""
-    ok = latest[~latest["inconsistent"]].copy()
-    ok["rank"] = ok.groupby("measure")["value"].rank(ascending=False, method="min").astype(int)
-    ok["of"] = ok.groupby("measure")["value"].transform("size").astype(int)
-    return ok[["measure", "district", "value", "rank", "of"]].reset_index(drop=True)
-
-
-def overall_rank(ranks: pd.DataFrame, measures: list[P.Measure]) -> pd.DataFrame:
-    """Mean rank per district over the given measures (districts ranked on fewer measures are still listed)."""
-    keys = [m.key for m in measures]
-    sub = ranks[ranks["measure"].isin(keys)]
-    if sub.empty:
-        return pd.DataFrame(columns=["district", "mean_rank", "ranked_on"])
-    out = sub.groupby("district").agg(mean_rank=("rank", "mean"), ranked_on=("rank", "size")).reset_index()
-    return out.sort_values(["mean_rank", "district"], kind="stable").reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------------------------------- quality
-
-def data_quality(corpus: Corpus, areas: list[str]) -> pd.DataFrame:
-    """Per district and area: completeness (share of the area's codebook indicators with at least one figure),
-    and the errors and warnings of ``quality.csv`` that concern the area."""
-    book = corpus.codebook
-    area_of_appendix = dict(zip(P.areas()["appendix"].astype(str), P.areas()["area"]))
-    expected = book[book["area"].isin(areas)].groupby("area")["indicator_id"].nunique()
-    ind = corpus.indicators
-    have = ind[ind["value"].notna() & ind["area"].isin(areas)] \
-        .groupby(["district", "area"])["indicator_id"].nunique()
-    grid = pd.MultiIndex.from_product([corpus.districts["district"], areas], names=["district", "area"])
-    out = pd.DataFrame(index=grid).reset_index()
-    out["completeness"] = [have.get((d, a), 0) / expected.get(a, 1) * 100 if expected.get(a) else float("nan")
-                           for d, a in zip(out["district"], out["area"])]
-    q = corpus.quality
-    if not q.empty:
-        id_area = dict(zip(book["indicator_id"], book["area"]))
-        area = q["indicator_id"].map(id_area)
-        area = area.fillna(q["appendix"].map(area_of_appendix))
-        q = q.assign(area=area)
-        counts = q[q["severity"].isin(["error", "warning"])].groupby(["district", "area", "severity"]).size()
-        for severity in ("error", "warning"):
-            out[severity + "s"] = [int(counts.get((d, a, severity), 0)) for d, a in zip(out["district"], out["area"])]
-    else:
-        out["errors"] = 0
-        out["warnings"] = 0
-    return out
 
 
 # --------------------------------------------------------------------------------------------------- display
@@ -354,7 +234,7 @@ def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Corpus,
             row[m.key] = text
         rows.append(row)
     cols = [("district", t("district", lang)), ("overall", t("overall_rank", lang))] + \
-        [(m.key, P.measure_label(m, lang) + (f" ({P.when_label(*common[m.key], lang)})" if m.key in common else ""))
+        [(m.key, m.label[lang] + (f" ({P.when_label(*common[m.key], lang)})" if m.key in common else ""))
          for m in measures]
     html = P.html_table(rows, cols, css_class="data compare", numeric={"overall"})
     note = t("ranking_note", lang)

@@ -7,8 +7,8 @@ shows is computed here, where it is tested. Every string that comes from data is
 Conventions:
 - ``lang`` is ``"vi"`` (default) or ``"en"``; Vietnamese labels come from the data, English ones from the codebook.
 - a year column whose as-of date is not the end of that year is labelled with the date ("2020 (đến 31/3/2020)").
-- derived measures are declared in ``MEASURES`` (which rows of which appendix, matched by accent-folded label
-  patterns, so they do not depend on the parser's indicator ids) and computed by ``compute_measure``.
+- derived measures are declared by indicator id in ``measures/measures.yaml`` and computed by
+  ``measures.compute.measure_values``, the engine the comparison of districts uses too.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_analysis.errors import CchcError
+from cchc_analysis.measures.compute import latest_values, measure_values
+from cchc_analysis.measures.definitions import Measure, measure, measures_for_area
 
 LANGS = ("vi", "en")
 FIRST_YEAR = 2015
@@ -239,13 +241,6 @@ def esc(value) -> str:
 
 def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
-
-
-def fold(text: str) -> str:
-    """Accent-folded, lower-case key for matching labels (never for display)."""
-    text = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(text.replace("/", " / ").split())
 
 
 # --------------------------------------------------------------------------------------------------- loading
@@ -614,225 +609,28 @@ def change_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
 
 # --------------------------------------------------------------------------------------------------- derived measures
 
-@dataclass(frozen=True)
-class Ref:
-    """Rows of one appendix whose folded label contains ``label`` (and whose parent's contains ``parent``).
-
-    ``exclude`` drops labels containing it; ``nth`` picks among several matches in report order.
-    """
-    appendix: int
-    label: str
-    parent: str | None = None
-    exclude: str | None = None
-    nth: int = 0
+def area_measure_values(ds: Dataset, area: str) -> pd.DataFrame:
+    """The area's derived measures for the district, by column of the report (``measures.compute``)."""
+    return measure_values(ds.indicators, measures_for_area(area))
 
 
-@dataclass(frozen=True)
-class Measure:
-    key: str
-    area: str
-    label_vi: str
-    label_en: str
-    unit: str                       # percent | count
-    kind: str                       # ratio | sum | value | cumulative | change
-    num: tuple[Ref, ...]
-    den: tuple[Ref, ...] = ()
-    how_vi: str = ""
-    how_en: str = ""
-    headline: bool = False
-
-
-_BC_CBCC = "bien che can bo, cong chuc"
-_BC_VC = "bien che vien chuc"
-_TU_CHU = "don vi su nghiep cong lap thuoc ubnd cap huyen thuc hien co che tu chu"
-
-MEASURES: tuple[Measure, ...] = (
-    Measure("inspected_units", "chi_dao_dieu_hanh", "Số cơ quan, đơn vị được kiểm tra CCHC", "Units inspected for PAR",
-            "count", "value", (Ref(1, "duoc kiem tra cchc"),), (),
-            "Phụ lục 1, dòng 2", "Phụ lục 1, row 2", True),
-    Measure("communication", "chi_dao_dieu_hanh", "Hoạt động tuyên truyền CCHC", "PAR communication activities",
-            "count", "value", (Ref(1, "tuyen truyen cchc", exclude="hinh thuc"),), (),
-            "Phụ lục 1, dòng 3", "Phụ lục 1, row 3", True),
-    Measure("satisfaction", "chi_dao_dieu_hanh", "Mức độ hài lòng chung (tự đánh giá)",
-            "Overall satisfaction (self-assessed)", "dat", "value", (Ref(1, "muc do hai long chung"),), (),
-            "Phụ lục 1: Đạt/Không đạt, không phải tỷ lệ", "Phụ lục 1: achieved or not, not a percentage"),
-    Measure("legal_checked_share", "the_che", "Tỷ lệ VBQPPL được kiểm tra trên số ban hành",
-            "Legal documents checked / issued", "percent", "ratio",
-            (Ref(2, "vbqppl da kiem tra"),), (Ref(2, "tong so van ban quy pham phap luat"),),
-            "Số VBQPPL đã kiểm tra / tổng số VBQPPL ban hành", "Documents checked / documents issued", True),
-    Measure("legal_issued", "the_che", "Số VBQPPL ban hành", "Legal documents issued", "count", "value",
-            (Ref(2, "tong so van ban quy pham phap luat"),), (), "Phụ lục 2", "Phụ lục 2", True),
-    Measure("procedures_total", "tthc", "Tổng số TTHC", "Administrative procedures", "count", "value",
-            (Ref(3, "tong so tthc"),), (), "Phụ lục 3, dòng 1", "Phụ lục 3, row 1", True),
-    Measure("one_stop_share", "tthc", "Tỷ lệ TTHC giải quyết tại Bộ phận một cửa",
-            "Share of procedures handled at the one-stop desk", "percent", "ratio",
-            (Ref(3, "giai quyet tai bo phan tiep nhan va tra ket qua"),), (Ref(3, "tong so tthc"),),
-            "TTHC tại Bộ phận Tiếp nhận và trả kết quả / tổng số TTHC",
-            "Procedures at the one-stop desk / all procedures"),
-    Measure("one_stop_district_share", "tthc", "Tỷ lệ TTHC tại Bộ phận Một cửa cấp huyện",
-            "Share of procedures at the district one-stop desk", "percent", "ratio",
-            (Ref(3, "mot cua cap huyen"),), (Ref(3, "tong so tthc"),),
-            "TTHC tại Một cửa cấp huyện / tổng số TTHC", "District one-stop procedures / all procedures"),
-    Measure("one_stop_commune_share", "tthc", "Tỷ lệ TTHC tại Bộ phận Một cửa cấp xã",
-            "Share of procedures at the commune one-stop desk", "percent", "ratio",
-            (Ref(3, "mot cua cap xa"),), (Ref(3, "tong so tthc"),),
-            "TTHC tại Một cửa cấp xã / tổng số TTHC", "Commune one-stop procedures / all procedures"),
-    Measure("on_time_district", "tthc", "Tỷ lệ hồ sơ cấp huyện giải quyết đúng hẹn",
-            "District dossiers resolved on time", "percent", "value", (Ref(3, "cap huyen giai quyet dung"),), (),
-            "Phụ lục 3, dòng 5 (số báo cáo ghi)", "Phụ lục 3, row 5 (as reported)", True),
-    Measure("on_time_commune", "tthc", "Tỷ lệ hồ sơ cấp xã giải quyết đúng hạn",
-            "Commune dossiers resolved on time", "percent", "value", (Ref(3, "cap xa giai quyet dung"),), (),
-            "Phụ lục 3, dòng 5 (số báo cáo ghi)", "Phụ lục 3, row 5 (as reported)"),
-    Measure("published_share", "tthc", "Tỷ lệ TTHC được công khai trên Cổng/Trang TTĐT",
-            "Share of procedures published online", "percent", "ratio",
-            (Ref(3, "duoc cong khai"),), (Ref(3, "tong so tthc"),),
-            "TTHC công khai / tổng số TTHC (trên 100% là số liệu không khớp)",
-            "Procedures published / all procedures (above 100% means the figures disagree)"),
-    Measure("offices", "to_chuc_bo_may", "Số phòng chuyên môn thuộc UBND huyện", "Specialised offices of the district",
-            "count", "value", (Ref(4, "so phong chuyen mon"),), (), "Phụ lục 4, mục I", "Phụ lục 4, part I", True),
-    Measure("service_units", "to_chuc_bo_may", "Số đơn vị sự nghiệp thuộc UBND huyện",
-            "Public service units of the district", "count", "value",
-            (Ref(4, "so don vi su nghiep thuoc ubnd"),), (), "Phụ lục 4, mục I", "Phụ lục 4, part I", True),
-    Measure("fill_rate_civil_servants", "cbccvc", "Tỷ lệ cán bộ, công chức có mặt / được giao",
-            "Civil servants in post / posts allotted", "percent", "ratio",
-            (Ref(5, "co mat", _BC_CBCC),), (Ref(5, "duoc giao", _BC_CBCC),),
-            "Tổng số có mặt / tổng số được giao (biên chế cán bộ, công chức)",
-            "In post / allotted (cadres and civil servants)", True),
-    Measure("fill_rate_public_employees", "cbccvc", "Tỷ lệ viên chức có mặt / được giao",
-            "Public employees in post / posts allotted", "percent", "ratio",
-            (Ref(5, "co mat", _BC_VC),), (Ref(5, "duoc giao", _BC_VC),),
-            "Tổng số có mặt / tổng số được giao (biên chế viên chức)", "In post / allotted (public employees)", True),
-    Measure("streamlined_cumulative", "cbccvc", "Số người tinh giản biên chế, cộng dồn",
-            "Staff cut under streamlining, cumulative", "count", "cumulative",
-            (Ref(5, "tinh gian bien che"),), (), "Cộng dồn từ năm 2015", "Running total from 2015", True),
-    Measure("staff_in_post", "cbccvc", "Tổng số cán bộ, công chức, viên chức có mặt",
-            "Cadres, civil servants and public employees in post", "count", "sum",
-            (Ref(5, "co mat", _BC_CBCC), Ref(5, "co mat", _BC_VC)), (),
-            "Có mặt (công chức) + có mặt (viên chức)", "In post (civil servants) + in post (public employees)"),
-    Measure("self_financing_share", "tai_chinh_cong", "Tỷ lệ đơn vị sự nghiệp tự bảo đảm (toàn bộ hoặc một phần)",
-            "Share of public service units self-financing (fully or partly)", "percent", "ratio",
-            (Ref(6, "tu bao dam chi thuong xuyen va chi dau tu", _TU_CHU),
-             Ref(6, "tu bao dam chi thuong xuyen", _TU_CHU, exclude="dau tu"),
-             Ref(6, "tu bao dam mot phan", _TU_CHU)),
-            (Ref(6, _TU_CHU),),
-            "Đơn vị tự bảo đảm (chi thường xuyên và đầu tư, chi thường xuyên, một phần) / đơn vị thực hiện tự chủ",
-            "Self-financing units (all kinds) / units with autonomy", True),
-    Measure("fully_self_financing_share", "tai_chinh_cong", "Tỷ lệ đơn vị sự nghiệp tự bảo đảm chi thường xuyên",
-            "Share of units covering their recurrent spending", "percent", "ratio",
-            (Ref(6, "tu bao dam chi thuong xuyen va chi dau tu", _TU_CHU),
-             Ref(6, "tu bao dam chi thuong xuyen", _TU_CHU, exclude="dau tu")),
-            (Ref(6, _TU_CHU),),
-            "Đơn vị tự bảo đảm chi thường xuyên (kể cả chi đầu tư) / đơn vị thực hiện tự chủ",
-            "Units covering recurrent spending (with or without investment) / units with autonomy"),
-    Measure("units_autonomy", "tai_chinh_cong", "Số đơn vị sự nghiệp thực hiện tự chủ", "Units with autonomy",
-            "count", "value", (Ref(6, _TU_CHU),), (), "Phụ lục 6, dòng 2", "Phụ lục 6, row 2", True),
-    Measure("electronic_documents", "hien_dai_hoa", "Tỷ lệ văn bản trao đổi dưới dạng điện tử",
-            "Documents exchanged electronically", "percent", "value",
-            (Ref(7, "van ban hanh chinh duoc trao doi duoi dang dien tu"),), (),
-            "Phụ lục 7, dòng 1 (số báo cáo ghi)", "Phụ lục 7, row 1 (as reported)", True),
-    Measure("online_services", "hien_dai_hoa", "Số dịch vụ công trực tuyến mức độ 3, 4",
-            "Online public services at levels 3-4", "count", "value",
-            (Ref(7, "so dich vu cong truc tuyen muc do 3"),), (), "Phụ lục 7, dòng 10", "Phụ lục 7, row 10", True),
-    Measure("online_services_share", "hien_dai_hoa", "Dịch vụ công trực tuyến mức độ 3, 4 / tổng số TTHC",
-            "Online services at levels 3-4 / all procedures", "percent", "ratio",
-            (Ref(7, "so dich vu cong truc tuyen muc do 3"),), (Ref(3, "tong so tthc"),),
-            "Số dịch vụ mức độ 3, 4 (Phụ lục 7) / tổng số TTHC (Phụ lục 3): tham khảo",
-            "Services at levels 3-4 (Phụ lục 7) / all procedures (Phụ lục 3): indicative"),
-    Measure("online_dossiers", "hien_dai_hoa", "Hồ sơ giải quyết qua hệ thống một cửa điện tử",
-            "Dossiers handled through the electronic one-stop system", "count", "value",
-            (Ref(7, "ho so giai quyet qua he thong mot cua dien tu"),), (),
-            "Phụ lục 7, dòng 13: dòng ghi tỷ lệ nhưng chứa số hồ sơ",
-            "Phụ lục 7, row 13: a percentage row holding counts of dossiers"),
-    Measure("digital_signatures", "hien_dai_hoa", "Số lượng chữ ký số", "Digital signatures", "count", "value",
-            (Ref(7, "so luong chu ky so"),), (), "Phụ lục 7, dòng 5", "Phụ lục 7, row 5"),
-)
-
-MEASURE_BY_KEY = {m.key: m for m in MEASURES}
-
-
-def resolve(ds: Dataset, ref: Ref) -> str | None:
-    """The indicator id a ``Ref`` points to, or None when the dataset has no such row."""
-    ind = ds.indicators
-    cand = ind[ind["appendix"] == ref.appendix].drop_duplicates("indicator_id")
-    cand = cand.sort_values("source_line", kind="stable")
-    hits = []
-    for _, r in cand.iterrows():
-        lab = fold(r["indicator"])
-        if ref.label not in lab or (ref.exclude and ref.exclude in lab):
-            continue
-        if ref.parent is not None and ref.parent not in fold(r.get("parent", "")):
-            continue
-        hits.append(r["indicator_id"])
-    if len(hits) <= ref.nth:
-        return None
-    return hits[ref.nth]
-
-
-def _values(ds: Dataset, iid: str) -> pd.DataFrame:
-    s = annual_series(ds, iid)
-    s = s.assign(key=[colkey(r) for _, r in s.iterrows()], period=s["period"].astype(str))
-    return s.drop_duplicates("key").set_index("key")
-
-
-def compute_measure(ds: Dataset, m: Measure) -> pd.DataFrame:
-    """A derived measure by period: columns period, year, as_of, value; rows where it can be computed."""
-    num_ids = [resolve(ds, r) for r in m.num]
-    num_ids = [i for i in num_ids if i]
-    if not num_ids:
-        return pd.DataFrame(columns=["period", "year", "as_of", "value", "key"])
-    num = [_values(ds, i) for i in num_ids]
-    meta = pd.concat(num).groupby(level=0)[["year", "as_of", "period"]].first()
-    periods = sorted(meta.index, key=lambda k: (int(meta.loc[k, "year"]), k))
-    out = []
-    for p in periods:
-        present = [n.loc[p, "value"] for n in num if p in n.index]
-        if m.kind in ("ratio", "sum") and len(present) == 0:
-            continue
-        top = float(sum(present))
-        if m.kind == "ratio":
-            den_ids = [i for i in (resolve(ds, r) for r in m.den) if i]
-            dens = [_values(ds, i) for i in den_ids]
-            dv = [d.loc[p, "value"] for d in dens if p in d.index]
-            if not dv or not sum(dv):
-                continue
-            value = top / float(sum(dv)) * 100
-        else:
-            value = top
-        out.append({"period": meta.loc[p, "period"], "year": int(meta.loc[p, "year"]), "as_of": meta.loc[p, "as_of"],
-                    "value": value, "key": p})
-    df = pd.DataFrame(out, columns=["period", "year", "as_of", "value", "key"])
-    if m.kind == "cumulative" and not df.empty:
-        df = df.sort_values("year", kind="stable")
-        df["value"] = df["value"].cumsum()
-    return df.reset_index(drop=True)
-
-
-def measure_label(m: Measure, lang: str) -> str:
-    return m.label_vi if lang == "vi" else m.label_en
-
-
-def latest(df: pd.DataFrame) -> dict | None:
-    if df.empty:
-        return None
-    r = df.sort_values("year", kind="stable").iloc[-1]
-    return {"period": r["period"], "year": int(r["year"]), "as_of": r["as_of"], "value": float(r["value"])}
-
-
-def measures_for_area(area: str) -> list[Measure]:
-    return [m for m in MEASURES if m.area == area]
+def latest_figure(values: pd.DataFrame, m: Measure) -> pd.Series | None:
+    """The latest figure of ``m`` in ``values`` (one district), None when it has none."""
+    last = latest_values(values[values["measure"] == m.key])
+    return None if last.empty else last.iloc[0]
 
 
 def derived_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
     """One row per derived measure that the data supports: label, value for each period, how computed."""
+    values = area_measure_values(ds, area)
     rows = []
     for m in measures_for_area(area):
-        df = compute_measure(ds, m)
+        df = values[values["measure"] == m.key]
         if df.empty:
             continue
-        row = {"measure": measure_label(m, lang), "how": m.how_vi if lang == "vi" else m.how_en, "_key": m.key,
-               "_df": df}
+        row = {"measure": m.label[lang], "how": m.how[lang], "_key": m.key, "_df": df}
         for _, r in df.iterrows():
-            row[r["key"]] = fmt_value(r["value"], m.unit, lang)
+            row[colkey(r)] = fmt_value(r["value"], m.unit, lang)
         rows.append(row)
     return rows
 
@@ -849,15 +647,14 @@ def derived_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
 
 def headline_figures(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
     """The area's headline measures: label, latest value (formatted) and when it refers to."""
+    values = area_measure_values(ds, area)
     out = []
-    for m in measures_for_area(area):
-        if not m.headline:
-            continue
-        last = latest(compute_measure(ds, m))
+    for m in [m for m in measures_for_area(area) if m.headline]:
+        last = latest_figure(values, m)
         if last is None:
             continue
-        out.append({"key": m.key, "label": measure_label(m, lang), "value": fmt_value(last["value"], m.unit, lang),
-                    "raw_value": last["value"], "unit": m.unit,
+        out.append({"key": m.key, "label": m.label[lang], "value": fmt_value(last["value"], m.unit, lang),
+                    "raw_value": float(last["value"]), "unit": m.unit,
                     "when": period_label(last["period"], last["year"], last["as_of"], lang)})
     return out
 
@@ -988,11 +785,11 @@ def targets_for_area(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
     rows = []
     for _, tg in targets_2021_2030()[lambda d: d["area"] == area].iterrows():
         evidence = ""
-        if tg["evidence"] and tg["evidence"] in MEASURE_BY_KEY:
-            m = MEASURE_BY_KEY[tg["evidence"]]
-            last = latest(compute_measure(ds, m))
-            if last:
-                evidence = (f"{measure_label(m, lang)}: {fmt_value(last['value'], m.unit, lang)} "
+        if tg["evidence"]:
+            m = measure(tg["evidence"])
+            last = latest_figure(measure_values(ds.indicators, [m]), m)
+            if last is not None:
+                evidence = (f"{m.label[lang]}: {fmt_value(last['value'], m.unit, lang)} "
                             f"({period_label(last['period'], last['year'], last['as_of'], lang)})")
         levels = []
         for y in ("2025", "2030"):
