@@ -110,10 +110,11 @@ def _claimed(t: dict) -> bool:
 
 
 def check_targets(targets: pd.DataFrame, indicators: pd.DataFrame | None, facts: pd.DataFrame, lines: list[str],
-                  district: str, curated: Curated | None) -> list[Finding]:
-    """One finding per measurable part of each Phụ lục 8 target marked Đạt; one for each other target."""
+                  district: str, curated: Curated | None, rules: dict[int, dict] | None = None) -> list[Finding]:
+    """One finding per measurable part of each Phụ lục 8 target marked Đạt; one for each other target.
+    ``rules``: target number -> rule (default: target_rules.yaml)."""
     F = FactIndex(facts)
-    rules = target_rules()
+    rules = target_rules() if rules is None else rules
     out: list[Finding] = []
     for t in targets.sort_values("number").to_dict("records"):
         num, tline = int(t["number"]), int(t["source_line"]) if pd.notna(t.get("source_line")) else None
@@ -125,7 +126,7 @@ def check_targets(targets: pd.DataFrame, indicators: pd.DataFrame | None, facts:
         missing = [k for k in rule.get("match", []) if fold(k) not in fold(str(t.get("text", "")))]
         if missing:
             out.append(Finding(district, CHECK, "warning", "target_wording_differs",
-                               {"head": head, "missing": str(missing)}, **where))
+                               {"head": head, "target": num, "missing": str(missing)}, **where))
         elif not _claimed(t):
             out.append(Finding(district, CHECK, "info", "target_not_claimed", {"head": head}, **where))
         else:
