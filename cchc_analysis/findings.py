@@ -66,6 +66,10 @@ class Finding:
     target: int | None = None
     source_lines: tuple[int, ...] = ()
 
+    def __post_init__(self):
+        if self.key not in message_catalog():
+            raise ValueError(f"finding message key {self.key!r} has no wording in {CATALOG_FILE.name}")
+
     @property
     def indicator_id(self) -> str:
         """The indicator the finding is filed under (the first of those it names)."""

@@ -540,3 +540,22 @@ def test_checks_run_on_the_real_tables(lines, real_tables):
     t = f[f["check"] == "narrative_target_evidence"]
     assert len(t) == len(check_targets(targets_from_lines(lines), real_tables.indicators, r.facts, lines,
                                        r.district, CURATED))
+
+
+def test_every_finding_of_the_reference_report_is_worded_in_both_languages(lines, real_tables):
+    r = analyse_narrative(lines, SOURCE, real_tables.indicators, real_tables.targets, curated=CURATED)
+    findings = [*real_tables_findings(real_tables), *r.findings]
+    keys = {f.key for f in findings}
+    assert {"total_vs_parts", "at_most", "prose_check", "table_check", "part_not_measured"} <= keys
+    for f in findings:
+        assert f.message("vi") and f.message("en"), f.key
+    # the target number is a field: nothing reads it back from the message
+    targets = {f.target for f in r.findings if f.check == "narrative_target_evidence"}
+    assert targets == set(range(1, 17))
+
+
+def real_tables_findings(dataset) -> list:
+    from cchc_analysis.checks.tables import run_checks as run_table_checks
+    from cchc_analysis.tables.specs import load_specs
+
+    return run_table_checks(dataset.indicators, load_specs())

@@ -7,15 +7,17 @@ the data itself is never "fixed". Agreements are recorded too (severity ``ok``),
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 import yaml
 
-from cchc_analysis.errors import CchcError
 from cchc_analysis.checks.relations import is_jump, total_vs_parts, within_bound
+from cchc_analysis.errors import CchcError
 from cchc_analysis.findings import Finding, nested
 from cchc_analysis.text import match_key
 
@@ -200,7 +202,7 @@ def check_jumps(index: ObservationIndex) -> list[Finding]:
     for (district, indicator_id), series in index.by_key.items():
         years = sorted((r for r in series.values() if r["unit"] == "count" and "-" not in r["period"]),
                        key=lambda r: r["year"])
-        for previous, row in zip(years, years[1:]):
+        for previous, row in pairwise(years):
             if row["year"] != previous["year"] + 1 or not is_jump(previous["value"], row["value"]):
                 continue
             partial = _partial_year(row["as_of"])
@@ -262,7 +264,7 @@ def check_cross_tables(index: ObservationIndex, checks: tuple[dict, ...]) -> lis
             if left is None or right is None:
                 continue
             a, b = left[check["left"].get("field", "value")], right[check["right"].get("field", "value")]
-            if a is None or b is None or a != a or b != b:
+            if a is None or b is None or math.isnan(a) or math.isnan(b):
                 continue
             ok = a == b if check["kind"] == "equal" else within_bound(a, b)
             sign = ("=" if ok else "≠") if check["kind"] == "equal" else ("≤" if ok else ">")

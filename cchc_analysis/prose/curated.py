@@ -38,22 +38,32 @@ class OneOf:
     options: tuple
 
 
+@dataclass(frozen=True)
+class Choice:
+    """Text that must be one of ``values``."""
+    values: tuple
+
+
 NUMBER = (int, float)
 TEXTS = ListOf(str)
+SEVERITY = Choice(("error", "warning", "info", "ok"))
 QUOTE = Record({"line": int, "quote": str}, frozenset({"line", "quote"}))
 FACT = Record({"id": str, "line": int, "quote": str, "raw": str, "value": NUMBER, "unit": str, "counts": str,
-               "period": str, "qualifier": str, "denominator": NUMBER, "indicator_id": str, "area": str,
-               "note": str}, frozenset({"id", "line", "quote", "value"}))
+               "period": str, "qualifier": Choice(("exact", "more_than", "at_least", "planned")),
+               "denominator": NUMBER, "indicator_id": str, "area": str, "note": str},
+              frozenset({"id", "line", "quote", "value"}))
 NOT_FACT = Record({"line": int, "text": str, "reason": str}, frozenset({"line", "text", "reason"}))
 CHECK = Record({
-    "id": str, "type": str, "what": str, "note": str, "severity": str, "tolerance": NUMBER,
+    "id": str, "type": str, "what": str, "note": str, "severity": SEVERITY, "tolerance": NUMBER,
     "total": OneOf((str, NUMBER, Record({"denominator_of": str}, frozenset({"denominator_of"})))),
     "parts": TEXTS, "part": str, "percent": str, "minuend": str, "subtrahend": str, "result": str, "facts": TEXTS,
-    "fact": str, "items": TEXTS, "indicator_id": str, "agg": str, "years": ListOf(int), "year": int, "op": str,
-    "numerator": str, "denominator": str, "expected_change": NUMBER, "line": int, "quote": str, "direction": str,
+    "fact": str, "items": TEXTS, "indicator_id": str, "agg": Choice(("last", "year", "sum", "all")),
+    "years": ListOf(int), "year": int, "op": Choice(("eq", "ge", "compare", "ge_loose")), "numerator": str,
+    "denominator": str, "expected_change": NUMBER, "line": int, "quote": str,
+    "direction": Choice(("increasing", "decreasing")),
 }, frozenset({"id", "type"}))
-TARGET_PART = Record({"id": str, "verdict": str, "quotes": ListOf(QUOTE), "context_facts": TEXTS,
-                      "value_fact": str, "why": str}, frozenset({"id"}))
+TARGET_PART = Record({"id": str, "verdict": Choice(("contradicted", "not_evidenced")), "quotes": ListOf(QUOTE),
+                      "context_facts": TEXTS, "why": str}, frozenset({"id"}))
 TARGET = Record({"number": int, "parts": ListOf(TARGET_PART)}, frozenset({"number", "parts"}))
 CURATED = Record({"facts": ListOf(FACT), "not_facts": ListOf(NOT_FACT), "checks": ListOf(CHECK),
                   "targets": ListOf(TARGET)})
@@ -85,12 +95,16 @@ def _type_name(schema) -> str:
         return "a list"
     if isinstance(schema, OneOf):
         return " or ".join(_type_name(s) for s in schema.options)
+    if isinstance(schema, Choice):
+        return "one of " + ", ".join(schema.values)
     return {str: "text", int: "a whole number", float: "a number"}[schema]
 
 
 def _matches(value, schema) -> bool:
     if isinstance(schema, tuple):
         return any(_matches(value, s) for s in schema)
+    if isinstance(schema, Choice):
+        return value in schema.values
     if isinstance(schema, (Record, ListOf, OneOf)):
         return isinstance(value, {Record: dict, ListOf: list, OneOf: object}[type(schema)])
     return isinstance(value, schema) and not isinstance(value, bool)

@@ -9,12 +9,12 @@ indicative comparison (different definitions or periods) or a check that could n
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import pandas as pd
 
 from cchc_analysis.findings import Finding, nested
-from cchc_analysis.prose.evidence import (FactIndex, appendix_of, fmt, series, src_lines, values_text,
-                                          with_value)
+from cchc_analysis.prose.evidence import FactIndex, appendix_of, fmt, series, src_lines, values_text, with_value
 from cchc_analysis.prose.facts import quote_at
 
 PROSE = "narrative_prose_totals"
@@ -221,7 +221,7 @@ def _trend_claim(t: _TableCheck) -> Finding:
     values, desc = list(t.sv["value"]), values_text(t.sv)
     if len(values) < 2:
         return t.out("info", "fewer_than_two_values", t.s, values=desc)
-    steps = list(zip(values, values[1:]))
+    steps = list(pairwise(values))
     if t.c.get("direction") == "increasing":
         ok = all(b >= a for a, b in steps) and values[-1] > values[0]
     else:

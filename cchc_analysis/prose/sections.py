@@ -12,8 +12,6 @@ AREAS = ["chi_dao_dieu_hanh", "the_che", "tthc", "to_chuc_bo_may", "cbccvc", "ta
 KINDS = ["results", "limitations", "causes", "overall_assessment", "lessons", "tasks_2021_2030",
          "solutions_2021_2030", "recommendations"]
 
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Declarative mapping rules (folded text: lower case, no accents, đ -> d)
 
@@ -123,73 +121,85 @@ def item_area(text: str) -> tuple[str, dict[str, int]]:
     return "general", {k: v for k, v in hits.items() if v}
 
 
+def _section(node: Node, area: str, kind: str, basis: str, aspect: str | None = None, hits=None) -> dict:
+    return {
+        "id": node.id,
+        "area": area,
+        "kind": kind,
+        "aspect": aspect,
+        "heading": node.heading,
+        "path": [a.heading for a in node.ancestors()],
+        "text": node.text(),
+        "first_line": node.first_line,
+        "last_line": node.last_line,
+        "area_basis": basis,
+        "area_keyword_hits": hits or {},
+        "notes": list(node.notes),
+    }
+
+
+def _kinds_below(node: Node) -> set[str]:
+    return {k for n in node.walk() if n is not node for k in [_heading_kind(n)] if k}
+
+
+def _with_rule(ctx: dict, rule: dict) -> dict:
+    """The context under a heading that matches a CONTEXT_RULES entry."""
+    ctx = dict(ctx)
+    for key in ("kind", "default_kind", "aspect_from_kind"):
+        if key in rule:
+            ctx[key] = rule[key]
+    if rule.get("items"):
+        ctx["items"] = True
+        ctx["aspect_from_kind"] = False
+        ctx.pop("area", None)
+    if "area" in rule:
+        ctx["area"], ctx["area_basis"] = rule["area"], "heading"
+    return ctx
+
+
+def _visit_items(node: Node, ctx: dict, rule: dict | None, sections: list[dict]) -> None:
+    """Under a list heading: one section per item, its area from its keywords."""
+    if node.inline or (rule is not None and not node.children and node.body):
+        area, hits = item_area(node.text())
+        sections.append(_section(node, area, ctx["kind"], "keywords" if area != "general" else "none", hits=hits))
+        return
+    for child in node.children:
+        _visit(child, ctx, sections)
+
+
+def _visit(node: Node, ctx: dict, sections: list[dict]) -> None:
+    rule = _context_rule(node)
+    ctx = _with_rule(ctx, rule) if rule else dict(ctx)
+    if ctx.get("items"):
+        _visit_items(node, ctx, rule, sections)
+        return
+    area_h = _heading_area(node)
+    if area_h and ctx.get("area") != "general":
+        ctx["area"], ctx["area_basis"] = area_h, "heading"
+    below = _kinds_below(node)
+    kind = _heading_kind(node) or (ctx.get("default_kind") if below <= {ctx.get("default_kind")} else None)
+    if kind and ctx.get("area") and below <= {kind}:
+        basis = ctx.get("area_basis", "heading")
+        if ctx.get("kind") and ctx.get("aspect_from_kind"):
+            sections.append(_section(node, ctx["area"], ctx["kind"], basis, aspect=kind))
+        else:
+            sections.append(_section(node, ctx["area"], kind, basis))
+        return
+    for child in node.children:
+        _visit(child, ctx, sections)
+
+
 def build_sections(outline: Outline) -> list[dict]:
     """Map outline nodes to (area, kind) sections. A node is emitted whole when every kind named below it is
     its own kind; otherwise its children are examined. Nodes with no area or no kind are not emitted."""
     sections: list[dict] = []
-
-    def kinds_below(node: Node) -> set[str]:
-        return {k for n in node.walk() if n is not node for k in [_heading_kind(n)] if k}
-
-    def emit(node: Node, area: str, kind: str, basis: str, aspect: str | None = None, hits=None) -> None:
-        sections.append({
-            "id": node.id,
-            "area": area,
-            "kind": kind,
-            "aspect": aspect,
-            "heading": node.heading,
-            "path": [a.heading for a in node.ancestors()],
-            "text": node.text(),
-            "first_line": node.first_line,
-            "last_line": node.last_line,
-            "area_basis": basis,
-            "area_keyword_hits": hits or {},
-            "notes": list(node.notes),
-        })
-
-    def visit(node: Node, ctx: dict) -> None:
-        ctx = dict(ctx)
-        rule = _context_rule(node)
-        if rule:
-            for key in ("kind", "default_kind", "aspect_from_kind"):
-                if key in rule:
-                    ctx[key] = rule[key]
-            if rule.get("items"):
-                ctx["items"] = True
-                ctx["aspect_from_kind"] = False
-                ctx.pop("area", None)
-            if "area" in rule:
-                ctx["area"], ctx["area_basis"] = rule["area"], "heading"
-        if ctx.get("items"):
-            if node.inline or (rule is not None and not node.children and node.body):
-                area, hits = item_area(node.text())
-                emit(node, area, ctx["kind"], "keywords" if area != "general" else "none", hits=hits)
-                return
-            for child in node.children:
-                visit(child, ctx)
-            return
-        area_h = _heading_area(node)
-        if area_h and ctx.get("area") != "general":
-            ctx["area"], ctx["area_basis"] = area_h, "heading"
-        own = _heading_kind(node)
-        below = kinds_below(node)
-        kind = own or (ctx.get("default_kind") if below <= {ctx.get("default_kind")} else None)
-        if kind and ctx.get("area") and below <= {kind}:
-            if ctx.get("kind") and ctx.get("aspect_from_kind"):
-                emit(node, ctx["area"], ctx["kind"], ctx.get("area_basis", "heading"), aspect=kind)
-            else:
-                emit(node, ctx["area"], kind, ctx.get("area_basis", "heading"))
-            return
-        for child in node.children:
-            visit(child, ctx)
-
     for part in outline.root.children:
-        visit(part, {})
+        _visit(part, {}, sections)
     return sections
 
 
-
 def line_areas(outline: Outline) -> dict[int, tuple[str, str]]:
+    """1-based line -> (section id, area) of the section it is in."""
     out: dict[int, tuple[str, str]] = {}
     for s in build_sections(outline):
         for ln in range(s["first_line"], s["last_line"] + 1):

@@ -24,6 +24,8 @@ from cchc_analysis.prose.outline import fold
 
 RULES_FILE = Path(__file__).parent / "target_rules.yaml"
 CHECK = "narrative_target_evidence"
+# a curated judgement on the report's prose -> its message
+PROSE_VERDICT_KEYS = {"contradicted": "part_prose_contradicted", "not_evidenced": "part_prose_not_evidenced"}
 _TARGET_ROW = re.compile(r"^\s*(\d{1,2})\.?\t(.+?)\t\s*(Đạt|Không đạt|Chưa đạt)\s*$")
 
 
@@ -151,7 +153,7 @@ def _target_part(part: dict, curated: dict, head: dict, num: int, tline: int, in
     if typ == "none":
         return finding("warning", "part_not_measured", ctx_iid)
     if typ == "prose":
-        return finding("warning", f"part_prose_{curated['verdict']}", ctx_iid)
+        return finding("warning", PROSE_VERDICT_KEYS[curated["verdict"]], ctx_iid)
     if ind is None:
         return Finding(district, CHECK, "info", "part_no_tables", {"head": head, "measure": part["measure"]}, 8,
                        (rule["indicator_id"],) if rule.get("indicator_id") else (), None, num, _lines(tline))
