@@ -83,7 +83,7 @@ class Finding:
         return {"district": self.district, "check": self.check, "severity": self.severity,
                 "appendix": self.appendix, "indicator_id": self.indicator_id, "year": self.year,
                 "target": self.target, "message": self.message(), "message_key": self.key,
-                "params": json.dumps(self.params, ensure_ascii=False, sort_keys=True),
+                "params": json.dumps(self.params, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
                 "source_lines": ";".join(str(n) for n in sorted(set(self.source_lines)))}
 
 
