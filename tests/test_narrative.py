@@ -174,7 +174,7 @@ def test_every_figure_in_the_prose_is_a_fact_or_explained(lines):
         key = fig.split("/")[0].rstrip("%").replace("m²", "")
         if key not in covered.get(ln, set()):
             missing.append((ln, fig))
-    assert not missing, f"figures neither in facts.yaml nor in not_facts: {missing}"
+    assert not missing, f"figures neither in curated.yaml facts nor in not_facts: {missing}"
 
 
 def test_quote_that_drifted_becomes_an_error(lines, tmp_path):
