@@ -399,6 +399,7 @@ def test_target_none_not_achieved_and_mismatch():
     spec = target_spec({"type": "none"})
     f = one(check_targets_with(spec, targets_df((1, "Mục tiêu một", "Đạt")), None))
     assert f["severity"] == "warning" and "claimed, not evidenced" in f["message"]
+    assert f["message_key"] == "part_not_in_tables" and f["target"] == 1  # an uncurated report: its prose unread
     f = one(check_targets_with(spec, targets_df((1, "Mục tiêu một", "Không đạt")), None))
     assert f["severity"] == "info"
     f = one(check_targets_with(spec, targets_df((1, "Một nội dung khác", "Đạt")), None))

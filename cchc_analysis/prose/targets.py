@@ -132,13 +132,16 @@ def check_targets(targets: pd.DataFrame, indicators: pd.DataFrame | None, facts:
         elif not _claimed(t):
             out.append(Finding(district, CHECK, "info", "target_not_claimed", {"head": head}, **where))
         else:
-            out += [_target_part(part, curated.target_part(num, part["id"]) if curated else {}, head, num, tline,
+            out += [_target_part(part, curated.target_part(num, part["id"]) if curated else None, head, num, tline,
                                  indicators, F, lines, district) for part in rule.get("parts", [])]
     return out
 
 
-def _target_part(part: dict, curated: dict, head: dict, num: int, tline: int, ind, F: FactIndex, lines,
+def _target_part(part: dict, curated: dict | None, head: dict, num: int, tline: int, ind, F: FactIndex, lines,
                  district) -> Finding:
+    """``curated``: what was curated about this part of the report ({} if nothing), None when the report's prose
+    was not curated at all (then a part no table measures is worded as such, not as read in the prose)."""
+    prose_read, curated = curated is not None, curated or {}
     rule = part.get("rule", {"type": "none"})
     typ = "prose" if curated.get("verdict") else rule["type"]
     ctx, ctx_lines, ctx_iid = _context(part, curated, ind, F, lines)
@@ -151,7 +154,7 @@ def _target_part(part: dict, curated: dict, head: dict, num: int, tline: int, in
                        (indicator_id,) if indicator_id else (), year, num, _lines(tline, *evidence_lines, *ctx_lines))
 
     if typ == "none":
-        return finding("warning", "part_not_measured", ctx_iid)
+        return finding("warning", "part_not_measured" if prose_read else "part_not_in_tables", ctx_iid)
     if typ == "prose":
         return finding("warning", PROSE_VERDICT_KEYS[curated["verdict"]], ctx_iid)
     if ind is None:
