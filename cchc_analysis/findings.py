@@ -1,13 +1,56 @@
-"""One finding of a check (validation, prose cross-checks, year data): the rows of quality.csv."""
+"""One finding of a check (tables, prose, year data): the rows of quality.csv.
+
+A finding is structured: what was checked, how bad, where (appendix, indicator ids, year, Phụ lục 8 target, the
+report's lines) and what was found as a message key with its parameters. The wording lives in one catalog
+(``messages.yaml``, Vietnamese and English), so every page can word a finding in its own language; the English
+``message`` of quality.csv is rendered from it. Nothing reads message text back.
+
+A parameter is a plain value (text, or a number already formatted as the check prints it) or a nested message ``{"key": ..., "params": {...}}``, rendered in the
+same language: optional clauses ("; 2 part(s) left blank") are nested messages or the empty text; a list is
+rendered item by item, joined by "; ".
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
+import yaml
 
 SEVERITIES = ("error", "warning", "info", "ok")
-QUALITY_COLUMNS = ["district", "check", "severity", "appendix", "indicator_id", "year", "message", "source_lines"]
+LANGUAGES = ("en", "vi")
+QUALITY_COLUMNS = ["district", "check", "severity", "appendix", "indicator_id", "year", "target", "message",
+                   "message_key", "params", "source_lines"]
+CATALOG_FILE = Path(__file__).parent / "messages.yaml"
+
+
+@lru_cache(maxsize=1)
+def message_catalog() -> dict[str, dict[str, str]]:
+    """key -> {language: template}; templates name their parameters as ``{name}``."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(CATALOG_FILE.read_text(encoding="utf-8"), Loader=loader)
+
+
+def nested(key: str, **params) -> dict:
+    """A message used as the parameter of another one."""
+    return {"key": key, "params": params}
+
+
+def render(key: str, params: dict, lang: str = "en") -> str:
+    """The message ``key`` worded in ``lang`` with ``params`` (nested messages rendered the same way)."""
+    template = message_catalog()[key][lang]
+    return template.format_map({name: _rendered(value, lang) for name, value in params.items()})
+
+
+def _rendered(value, lang: str):
+    if isinstance(value, dict):
+        return render(value["key"], value["params"], lang)
+    if isinstance(value, list):
+        return "; ".join(_rendered(item, lang) for item in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -15,23 +58,39 @@ class Finding:
     district: str
     check: str
     severity: str
-    appendix: int | None
-    indicator_id: str
-    year: int | None
-    message: str
+    key: str
+    params: dict = field(default_factory=dict)
+    appendix: int | None = None
+    indicator_ids: tuple[str, ...] = ()
+    year: int | None = None
+    target: int | None = None
     source_lines: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        if self.key not in message_catalog():
+            raise ValueError(f"finding message key {self.key!r} has no wording in {CATALOG_FILE.name}")
+
+    @property
+    def indicator_id(self) -> str:
+        """The indicator the finding is filed under (the first of those it names)."""
+        return self.indicator_ids[0] if self.indicator_ids else ""
+
+    def message(self, lang: str = "en") -> str:
+        return render(self.key, self.params, lang)
 
     def as_row(self) -> dict:
         # by hand: dataclasses.asdict deep-copies field by field, a real cost with a corpus' findings
         return {"district": self.district, "check": self.check, "severity": self.severity,
                 "appendix": self.appendix, "indicator_id": self.indicator_id, "year": self.year,
-                "message": self.message, "source_lines": ";".join(str(n) for n in sorted(set(self.source_lines)))}
+                "target": self.target, "message": self.message(), "message_key": self.key,
+                "params": json.dumps(self.params, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+                "source_lines": ";".join(str(n) for n in sorted(set(self.source_lines)))}
 
 
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     frame = pd.DataFrame([f.as_row() for f in findings], columns=QUALITY_COLUMNS)
-    frame["appendix"] = frame["appendix"].astype("Int64")
-    frame["year"] = frame["year"].astype("Int64")
+    for column in ("appendix", "year", "target"):
+        frame[column] = frame[column].astype("Int64")
     order = {s: i for i, s in enumerate(SEVERITIES)}
     frame["_order"] = frame["severity"].map(order)
     frame = frame.sort_values(["district", "_order", "appendix", "indicator_id", "year", "check", "message"],

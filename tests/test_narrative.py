@@ -10,18 +10,24 @@ import pandas as pd
 import pytest
 import yaml
 
-from cchc_analysis.prose import narrative as nv
-from cchc_analysis.prose.narrative import (AREAS, FACT_COLUMNS, FINDING_COLUMNS, KINDS, analyse_narrative,
-                                     build_sections, check_targets, parse_vi_number, run_checks, scan_figures,
-                                     write_narrative)
+from cchc_analysis.findings import QUALITY_COLUMNS, findings_frame
+from cchc_analysis.prose.curated import Curated, curated_for
+from cchc_analysis.prose.facts import FACT_COLUMNS, parse_vi_number, scan_figures
+from cchc_analysis.prose.narrative import analyse_narrative, write_narrative
 from cchc_analysis.prose.outline import parse_outline
+from cchc_analysis.prose.prose_checks import run_checks
+from cchc_analysis.prose.sections import AREAS, KINDS, build_sections, item_area
+from cchc_analysis.prose.targets import RULES_FILE, check_targets, targets_from_lines
+from cchc_analysis.read.manifest import discover
+from cchc_analysis.text import fold
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
 SOURCE = "data/raw/tuan-giao/bao-cao-tong-ket-cchc-2011-2020.txt"
 FIX = ROOT / "tests" / "fixtures" / "narrative"
-FACTS_SPEC = yaml.safe_load((ROOT / "cchc_analysis" / "prose" / "facts.yaml").read_text(encoding="utf-8"))
-TARGET_SPEC = yaml.safe_load((ROOT / "cchc_analysis" / "prose" / "target_checks.yaml").read_text(encoding="utf-8"))
+FACTS_SPEC = yaml.safe_load((REPORT.parent / "curated.yaml").read_text(encoding="utf-8"))
+TARGET_SPEC = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+CURATED = curated_for(discover([REPORT])[0])
 
 
 def raw_lines() -> list[str]:
@@ -41,12 +47,16 @@ def sample_indicators() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def result(lines, sample_indicators):
-    return analyse_narrative(lines, SOURCE, sample_indicators, None)
+    return analyse_narrative(lines, SOURCE, sample_indicators, None, curated=CURATED)
 
 
 @pytest.fixture(scope="module")
 def result_no_tables(lines):
-    return analyse_narrative(lines, SOURCE, None, None)
+    return analyse_narrative(lines, SOURCE, None, None, curated=CURATED)
+
+
+def frame(result) -> pd.DataFrame:
+    return findings_frame(result.findings)
 
 
 # =============================================================================== sections
@@ -100,7 +110,7 @@ def test_item_area_by_keywords(result):
     assert by_id["P2.1.9"]["area"] == "hien_dai_hoa"       # công nghệ thông tin
     assert by_id["P3.1"]["area"] == "tthc"
     assert by_id["P2.2.5"]["area"] == "general"            # no area clearly named
-    assert nv.item_area("Một câu không nói gì về lĩnh vực nào.")[0] == "general"
+    assert item_area("Một câu không nói gì về lĩnh vực nào.")[0] == "general"
 
 
 def test_sections_on_fixture_with_slips():
@@ -164,29 +174,26 @@ def test_every_figure_in_the_prose_is_a_fact_or_explained(lines):
         key = fig.split("/")[0].rstrip("%").replace("m²", "")
         if key not in covered.get(ln, set()):
             missing.append((ln, fig))
-    assert not missing, f"figures neither in facts.yaml nor in not_facts: {missing}"
+    assert not missing, f"figures neither in curated.yaml facts nor in not_facts: {missing}"
 
 
 def test_quote_that_drifted_becomes_an_error(lines, tmp_path):
-    spec = {"report": SOURCE, "facts": [
+    curated = Curated("curated.yaml", facts=(
         {"id": "x_ok", "line": 187, "quote": "tinh giản biên chế 107 người", "raw": "107", "value": 107},
         {"id": "x_bad", "line": 188, "quote": "tinh giản biên chế 107 người", "raw": "107", "value": 107},
         {"id": "x_misread", "line": 273, "quote": "2.046 biên chế", "raw": "2.046", "value": 2.046},
-    ], "checks": []}
-    p = tmp_path / "facts.yaml"
-    p.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    r = analyse_narrative(lines, SOURCE, None, None, facts_file=p)
+    ))
+    r = analyse_narrative(lines, SOURCE, None, None, curated=curated)
     assert list(r.facts["id"]) == ["x_ok"]
-    errs = r.findings[r.findings["severity"] == "error"]
+    errs = frame(r)[frame(r)["severity"] == "error"]
     assert set(errs["check"]) == {"narrative_fact_quote", "narrative_fact_value"}
     assert "line 188" in " ".join(errs["message"])
 
 
-def test_facts_of_another_report_are_not_applied(tmp_path):
+def test_a_report_without_curated_file_has_no_facts_and_no_finding_about_it():
     other = ["Phần thứ nhất", "", "I. TÌNH HÌNH TRIỂN KHAI", "", "Huyện đã ban hành 12 văn bản."]
     r = analyse_narrative(other, "data/raw/other/report.txt", None, None)
-    assert r.facts.empty
-    assert (r.findings["check"] == "narrative_facts").any()
+    assert r.facts.empty and r.findings == []
 
 
 @pytest.mark.parametrize("raw,value", [("2.046", 2046), ("33,8%", 33.8), ("02", 2), ("112/112", 112),
@@ -205,10 +212,11 @@ def facts_df(*rows) -> pd.DataFrame:
     return pd.DataFrame(out, columns=FACT_COLUMNS)
 
 
-def one(findings: list[dict]) -> dict:
+def one(findings: list) -> dict:
     assert len(findings) == 1, findings
-    assert set(findings[0]) == set(FINDING_COLUMNS)
-    return findings[0]
+    row = findings[0].as_row()
+    assert list(row) == QUALITY_COLUMNS
+    return row
 
 
 SUM = {"id": "s", "type": "sum", "total": "t", "parts": ["a", "b"], "what": "x"}
@@ -357,7 +365,11 @@ def targets_df(*rows) -> pd.DataFrame:
 
 
 def target_spec(rule: dict, match=("muc tieu",)) -> dict:
-    return {"targets": [{"number": 1, "match": list(match), "parts": [{"measure": "m", "rule": rule}]}]}
+    return {1: {"number": 1, "match": list(match), "parts": [{"id": "p1", "measure": "m", "rule": rule}]}}
+
+
+def check_targets_with(spec, targets, indicators) -> list:
+    return check_targets(targets, indicators, facts_df(), [], "D", None, rules=spec)
 
 
 def test_target_every_year_supported_and_contradicted():
@@ -365,9 +377,9 @@ def test_target_every_year_supported_and_contradicted():
     t = targets_df((1, "Mục tiêu một", "Đạt"))
     zero = tables([(3, "i", 2015, 0, 506), (3, "i", 2016, 0, 506)])
     some = tables([(3, "i", 2015, 2, 506), (3, "i", 2016, 1, 506)])
-    f = one(check_targets(spec, t, zero, facts_df(), [], "D"))
+    f = one(check_targets_with(spec, t, zero))
     assert f["severity"] == "warning" and "contradicted" in f["message"] and f["source_lines"] == "506;601"
-    assert one(check_targets(spec, t, some, facts_df(), [], "D"))["severity"] == "ok"
+    assert one(check_targets_with(spec, t, some))["severity"] == "ok"
 
 
 def test_target_threshold_with_denominator():
@@ -376,34 +388,38 @@ def test_target_threshold_with_denominator():
     t = targets_df((1, "Mục tiêu một", "Đạt"))
     low = tables([(7, "n", 2020, 31, 610), (3, "d", 2020, 468, 505)])
     high = tables([(7, "n", 2020, 300, 610), (3, "d", 2020, 468, 505)])
-    f = one(check_targets(spec, t, low, facts_df(), [], "D"))
+    f = one(check_targets_with(spec, t, low))
     assert f["severity"] == "warning" and "6.6%" in f["message"]
-    assert one(check_targets(spec, t, high, facts_df(), [], "D"))["severity"] == "ok"
-    missing = one(check_targets(spec, t, tables([(3, "d", 2020, 468, 505)]), facts_df(), [], "D"))
+    assert one(check_targets_with(spec, t, high))["severity"] == "ok"
+    missing = one(check_targets_with(spec, t, tables([(3, "d", 2020, 468, 505)])))
     assert missing["severity"] == "warning" and "not evidenced" in missing["message"]
 
 
 def test_target_none_not_achieved_and_mismatch():
     spec = target_spec({"type": "none"})
-    f = one(check_targets(spec, targets_df((1, "Mục tiêu một", "Đạt")), None, facts_df(), [], "D"))
+    f = one(check_targets_with(spec, targets_df((1, "Mục tiêu một", "Đạt")), None))
     assert f["severity"] == "warning" and "claimed, not evidenced" in f["message"]
-    f = one(check_targets(spec, targets_df((1, "Mục tiêu một", "Không đạt")), None, facts_df(), [], "D"))
+    assert f["message_key"] == "part_not_in_tables" and f["target"] == 1  # an uncurated report: its prose unread
+    f = one(check_targets_with(spec, targets_df((1, "Mục tiêu một", "Không đạt")), None))
     assert f["severity"] == "info"
-    f = one(check_targets(spec, targets_df((1, "Một nội dung khác", "Đạt")), None, facts_df(), [], "D"))
+    f = one(check_targets_with(spec, targets_df((1, "Một nội dung khác", "Đạt")), None))
     assert f["severity"] == "warning" and "does not match" in f["message"]
 
 
 def test_target_spec_matches_the_report(lines):
-    t = nv.targets_from_lines(lines)
+    t = targets_from_lines(lines)
     assert list(t["number"]) == list(range(1, 17))
     assert list(t["assessment"]).count("Đạt") == 15
-    by_num = {int(r.number): nv.fold(r.text) for r in t.itertuples()}
+    by_num = {int(r.number): fold(r.text) for r in t.itertuples()}
     for spec in TARGET_SPEC["targets"]:
         for word in spec["match"]:
-            assert nv.fold(word) in by_num[spec["number"]], (spec["number"], word)
-        for part in spec["parts"]:
+            assert fold(word) in by_num[spec["number"]], (spec["number"], word)
+    part_ids = {(t["number"], p["id"]) for t in TARGET_SPEC["targets"] for p in t["parts"]}
+    for target in FACTS_SPEC["targets"]:
+        for part in target["parts"]:
+            assert (target["number"], part["id"]) in part_ids, (target["number"], part["id"])
             for q in part.get("quotes", []):
-                assert q["quote"] in lines[q["line"] - 1], (spec["number"], q)
+                assert q["quote"] in lines[q["line"] - 1], (target["number"], q)
 
 
 # =============================================================================== the reference report
@@ -414,8 +430,8 @@ def by_message(findings: pd.DataFrame, tag: str) -> pd.Series:
 
 
 def test_report_known_disagreements(result):
-    f = result.findings
-    assert list(f.columns) == FINDING_COLUMNS
+    f = frame(result)
+    assert list(f.columns) == QUALITY_COLUMNS
     assert set(f["severity"]) <= {"error", "warning", "info", "ok"}
     r = by_message(f, "[prose_bien_che_thuc_hien]")
     assert r["severity"] == "error" and "1988" in r["message"] and r["source_lines"] == "273"
@@ -433,7 +449,7 @@ def test_report_known_disagreements(result):
 
 
 def test_report_known_agreements(result):
-    f = result.findings
+    f = frame(result)
     for tag in ["[table_tinh_gian]", "[table_chu_ky_so]", "[prose_chung_thu]", "[prose_cbcc_xa_loai]",
                 "[prose_cbcc_xa_trinh_do]", "[prose_sap_nhap_ban]", "[table_vc_giao]", "[prose_tra_luong]"]:
         assert by_message(f, tag)["severity"] == "ok", tag
@@ -442,8 +458,9 @@ def test_report_known_agreements(result):
 
 
 def test_report_target_findings(result):
-    t = result.findings[result.findings["check"] == "narrative_target_evidence"]
+    t = frame(result)[frame(result)["check"] == "narrative_target_evidence"]
     assert set(t["appendix"].dropna()) == {8}
+    assert t["target"].notna().all()
     # every target marked Đạt gets at least one finding, and the only "Không đạt" target is info
     for n, line in zip(range(1, 17), [632, 633, 634, 635, 636, 637, 638, 639, 640, 641, 646, 647, 648, 649, 650, 651]):
         rows = t[t["message"].str.startswith(f"Phụ lục 8 target {n} (line {line})")]
@@ -457,14 +474,14 @@ def test_report_target_findings(result):
 
 
 def test_report_without_tables_runs_prose_checks(result_no_tables):
-    f = result_no_tables.findings
+    f = frame(result_no_tables)
     assert (f["check"] == "narrative_prose_totals").sum() >= 25
     assert f[f["check"] == "narrative_vs_table"]["severity"].tolist() == ["info"]
     assert not (f["severity"] == "error").sum() > 1
 
 
 def test_outline_slips_are_findings(result):
-    o = result.findings[result.findings["check"] == "narrative_outline"]
+    o = frame(result)[frame(result)["check"] == "narrative_outline"]
     assert set(o["source_lines"]) == {"201", "381"}
 
 
@@ -515,12 +532,31 @@ def test_referenced_indicator_ids_exist_in_the_codebook(real_tables):
 
 
 def test_checks_run_on_the_real_tables(lines, real_tables):
-    r = analyse_narrative(lines, SOURCE, real_tables.indicators, real_tables.targets)
-    f = r.findings
+    r = analyse_narrative(lines, SOURCE, real_tables.indicators, real_tables.targets, curated=CURATED)
+    f = frame(r)
     vt = f[f["check"] == "narrative_vs_table"]
     assert not vt["message"].str.contains("not in the tables dataset").any()
     assert by_message(f, "[table_tinh_gian]")["severity"] == "ok"
     assert by_message(f, "[table_vc_co_mat]")["severity"] == "warning"
     t = f[f["check"] == "narrative_target_evidence"]
-    assert len(t) == len(check_targets(TARGET_SPEC, nv.targets_from_lines(lines), real_tables.indicators,
-                                       r.facts, lines, r.district))
+    assert len(t) == len(check_targets(targets_from_lines(lines), real_tables.indicators, r.facts, lines,
+                                       r.district, CURATED))
+
+
+def test_every_finding_of_the_reference_report_is_worded_in_both_languages(lines, real_tables):
+    r = analyse_narrative(lines, SOURCE, real_tables.indicators, real_tables.targets, curated=CURATED)
+    findings = [*real_tables_findings(real_tables), *r.findings]
+    keys = {f.key for f in findings}
+    assert {"total_vs_parts", "at_most", "prose_check", "table_check", "part_not_measured"} <= keys
+    for f in findings:
+        assert f.message("vi") and f.message("en"), f.key
+    # the target number is a field: nothing reads it back from the message
+    targets = {f.target for f in r.findings if f.check == "narrative_target_evidence"}
+    assert targets == set(range(1, 17))
+
+
+def real_tables_findings(dataset) -> list:
+    from cchc_analysis.checks.tables import run_checks as run_table_checks
+    from cchc_analysis.tables.specs import load_specs
+
+    return run_table_checks(dataset.indicators, load_specs())

@@ -146,8 +146,8 @@ def test_self_assessment_joins_cross_checks(ds):
     assert rows["8"]["evidence"].startswith("[khớp]")
     assert "claimed" in rows["11"]["evidence"]
     assert rows["1"]["evidence"] == "chưa được kiểm tra"
-    assert P.target_number_of({"message": "Phụ lục 8 target 12 (line 647), self-assessed «Đạt»"}) == "12"
-    assert P.target_number_of({"message": "", "indicator_id": "p8_08"}) == "8"
+    assert P.target_number_of({"target": 12, "message": "Phụ lục 8 target 3"}) == "12"
+    assert P.target_number_of({"target": pd.NA, "message": "Phụ lục 8 target 12 (line 647)"}) == ""
 
 
 def test_targets_file_has_source_and_status():

@@ -7,15 +7,18 @@ the data itself is never "fixed". Agreements are recorded too (severity ``ok``),
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 import yaml
 
+from cchc_analysis.checks.relations import is_jump, total_vs_parts, within_bound
 from cchc_analysis.errors import CchcError
-from cchc_analysis.findings import Finding
+from cchc_analysis.findings import Finding, nested
 from cchc_analysis.text import match_key
 
 CHECKS_FILE = Path(__file__).parent / "cross_tables.yaml"
@@ -74,10 +77,12 @@ def _fmt(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.2f}".rstrip("0")
 
 
-def _name(row) -> str:
+def _name(row) -> dict:
     """How a finding names an indicator: its label, with the parent's where the label alone is ambiguous."""
     indicator, parent = row["indicator"], row["parent"]
-    return f"'{parent} / {indicator}'" if parent and len(indicator) < 40 else f"'{indicator}'"
+    if parent and len(indicator) < 40:
+        return nested("label_in_parent", label=indicator, parent=parent)
+    return nested("label", label=indicator)
 
 
 def _partial_year(as_of: str) -> bool:
@@ -107,6 +112,19 @@ class ObservationIndex:
         return self.by_key.get((district, indicator_id), {})
 
 
+def _range_problem(row: dict) -> dict:
+    v = row["value"]
+    if row["unit"] == "percent":
+        return nested("range_percent", value=_fmt(v))
+    if v < 0:
+        return nested("range_negative", value=_fmt(v))
+    if row["unit"] == "count":
+        return nested("range_fraction", value=_fmt(v))
+    if row["unit"] == "ratio":
+        return nested("range_ratio", value=_fmt(v), denominator=_fmt(row["denominator"]))
+    return nested("range_flag", value=_fmt(v))
+
+
 def check_ranges(obs: pd.DataFrame) -> list[Finding]:
     has = obs["value"].notna()
     value, unit = obs["value"], obs["unit"]
@@ -117,22 +135,16 @@ def check_ranges(obs: pd.DataFrame) -> list[Finding]:
     not_binary = has & unit.isin(["flag", "dat"]) & ~value.isin([0, 1])
     findings = []
     for row in obs[percent | negative | fraction | over | not_binary].to_dict("records"):
-        v = row["value"]
-        if row["unit"] == "percent":
-            problem = f"is {_fmt(v)} %: a share must lie between 0 and 100 (the cell may hold a count)"
-        elif v < 0:
-            problem = f"is {_fmt(v)}: a count cannot be negative"
-        elif row["unit"] == "count":
-            problem = f"is {_fmt(v)}: a count must be a whole number"
-        elif row["unit"] == "ratio":
-            problem = f"is {_fmt(v)}/{_fmt(row['denominator'])}: the part exceeds the whole"
-        else:
-            problem = f"is {_fmt(v)}: a yes/no indicator must be 0 or 1"
-        when = f"{row['period']}" + (f" (as of {row['as_of']})" if _partial_year(row["as_of"]) else "")
-        findings.append(Finding(row["district"], "range", "error", row["appendix"], row["indicator_id"],
-                                row["year"], f"{_name(row)} in {when} {problem}; raw '{row['raw']}'",
-                                (row["source_line"],)))
+        as_of = nested("as_of_clause", as_of=row["as_of"]) if _partial_year(row["as_of"]) else ""
+        findings.append(Finding(row["district"], "range", "error", "range",
+                                {"name": _name(row), "period": row["period"], "as_of": as_of,
+                                 "problem": _range_problem(row), "raw": row["raw"]},
+                                row["appendix"], (row["indicator_id"],), row["year"],
+                                source_lines=(row["source_line"],)))
     return findings
+
+
+_TOTAL_VERB = {"ok": "verb_equals", "error": "verb_differs", "warning": "verb_exceeds"}
 
 
 def check_totals(index: ObservationIndex, specs) -> list[Finding]:
@@ -146,24 +158,18 @@ def check_totals(index: ObservationIndex, specs) -> list[Finding]:
                 present = [series[period] for _, series in parts if period in series]
                 if not present:
                     continue
-                part_sum = sum(p["value"] for p in present)
-                terms = " + ".join(_fmt(p["value"]) for p in present)
-                missing = len(spec.sum_of) - len(present)
-                lines = (total["source_line"], *(p["source_line"] for p in present))
+                result = total_vs_parts(total["value"], [p["value"] for p in present], len(spec.sum_of))
                 other_columns = sorted({p["column_header"] for p in present} - {total["column_header"]})
-                where = (f" (total from column '{total['column_header']}', parts from '{', '.join(other_columns)}')"
-                         if other_columns else "")
-                gap = f"; {missing} part(s) left blank" if missing else ""
-                if abs(part_sum - total["value"]) < 1e-9:
-                    severity, verb = "ok", "equals"
-                elif part_sum > total["value"] or not missing:
-                    severity, verb = "error", "does not equal"
-                else:
-                    severity, verb = "warning", "is more than"
                 findings.append(Finding(
-                    district, "total_vs_parts", severity, spec.appendix, spec.id, total["year"],
-                    f"{_name(total)} {period}: total {_fmt(total['value'])} {verb} the sum of its parts {terms} = "
-                    f"{_fmt(part_sum)}{gap}{where}", lines))
+                    district, "total_vs_parts", result.verdict, "total_vs_parts",
+                    {"name": _name(total), "period": period, "total": _fmt(total["value"]),
+                     "verb": nested(_TOTAL_VERB[result.verdict]),
+                     "terms": " + ".join(_fmt(p["value"]) for p in present), "sum": _fmt(result.part_sum),
+                     "blank": nested("parts_blank", n=result.missing) if result.missing else "",
+                     "columns": nested("total_columns", total_column=total["column_header"],
+                                       part_columns=", ".join(other_columns)) if other_columns else ""},
+                    spec.appendix, (spec.id, *spec.sum_of), total["year"],
+                    source_lines=(total["source_line"], *(p["source_line"] for p in present))))
     return findings
 
 
@@ -179,34 +185,35 @@ def check_limits(index: ObservationIndex, specs) -> list[Finding]:
                 b = theirs.get(period)
                 if b is None:
                     continue
-                ok = a["value"] <= b["value"]
-                message = f"{_name(a)} {period}: {_fmt(a['value'])} {'≤' if ok else '>'} {_name(b)} {_fmt(b['value'])}"
-                if not ok and limit.why:
-                    message += f" ({limit.why})"
-                findings.append(Finding(district, "at_most", "ok" if ok else limit.severity, spec.appendix, spec.id,
-                                        a["year"], message, (a["source_line"], b["source_line"])))
+                ok = within_bound(a["value"], b["value"])
+                why = nested("because", why=limit.why) if not ok and limit.why else ""
+                findings.append(Finding(district, "at_most", "ok" if ok else limit.severity, "at_most",
+                                        {"name": _name(a), "period": period, "value": _fmt(a["value"]),
+                                         "sign": "≤" if ok else ">", "other": _name(b), "bound": _fmt(b["value"]),
+                                         "why": why},
+                                        spec.appendix, (spec.id, limit.other), a["year"],
+                                        source_lines=(a["source_line"], b["source_line"])))
     return findings
 
 
-def check_jumps(index: ObservationIndex, factor: float = 3.0, min_change: float = 10) -> list[Finding]:
-    """Year-over-year changes by a factor of ``factor`` or more (warnings; info where the later year is partial)."""
+def check_jumps(index: ObservationIndex) -> list[Finding]:
+    """Year-over-year changes by a factor of JUMP_FACTOR or more (warnings; info where the later year is partial)."""
     findings = []
     for (district, indicator_id), series in index.by_key.items():
         years = sorted((r for r in series.values() if r["unit"] == "count" and "-" not in r["period"]),
                        key=lambda r: r["year"])
-        for previous, row in zip(years, years[1:]):
-            if row["year"] != previous["year"] + 1:
+        for previous, row in pairwise(years):
+            if row["year"] != previous["year"] + 1 or not is_jump(previous["value"], row["value"]):
                 continue
-            low, high = sorted([previous["value"], row["value"]])
-            if abs(row["value"] - previous["value"]) >= min_change and (low == 0 or high / low >= factor):
-                partial = _partial_year(row["as_of"])
-                message = (f"{_name(row)} goes from {_fmt(previous['value'])} ({previous['period']}) to "
-                           f"{_fmt(row['value'])} ({row['period']})")
-                if partial:
-                    message += f"; {row['period']} counts only to {row['as_of']}"
-                findings.append(Finding(district, "year_over_year", "info" if partial else "warning",
-                                        row["appendix"], indicator_id, row["year"], message,
-                                        (previous["source_line"], row["source_line"])))
+            partial = _partial_year(row["as_of"])
+            findings.append(Finding(district, "year_over_year", "info" if partial else "warning", "year_over_year",
+                                    {"name": _name(row), "previous": _fmt(previous["value"]),
+                                     "previous_period": previous["period"], "value": _fmt(row["value"]),
+                                     "period": row["period"],
+                                     "partial": nested("partial_year", period=row["period"], as_of=row["as_of"])
+                                     if partial else ""},
+                                    row["appendix"], (indicator_id,), row["year"],
+                                    source_lines=(previous["source_line"], row["source_line"])))
     return findings
 
 
@@ -219,8 +226,8 @@ def check_coverage(index: ObservationIndex, specs) -> list[Finding]:
             for spec in table.indicators.values():
                 if spec.unit in ("none", "ratio") or spec.id in have:
                     continue
-                findings.append(Finding(district, "no_figures", "info", spec.appendix, spec.id, None,
-                                        f"'{spec.label}': no figure for any period"))
+                findings.append(Finding(district, "no_figures", "info", "no_figures", {"label": spec.label},
+                                        spec.appendix, (spec.id,)))
     return findings
 
 
@@ -233,11 +240,10 @@ def check_repeated_labels(obs: pd.DataFrame) -> list[Finding]:
     for (district, appendix, _), rows in top[counts > 1].groupby(["district", "appendix", "_key"]):
         ids = sorted(rows["indicator_id"].unique())
         lines = tuple(int(rows[rows["indicator_id"] == i]["source_line"].min()) for i in ids)
-        label = rows.iloc[0]["indicator"]
-        findings.append(Finding(district, "repeated_label", "warning", int(appendix), ids[-1], None,
-                                f"{len(ids)} rows carry the same label '{label}' (lines "
-                                f"{', '.join(map(str, lines))}) with different figures; which units each counts "
-                                f"is not said", lines))
+        findings.append(Finding(district, "repeated_label", "warning", "repeated_label",
+                                {"n": len(ids), "label": rows.iloc[0]["indicator"],
+                                 "lines": ", ".join(map(str, lines))},
+                                int(appendix), (ids[-1], *ids[:-1]), source_lines=lines))
     return findings
 
 
@@ -258,17 +264,19 @@ def check_cross_tables(index: ObservationIndex, checks: tuple[dict, ...]) -> lis
             if left is None or right is None:
                 continue
             a, b = left[check["left"].get("field", "value")], right[check["right"].get("field", "value")]
-            if a is None or b is None or a != a or b != b:
+            if a is None or b is None or math.isnan(a) or math.isnan(b):
                 continue
-            ok = a == b if check["kind"] == "equal" else a <= b
+            ok = a == b if check["kind"] == "equal" else within_bound(a, b)
             sign = ("=" if ok else "≠") if check["kind"] == "equal" else ("≤" if ok else ">")
-            message = (f"{check['message']}: Phụ lục {left['appendix']} {_name(left)} {left['period']} = {_fmt(a)} "
-                       f"{sign} Phụ lục {right['appendix']} {_name(right)} {right['period']} = {_fmt(b)}")
-            if not ok and check.get("why"):
-                message += f" ({check['why']})"
+            why = nested("because", why=check["why"]) if not ok and check.get("why") else ""
             findings.append(Finding(district, f"cross_table:{check['id']}", "ok" if ok else check["severity"],
-                                    left["appendix"], left["indicator_id"], left["year"], message,
-                                    (left["source_line"], right["source_line"])))
+                                    "cross_table",
+                                    {"what": check["message"], "left_appendix": left["appendix"],
+                                     "left": _name(left), "left_period": left["period"], "left_value": _fmt(a),
+                                     "sign": sign, "right_appendix": right["appendix"], "right": _name(right),
+                                     "right_period": right["period"], "right_value": _fmt(b), "why": why},
+                                    left["appendix"], (left["indicator_id"], right["indicator_id"]),
+                                    left["year"], source_lines=(left["source_line"], right["source_line"])))
     return findings
 
 

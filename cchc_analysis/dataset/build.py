@@ -19,6 +19,8 @@ from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
 from cchc_analysis.errors import CchcError
 from cchc_analysis.findings import Finding, findings_frame
+from cchc_analysis.prose.curated import curated_for
+from cchc_analysis.prose.narrative import analyse_narrative
 from cchc_analysis.read.manifest import ReportInput, ReportMeta, discover, display_path, identify, verify_checksum
 from cchc_analysis.read.source import SourceText, read_report
 from cchc_analysis.tables.extract import extract
@@ -81,32 +83,19 @@ def _parse_to_frames(report: ReportInput) -> ReportFrames:
 
 
 def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataFrame | None]:
-    """Validation findings of one district's tables, and (when asked) its prose layer (issue 3): findings,
-    sections, facts.
+    """Validation findings of one district's tables, and (when asked) its prose layer: findings, sections, facts.
 
-    ``task`` is (district, report lines, source file, the district's indicators, its targets, with_narrative):
-    plain data, so it can run in a worker process. Every check works within one district.
+    ``task`` is (district, report lines, source file, the district's indicators, its targets, its curated file or
+    None, with_narrative): plain data, so it can run in a worker process. Every check works within one district.
     """
-    district, lines, source_file, indicators, targets, with_narrative = task
+    district, lines, source_file, indicators, targets, curated, with_narrative = task
     findings = run_checks(indicators, load_specs())
     if not with_narrative:
         return findings, [], None
-    try:
-        from cchc_analysis.prose.narrative import analyse_narrative
-    except ImportError:
-        return findings, [], None
-    result = analyse_narrative(list(lines), source_file, indicators, targets)
-    for row in result.findings.to_dict("records"):
-        year, appendix = row.get("year"), row.get("appendix")
-        findings.append(Finding(
-            district=district, check=str(row["check"]), severity=str(row["severity"]),
-            appendix=None if pd.isna(appendix) or appendix == "" else int(appendix),
-            indicator_id="" if pd.isna(row.get("indicator_id")) else str(row.get("indicator_id")),
-            year=None if year is None or pd.isna(year) or year == "" else int(year),
-            message=str(row["message"]),
-            source_lines=tuple(int(n) for n in str(row.get("source_lines") or "").split(";") if n.strip())))
+    result = analyse_narrative(list(lines), source_file, indicators, targets, curated=curated)
+    findings += result.findings
     sections = [{"district": district, **section} for section in result.sections]
-    facts = result.facts.assign(district=district) if result.facts is not None and len(result.facts) else None
+    facts = result.facts.assign(district=district) if len(result.facts) else None
     return findings, sections, facts
 
 
@@ -147,9 +136,10 @@ def _year_data(inputs: list[ReportInput]) -> tuple[list[dict], list[Finding]]:
             source_file = display_path(folder / entry["file"])
             new = year_file_observations(folder, report.manifest, entry, source_file)
             rows += new
-            findings.append(Finding(report.manifest["district"], "year_data", "info", None, "", int(entry["year"]),
-                                    f"{len(new)} values for {entry['year']} from {source_file} "
-                                    f"({entry.get('status', 'preliminary')}, received {entry.get('received', '?')})"))
+            findings.append(Finding(report.manifest["district"], "year_data", "info", "year_data",
+                                    {"n": len(new), "year": entry["year"], "file": source_file,
+                                     "status": entry.get("status", "preliminary"),
+                                     "received": entry.get("received", "?")}, year=int(entry["year"])))
     return rows, findings
 
 
@@ -220,7 +210,9 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
     targets_of = {name: frame for name, frame in targets.groupby("district", sort=False)}
     tasks = [(one.meta.district, one.lines, one.meta.source_file,
               indicators_of.get(one.meta.district, indicators.iloc[0:0]),
-              targets_of.get(one.meta.district, targets.iloc[0:0]), with_narrative) for one in parsed]
+              targets_of.get(one.meta.district, targets.iloc[0:0]),
+              curated_for(report) if with_narrative else None, with_narrative)
+             for report, one in zip(inputs, parsed)]
     sections: list[dict] = []
     facts_frames = []
     for district_findings, district_sections, district_facts in map_reports(_district_findings, tasks):

@@ -37,7 +37,7 @@ def load_dataset(directory: str | Path = "data/processed") -> Dataset:
     codebook = _csv(directory / "indicators_codebook.csv")
     codebook["appendix"] = codebook["appendix"].astype(int)
     quality = _csv(directory / "quality.csv")
-    for column in ("appendix", "year"):
+    for column in ("appendix", "year", "target"):
         quality[column] = pd.to_numeric(quality[column].replace("", None)).astype("Int64")
     targets = _csv(directory / "targets.csv")
     targets["number"] = targets["number"].astype(int)

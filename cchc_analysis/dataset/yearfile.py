@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from cchc_analysis.checks.relations import is_jump, total_vs_parts, within_bound
 from cchc_analysis.errors import CchcError
 from cchc_analysis.tables.specs import IndicatorSpec, load_specs
 from cchc_analysis.text import clean, fold
@@ -305,23 +306,22 @@ def check_filled(filled: FilledFile, indicators, replace: bool) -> tuple[list[Ch
 
 
 def _check_relations(checked: list[CheckedValue]) -> list[Problem]:
-    """The specs' totals (sum_of) and bounds (at_most) among the new values."""
+    """The specs' totals (sum_of) and bounds (at_most) among the new values, judged as the dataset's checks judge
+    them (checks.relations); only what the dataset would call an error stops an ingest."""
     by_id = {c.spec.id: c for c in checked if c.value is not None}
     problems = []
     for item in by_id.values():
         parts = [by_id[p] for p in item.spec.sum_of if p in by_id]
-        if parts:
-            total = sum(p.value for p in parts)
-            complete = len(parts) == len(item.spec.sum_of)
-            if total > item.value or (complete and total != item.value):
-                problems.append(Problem(item.row.cell,
-                                        f"tổng {_format_number(item.value)} khác tổng các phần "
-                                        f"{' + '.join(_format_number(p.value) for p in parts)} = {_format_number(total)}"
-                                        f" ({', '.join(p.row.cell.split()[-1] for p in parts)})",
-                                        "the total does not equal the sum of its parts"))
+        if parts and total_vs_parts(item.value, [p.value for p in parts], len(item.spec.sum_of)).verdict == "error":
+            problems.append(Problem(item.row.cell,
+                                    f"tổng {_format_number(item.value)} khác tổng các phần "
+                                    f"{' + '.join(_format_number(p.value) for p in parts)} = "
+                                    f"{_format_number(sum(p.value for p in parts))}"
+                                    f" ({', '.join(p.row.cell.split()[-1] for p in parts)})",
+                                    "the total does not equal the sum of its parts"))
         for limit in item.spec.at_most:
             other = by_id.get(limit.other)
-            if other is not None and item.value > other.value and limit.severity == "error":
+            if other is not None and not within_bound(item.value, other.value) and limit.severity == "error":
                 problems.append(Problem(item.row.cell,
                                         f"{_format_number(item.value)} lớn hơn '{other.spec.label}' "
                                         f"{_format_number(other.value)} ({other.row.cell.split()[-1]})",
@@ -329,16 +329,19 @@ def _check_relations(checked: list[CheckedValue]) -> list[Problem]:
     return problems
 
 
-def _jump_warnings(checked: list[CheckedValue], district_rows, year: int, factor: float = 3.0) -> list[Problem]:
+# Year files also warn of jumps in percentages (an analyst's typo), which the report's own tables are not judged on.
+JUMP_UNITS = ("count", "percent")
+
+
+def _jump_warnings(checked: list[CheckedValue], district_rows, year: int) -> list[Problem]:
     previous = district_rows[(district_rows["year"] == year - 1) & district_rows["value"].notna()]
     before = dict(zip(previous["indicator_id"], previous["value"]))
     warnings = []
     for item in checked:
         old = before.get(item.spec.id)
-        if old is None or item.value is None or item.spec.unit not in ("count", "percent"):
+        if old is None or item.value is None or item.spec.unit not in JUMP_UNITS:
             continue
-        low, high = sorted([old, item.value])
-        if abs(item.value - old) >= 10 and (low == 0 or high / low >= factor):
+        if is_jump(old, item.value):
             warnings.append(Problem(item.row.cell, f"thay đổi lớn so với năm {year - 1}: {_format_number(old)} → "
                                                    f"{_format_number(item.value)}",
                                     f"large change from {year - 1}", severity="warning"))

@@ -837,19 +837,10 @@ def self_assessment_rows(ds: Dataset, lang: str = "vi") -> list[dict]:
     return rows
 
 
-_TARGET_RE = re.compile(r"(?:target|mục tiêu)\s+(?:số\s+)?(\d+)\b", re.IGNORECASE)
-
-
 def target_number_of(finding) -> str:
-    """The Phụ lục 8 target number a cross-check finding is about ("" when it names none)."""
-    if str(finding.get("number", "") or "").strip():
-        return str(finding["number"]).strip()
-    m = _TARGET_RE.search(str(finding.get("message", "")))
-    if m:
-        return m.group(1)
-    iid = str(finding.get("indicator_id", ""))
-    m = re.search(r"(?:p8|muc_tieu|target)_?0*(\d+)$", iid)
-    return m.group(1) if m else ""
+    """The Phụ lục 8 target number a cross-check finding is about ("" when it names none): its ``target`` field."""
+    target = finding.get("target")
+    return "" if target is None or pd.isna(target) or target == "" else str(int(target))
 
 
 def self_assessment_html(ds: Dataset, lang: str = "vi") -> str:

@@ -16,7 +16,7 @@ from cchc_analysis.tables.extract import Appendix, Cell, Document, TableRow, Tab
 from cchc_analysis.tables.periods import Period, parse_as_of, parse_period, stated_forecast
 from cchc_analysis.tables.specs import IndicatorSpec, TableSpec
 from cchc_analysis.text import clean, fold, match_key
-from cchc_analysis.findings import Finding
+from cchc_analysis.findings import Finding, nested
 from cchc_analysis.tables.values import CellValue, read_parts, read_value
 
 BULLETS = {"-", "+", "–", "—", "•", "*"}
@@ -49,11 +49,12 @@ class _Tidier:
             "period": period,
         })
 
-    def finding(self, check: str, severity: str, appendix: int, message: str, lines: list[int],
-                indicator_id: str = "", year: int | None = None) -> None:
+    def finding(self, check: str, severity: str, appendix: int, key: str, params: dict, lines: list[int],
+                indicator_id: str = "", year: int | None = None, target: int | None = None) -> None:
         self.result.findings.append(Finding(
-            district=self.meta.district, check=check, severity=severity, appendix=appendix,
-            indicator_id=indicator_id, year=year, message=message, source_lines=tuple(lines)))
+            district=self.meta.district, check=check, severity=severity, key=key, params=params,
+            appendix=appendix, indicator_ids=(indicator_id,) if indicator_id else (), year=year, target=target,
+            source_lines=tuple(lines)))
 
     def observe(self, spec: IndicatorSpec, table: TableSpec, label: str, parent_label: str, period: Period,
                 cell: Cell, value: CellValue, notes: list[str]) -> None:
@@ -62,10 +63,9 @@ class _Tidier:
         forecast = stated_forecast(cell.text, period.as_of, period.year) if value.value is not None else None
         if forecast is not None:
             value, as_of = replace(value, status="forecast", note=value.note or clean(cell.text)), forecast
-            self.finding("forecast_value", "info", spec.appendix,
-                         f"'{label}' ({period.header}): {value.value:g} is stated for {forecast.isoformat()}, not "
-                         f"as the column's figure: kept as a forecast ('{clean(cell.text)}')", [cell.line], spec.id,
-                         period.year)
+            self.finding("forecast_value", "info", spec.appendix, "forecast_value",
+                         {"label": label, "column": period.header, "value": f"{value.value:g}",
+                          "date": forecast.isoformat(), "raw": clean(cell.text)}, [cell.line], spec.id, period.year)
         note = "; ".join(n for n in [value.note, *notes] if n)
         self.result.observations.append({
             "district": self.meta.district, "district_code": self.meta.district_code,
@@ -79,18 +79,17 @@ class _Tidier:
             "source_column": cell.column + 1, "source_cell": "",
         })
         if value.status == "unparsed":
-            self.finding("unreadable_value", "warning", spec.appendix,
-                         f"'{clean(cell.text)}' in '{label}' ({period.header}) holds a number that cannot be read "
-                         f"without guessing for a {spec.unit} row; value left empty", [cell.line], spec.id,
-                         period.year)
+            self.finding("unreadable_value", "warning", spec.appendix, "unreadable_value",
+                         {"raw": clean(cell.text), "label": label, "column": period.header, "unit": spec.unit},
+                         [cell.line], spec.id, period.year)
         elif value.status == "text":
-            self.finding("text_value", "info", spec.appendix,
-                         f"'{label}' ({period.header}) holds text, not a figure: '{clean(cell.text)}'; kept as note",
+            self.finding("text_value", "info", spec.appendix, "text_value",
+                         {"label": label, "column": period.header, "raw": clean(cell.text)},
                          [cell.line], spec.id, period.year)
         elif value.status == "number_in_text":
-            self.finding("number_from_text", "info", spec.appendix,
-                         f"'{label}' ({period.header}): {value.value:g} read from the text '{clean(cell.text)}'",
-                         [cell.line], spec.id, period.year)
+            self.finding("number_from_text", "info", spec.appendix, "number_from_text",
+                         {"label": label, "column": period.header, "value": f"{value.value:g}",
+                          "raw": clean(cell.text)}, [cell.line], spec.id, period.year)
 
     # -- matching ------------------------------------------------------------------------------------------
     @staticmethod
@@ -126,8 +125,8 @@ class _Tidier:
                     as_of = override["as_of"]
                 period = replace(period, as_of=as_of, note=override.get("note", ""))
             if period.as_of is None:
-                self.finding("as_of_unknown", "info", appendix.number,
-                             f"column '{text}': {period.note or 'the header gives no as-of date'}",
+                self.finding("as_of_unknown", "info", appendix.number, "as_of_unknown",
+                             {"column": text, "note": period.note or nested("no_as_of_date")},
                              [section.header[0].line], year=period.year)
             periods[column] = period
         if not periods:
@@ -143,9 +142,9 @@ class _Tidier:
             period = periods.get(cell.column)
             if period is None:
                 self.ledger(appendix.number, "", cell, "unmapped", spec.id)
-                self.finding("cell_without_column", "error", appendix.number,
-                             f"'{clean(cell.text)}' in column {cell.column + 1} of '{label}' has no year column "
-                             f"above it; it is kept in cells.csv but not read", [cell.line], spec.id)
+                self.finding("cell_without_column", "error", appendix.number, "cell_without_year_column",
+                             {"raw": clean(cell.text), "column": cell.column + 1, "label": label},
+                             [cell.line], spec.id)
                 continue
             notes = [period.note, *row_notes]
             if spec.parts:
@@ -162,8 +161,8 @@ class _Tidier:
             self.ledger(appendix.number, "", cell, "value", spec.id, period.label)
             value = read_value(cell.text, spec.unit)
             if spec.unit == "none":
-                self.finding("value_on_heading_row", "warning", appendix.number,
-                             f"heading row '{label}' holds '{clean(cell.text)}' ({period.header}); kept as note",
+                self.finding("value_on_heading_row", "warning", appendix.number, "value_on_heading_row",
+                             {"label": label, "raw": clean(cell.text), "column": period.header},
                              [cell.line], spec.id, period.year)
             self.observe(spec, table, label, parent_label, period, cell, value, notes)
 
@@ -270,9 +269,8 @@ class _Tidier:
                 for cell in row.cells:
                     if cell.clean and cell.column not in known:
                         self.ledger(appendix.number, section.key, cell, "unmapped")
-                        self.finding("cell_without_column", "error", appendix.number,
-                                     f"'{cell.clean}' in column {cell.column + 1} is in no column of the spec",
-                                     [cell.line])
+                        self.finding("cell_without_column", "error", appendix.number, "cell_outside_spec",
+                                     {"raw": cell.clean, "column": cell.column + 1}, [cell.line])
 
     def _check_section_header(self, appendix: int, section: TableSection, section_spec) -> None:
         header = section.header[0]
@@ -297,9 +295,8 @@ class _Tidier:
         if district_cell is not None and district_cell.clean:
             self.ledger(appendix, section.key, district_cell, "district")
             if fold(district_cell.text) != fold(self.meta.district):
-                self.finding("district_mismatch", "warning", appendix,
-                             f"the table names district '{district_cell.clean}', the report is of "
-                             f"'{self.meta.district}'", [district_cell.line])
+                self.finding("district_mismatch", "warning", appendix, "district_mismatch",
+                             {"named": district_cell.clean, "district": self.meta.district}, [district_cell.line])
         row_notes = []
         note_cell = row.cell(section_spec.note_column) if section_spec.note_column is not None else None
         if note_cell is not None and note_cell.clean:
@@ -332,9 +329,9 @@ class _Tidier:
                         role = "label_continuation"
                     self.ledger(appendix.number, section.key, cell, role, f"target_{number}")
                 if value.value is None:
-                    self.finding("unreadable_assessment", "error", appendix.number,
-                                 f"target {number}: assessment '{verdict}' is neither 'Đạt' nor 'Không đạt'",
-                                 [row.line])
+                    self.finding("unreadable_assessment", "error", appendix.number, "unreadable_assessment",
+                                 {"target": number, "verdict": verdict}, [row.line],
+                                 target=int(number) if number.isdigit() else None)
                 self.result.targets.append({
                     "district": self.meta.district, "number": int(number) if number.isdigit() else number,
                     "text": text, "assessment": verdict,
@@ -369,7 +366,7 @@ class _Tidier:
                 self.result.cells.append({
                     "district": self.meta.district, "appendix": number, "section": "", "source_line": line,
                     "source_column": 1, "raw": text, "role": "text", "indicator_id": "", "period": ""})
-                self.finding("stray_text", "info", number, f"text between the table rows kept: '{text}'", [line])
+                self.finding("stray_text", "info", number, "stray_text", {"text": text}, [line])
             for section in appendix.sections:
                 self.result.tables.append({
                     "district": self.meta.district, "appendix": number, "section": section.key,

@@ -1,0 +1,209 @@
+"""Per-area sections of the prose: each outline node mapped to a reform area and a kind (results, limitations,
+causes, ...) by the declarative rules below; list items (lessons, tasks, solutions, recommendations) get an area
+from the keywords in their text, or ``general`` when no area clearly dominates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cchc_analysis.prose.outline import Node, Outline, fold
+
+AREAS = ["chi_dao_dieu_hanh", "the_che", "tthc", "to_chuc_bo_may", "cbccvc", "tai_chinh_cong", "hien_dai_hoa"]
+KINDS = ["results", "limitations", "causes", "overall_assessment", "lessons", "tasks_2021_2030",
+         "solutions_2021_2030", "recommendations"]
+
+# ---------------------------------------------------------------------------------------------------------
+# Declarative mapping rules (folded text: lower case, no accents, đ -> d)
+
+# A heading names an area when it contains one of these (checked in this order; first match wins).
+AREA_HEADING_KEYWORDS: list[tuple[str, list[str]]] = [
+    ("chi_dao_dieu_hanh", ["chi dao, dieu hanh", "chi dao dieu hanh"]),
+    ("the_che", ["cai cach the che", "the che"]),
+    ("tthc", ["cai cach tthc", "thu tuc hanh chinh", "tthc"]),
+    ("to_chuc_bo_may", ["to chuc bo may"]),
+    ("cbccvc", ["can bo, cong chuc, vien chuc", "doi ngu can bo", "cbccvc"]),
+    ("tai_chinh_cong", ["tai chinh cong"]),
+    ("hien_dai_hoa", ["hien dai hoa"]),
+]
+
+# A heading names a kind when it contains one of these (in this order: "Những tồn tại, hạn chế và nguyên nhân"
+# is limitations; a sibling "Nguyên nhân" then holds the causes).
+KIND_HEADING_KEYWORDS: list[tuple[str, list[str]]] = [
+    ("limitations", ["ton tai", "han che", "yeu kem"]),
+    ("causes", ["nguyen nhan"]),
+    ("lessons", ["bai hoc"]),
+    ("results", ["ket qua", "mat tich cuc", "dat duoc"]),
+]
+# (tasks, solutions and recommendations are kinds given by their part: see CONTEXT_RULES)
+
+# Context given by an enclosing heading (first match wins; `part` / `node_kind` restrict where a rule applies).
+# `kind` forces the kind of everything under it and `aspect_from_kind` keeps the kind named by a sub-heading as
+# the section's aspect; `area` forces the area; `default_kind` is the kind of sub-sections whose heading names
+# none; `items` emits one section per list item (numbered paragraph), its area found by AREA_TEXT_KEYWORDS.
+CONTEXT_RULES: list[dict[str, Any]] = [
+    {"match": ["danh gia chung ve cai cach", "danh gia chung ve cchc"], "kind": "overall_assessment",
+     "area": "general", "aspect_from_kind": True},
+    {"match": ["tinh hinh trien khai"], "node_kind": "roman", "area": "chi_dao_dieu_hanh",
+     "default_kind": "results"},
+    {"match": ["bai hoc kinh nghiem"], "kind": "lessons", "items": True},
+    {"match": ["nhiem vu"], "part": 2, "kind": "tasks_2021_2030", "items": True},
+    {"match": ["giai phap"], "part": 2, "kind": "solutions_2021_2030", "items": True},
+    {"match": ["kien nghi", "de xuat"], "part": 3, "kind": "recommendations", "items": True},
+]
+
+# Keywords that assign a list item (lesson, task, solution, recommendation) to an area by its text.
+AREA_TEXT_KEYWORDS: dict[str, list[str]] = {
+    "chi_dao_dieu_hanh": ["lanh dao", "chi dao", "tuyen truyen", "nguoi dung dau", "thi dua", "kiem tra",
+                          "so ket", "tong ket"],
+    "the_che": ["qppl", "quy pham phap luat", "the che", "luat ban hanh"],
+    "tthc": ["tthc", "thu tuc hanh chinh", "mot cua", "niem yet", "phan anh kien nghi", "phan anh, kien nghi",
+             "tiep nhan ho so", "bien dong"],
+    "to_chuc_bo_may": ["to chuc bo may", "sap xep", "don vi su nghiep", "chinh quyen dia phuong", "18-nq/tw",
+                       "19-nq/tw"],
+    "cbccvc": ["tinh gian bien che", "ky luat", "ky cuong", "tien luong", "dao tao", "boi duong", "cong vu",
+               "doi ngu", "dai ngo", "pham chat"],
+    "tai_chinh_cong": ["tai chinh", "ngan sach", "tu chu", "kinh phi", "ke toan", "tai san"],
+    "hien_dai_hoa": ["cong nghe thong tin", "cntt", "dien tu", "iso", "truc tuyen", "du lieu", "phan mem",
+                     "4.0", "so hoa"],
+}
+ITEM_AREA_MIN_HITS = 2        # an item needs at least this many keyword hits for its best area ...
+ITEM_AREA_MARGIN = 1          # ... and this many more than the runner-up; otherwise its area is "general"
+
+
+def _heading_area(node: Node) -> str | None:
+    h = fold(node.title)
+    for area, keys in AREA_HEADING_KEYWORDS:
+        if any(k in h for k in keys):
+            return area
+    return None
+
+
+def _heading_kind(node: Node) -> str | None:
+    h = fold(node.title)
+    if node.inline:          # a numbered paragraph says what to do, it does not name a kind
+        return None
+    for kind, keys in KIND_HEADING_KEYWORDS:
+        if any(k in h for k in keys):
+            return kind
+    return None
+
+
+def _part_of(node: Node) -> int | None:
+    for a in node.ancestors() + [node]:
+        if a.kind == "part":
+            return a.number[0]
+    return None
+
+
+def _context_rule(node: Node) -> dict | None:
+    if node.inline:
+        return None
+    h = fold(node.title)
+    for rule in CONTEXT_RULES:
+        if "part" in rule and _part_of(node) != rule["part"]:
+            continue
+        if "node_kind" in rule and node.kind != rule["node_kind"]:
+            continue
+        if any(k in h for k in rule["match"]):
+            return rule
+    return None
+
+
+def item_area(text: str) -> tuple[str, dict[str, int]]:
+    """Area of a list item from keyword hits in its text; "general" unless one area clearly dominates."""
+    t = fold(text)
+    hits = {area: sum(t.count(k) for k in keys) for area, keys in AREA_TEXT_KEYWORDS.items()}
+    ranked = sorted(hits.items(), key=lambda kv: (-kv[1], AREAS.index(kv[0])))
+    best, n = ranked[0]
+    runner = ranked[1][1] if len(ranked) > 1 else 0
+    if n >= ITEM_AREA_MIN_HITS and n - runner >= ITEM_AREA_MARGIN:
+        return best, {k: v for k, v in hits.items() if v}
+    return "general", {k: v for k, v in hits.items() if v}
+
+
+def _section(node: Node, area: str, kind: str, basis: str, aspect: str | None = None, hits=None) -> dict:
+    return {
+        "id": node.id,
+        "area": area,
+        "kind": kind,
+        "aspect": aspect,
+        "heading": node.heading,
+        "path": [a.heading for a in node.ancestors()],
+        "text": node.text(),
+        "first_line": node.first_line,
+        "last_line": node.last_line,
+        "area_basis": basis,
+        "area_keyword_hits": hits or {},
+        "notes": list(node.notes),
+    }
+
+
+def _kinds_below(node: Node) -> set[str]:
+    return {k for n in node.walk() if n is not node for k in [_heading_kind(n)] if k}
+
+
+def _with_rule(ctx: dict, rule: dict) -> dict:
+    """The context under a heading that matches a CONTEXT_RULES entry."""
+    ctx = dict(ctx)
+    for key in ("kind", "default_kind", "aspect_from_kind"):
+        if key in rule:
+            ctx[key] = rule[key]
+    if rule.get("items"):
+        ctx["items"] = True
+        ctx["aspect_from_kind"] = False
+        ctx.pop("area", None)
+    if "area" in rule:
+        ctx["area"], ctx["area_basis"] = rule["area"], "heading"
+    return ctx
+
+
+def _visit_items(node: Node, ctx: dict, rule: dict | None, sections: list[dict]) -> None:
+    """Under a list heading: one section per item, its area from its keywords."""
+    if node.inline or (rule is not None and not node.children and node.body):
+        area, hits = item_area(node.text())
+        sections.append(_section(node, area, ctx["kind"], "keywords" if area != "general" else "none", hits=hits))
+        return
+    for child in node.children:
+        _visit(child, ctx, sections)
+
+
+def _visit(node: Node, ctx: dict, sections: list[dict]) -> None:
+    rule = _context_rule(node)
+    ctx = _with_rule(ctx, rule) if rule else dict(ctx)
+    if ctx.get("items"):
+        _visit_items(node, ctx, rule, sections)
+        return
+    area_h = _heading_area(node)
+    if area_h and ctx.get("area") != "general":
+        ctx["area"], ctx["area_basis"] = area_h, "heading"
+    below = _kinds_below(node)
+    kind = _heading_kind(node) or (ctx.get("default_kind") if below <= {ctx.get("default_kind")} else None)
+    if kind and ctx.get("area") and below <= {kind}:
+        basis = ctx.get("area_basis", "heading")
+        if ctx.get("kind") and ctx.get("aspect_from_kind"):
+            sections.append(_section(node, ctx["area"], ctx["kind"], basis, aspect=kind))
+        else:
+            sections.append(_section(node, ctx["area"], kind, basis))
+        return
+    for child in node.children:
+        _visit(child, ctx, sections)
+
+
+def build_sections(outline: Outline) -> list[dict]:
+    """Map outline nodes to (area, kind) sections. A node is emitted whole when every kind named below it is
+    its own kind; otherwise its children are examined. Nodes with no area or no kind are not emitted."""
+    sections: list[dict] = []
+    for part in outline.root.children:
+        _visit(part, {}, sections)
+    return sections
+
+
+def line_areas(outline: Outline) -> dict[int, tuple[str, str]]:
+    """1-based line -> (section id, area) of the section it is in."""
+    out: dict[int, tuple[str, str]] = {}
+    for s in build_sections(outline):
+        for ln in range(s["first_line"], s["last_line"] + 1):
+            out[ln] = (s["id"], s["area"])
+    return out
+
+
