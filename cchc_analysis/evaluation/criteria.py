@@ -17,10 +17,8 @@ from cchc_analysis.errors import CchcError
 from cchc_analysis.tables.specs import load_specs
 
 CRITERIA_FILE = Path(__file__).parent / "criteria.yaml"
-JUDGEMENTS_FILE = "evaluation.yaml"  # beside a district's report, in data/raw/<district>/
 SCALE = ("dat", "dat_mot_phan", "chua_dat", "chua_du_can_cu", "khong_danh_gia")
 PART_STATUSES = ("supported", "partly", "contradicted", "no_evidence", "not_district")
-JUDGEMENTS = ("supported", "not_evidenced", "contradicted")
 RULE_KEYS = {
     "threshold": ({"type", "indicator"}, {"year", "per", "min", "max"}),
     "every_year": ({"type", "indicator", "years", "above"}, set()),
@@ -206,45 +204,30 @@ class Judgement:
     """What the report's prose says about one part, as curated by an analyst (with quotes checked at their line)."""
     criterion: str
     part: str
-    judgement: str            # supported | not_evidenced | contradicted
+    judgement: str            # supported | not_evidenced | contradicted; "" for quotes given as context only
     why: dict[str, str]
     quotes: tuple[tuple[int, str], ...] = ()
 
 
-def parse_judgements(document, path: Path, criteria: Criteria) -> dict[tuple[str, str], Judgement]:
-    """``{(criterion, part): Judgement}``; quotes without a judgement are allowed (``judgement`` may be absent
-    on a part whose rule is not a judgement: its quotes are then context only)."""
-    check = _Checker(path)
-    check.mapping(document, "judgements file", {"judgements"})
+def judgements_from(records, path: str, criteria: Criteria) -> dict[tuple[str, str], Judgement]:
+    """``{(criterion, part): Judgement}`` from the ``judgements`` of a report's curated file (whose shape the
+    curated schema checked): each names a part of criteria.yaml; a part judged by its figures takes quotes only."""
+    check = _Checker(Path(path))
     parts = {(c.id, p.id): p for c in criteria.criteria for p in c.parts}
     found: dict[tuple[str, str], Judgement] = {}
-    for i, raw in enumerate(check.typed(document["judgements"], list, "judgements")):
-        where = f"judgements[{i}]"
-        check.mapping(raw, where, {"criterion", "part", "why"}, {"judgement", "quotes"})
-        key = (check.typed(raw["criterion"], str, f"{where}.criterion"), check.typed(raw["part"], str, f"{where}.part"))
+    for i, raw in enumerate(records):
+        where, key = f"judgements[{i}]", (raw["criterion"], raw["part"])
         part = parts.get(key)
         if part is None:
             raise check.fail(where, f"no part {key[1]!r} of criterion {key[0]!r} in criteria.yaml")
         judgement = raw.get("judgement", "")
-        if part.rule["type"] == "judgement" and judgement not in JUDGEMENTS:
-            raise check.fail(f"{where}.judgement", f"{judgement!r}: expected one of {', '.join(JUDGEMENTS)}")
+        if part.rule["type"] == "judgement" and not judgement:
+            raise check.fail(where, f"part {key[1]!r} is judged on the prose: give its judgement")
         if part.rule["type"] != "judgement" and judgement:
             raise check.fail(f"{where}.judgement", f"part {key[1]!r} is judged by its figures "
                                                    f"({part.rule['type']}); give quotes only")
-        quotes = []
-        for j, quote in enumerate(check.typed(raw.get("quotes", []), list, f"{where}.quotes")):
-            check.mapping(quote, f"{where}.quotes[{j}]", {"line", "quote"})
-            quotes.append((check.typed(quote["line"], int, f"{where}.quotes[{j}].line"),
-                           check.typed(quote["quote"], str, f"{where}.quotes[{j}].quote")))
         if key in found:
             raise check.fail(where, f"part {key[1]!r} of {key[0]!r} is judged twice")
-        found[key] = Judgement(key[0], key[1], judgement, check.texts(raw["why"], f"{where}.why"), tuple(quotes))
+        found[key] = Judgement(key[0], key[1], judgement, dict(raw["why"]),
+                               tuple((q["line"], q["quote"]) for q in raw.get("quotes", ())))
     return found
-
-
-def load_judgements(folder: Path, criteria: Criteria) -> dict[tuple[str, str], Judgement]:
-    """The curated judgements beside a district's report; none (an empty mapping) when there is no file."""
-    path = Path(folder) / JUDGEMENTS_FILE
-    if not path.exists():
-        return {}
-    return parse_judgements(_read_yaml(path), path, criteria)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 
 from cchc_analysis.dataset.model import Dataset
-from cchc_analysis.evaluation.criteria import load_criteria, load_judgements
+from cchc_analysis.evaluation.criteria import judgements_from, load_criteria
 from cchc_analysis.evaluation.observations import observe
 from cchc_analysis.evaluation.verdicts import LANGS, DistrictEvidence, Verdict, evaluate_district, say
+from cchc_analysis.prose.curated import curated_for
 from cchc_analysis.read.manifest import ReportInput
 from cchc_analysis.read.source import read_report
 
@@ -67,7 +68,8 @@ def evaluate(dataset: Dataset, reports: list[ReportInput]) -> tuple[pd.DataFrame
         report = next((r for path, r in by_file.items() if path.endswith(district["source_file"])
                        or district["source_file"].endswith(path)), None)
         lines = list(read_report(report.path).lines) if report else []
-        judgements = load_judgements(report.path.parent, criteria) if report and report.manifest else {}
+        curated = curated_for(report) if report else None
+        judgements = judgements_from(curated.judgements, curated.path, criteria) if curated else {}
         evidence = DistrictEvidence(
             dataset.indicators[dataset.indicators["district"] == name],
             dataset.quality[dataset.quality["district"] == name],

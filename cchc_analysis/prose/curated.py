@@ -1,6 +1,7 @@
 """What an analyst curated about one report, kept beside it under data/raw/<district>/ and listed in its manifest
 (kind ``curated``, with the report it describes and its sha256): the figures stated in the prose, the cross-checks
-between them and the tables, and the quotes and judgements that back the Phụ lục 8 evidence rules.
+between them and the tables, and the judgements (with quotes) on the parts of the evaluation criteria that only the
+prose bears on.
 
 The file is checked against the schema below when it is read: an unknown key or a value of the wrong type is a
 CchcError naming the file and the key path. A report with no curated file simply has none.
@@ -62,11 +63,11 @@ CHECK = Record({
     "denominator": str, "expected_change": NUMBER, "line": int, "quote": str,
     "direction": Choice(("increasing", "decreasing")),
 }, frozenset({"id", "type"}))
-TARGET_PART = Record({"id": str, "verdict": Choice(("contradicted", "not_evidenced")), "quotes": ListOf(QUOTE),
-                      "context_facts": TEXTS, "why": str}, frozenset({"id"}))
-TARGET = Record({"number": int, "parts": ListOf(TARGET_PART)}, frozenset({"number", "parts"}))
+WORDED = Record({"vi": str, "en": str}, frozenset({"vi", "en"}))
+JUDGEMENT = Record({"criterion": str, "part": str, "judgement": Choice(("supported", "not_evidenced", "contradicted")),
+                    "why": WORDED, "quotes": ListOf(QUOTE)}, frozenset({"criterion", "part", "why"}))
 CURATED = Record({"facts": ListOf(FACT), "not_facts": ListOf(NOT_FACT), "checks": ListOf(CHECK),
-                  "targets": ListOf(TARGET)})
+                  "judgements": ListOf(JUDGEMENT)})
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,7 @@ class Curated:
     facts: tuple = ()
     not_facts: tuple = ()
     checks: tuple = ()
-    targets: tuple = ()
-
-    def target_part(self, number: int, part_id: str) -> dict:
-        """What was curated about one measurable part of a Phụ lục 8 target ({} when nothing was)."""
-        for target in self.targets:
-            if target["number"] == number:
-                return next((part for part in target["parts"] if part["id"] == part_id), {})
-        return {}
+    judgements: tuple = ()    # on evaluation criteria no table measures (cchc_analysis/evaluation/criteria.yaml)
 
 
 def _type_name(schema) -> str:

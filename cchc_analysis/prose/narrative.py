@@ -5,8 +5,8 @@
 
 The steps, one module each: the heading tree (:mod:`.outline`), per-area sections (:mod:`.sections`), the figures
 stated in the prose (:mod:`.facts`, from the report's curated file, :mod:`.curated`), the cross-checks declared
-there (:mod:`.prose_checks`) and the Phụ lục 8 self-assessment against the evidence (:mod:`.targets`). A report
-with no curated file gets its sections, the outline's findings and the generic target evidence.
+there (:mod:`.prose_checks`). A report with no curated file gets its sections and the outline's findings. (The
+Phụ lục 8 self-assessment is judged by the evaluation stage, cchc_analysis/evaluation.)
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from cchc_analysis.prose.facts import FACT_COLUMNS, build_facts
 from cchc_analysis.prose.outline import Outline, nfc, parse_outline
 from cchc_analysis.prose.prose_checks import run_checks
 from cchc_analysis.prose.sections import AREAS, KINDS, build_sections
-from cchc_analysis.prose.targets import check_targets, targets_from_lines
 
 
 @dataclass
@@ -79,10 +78,6 @@ def analyse_narrative(lines: list[str], source_file: str, indicators: pd.DataFra
         facts, fact_findings = build_facts(curated, lines, outline, source_file, district)
         findings += fact_findings
         findings += run_checks(curated.checks, facts, indicators, district, lines, curated.path)
-    if targets is None or len(targets) == 0:
-        targets = targets_from_lines(lines)
-    if len(targets):
-        findings += check_targets(targets, indicators, facts, lines, district, curated)
     return NarrativeResult(sections=build_sections(outline), facts=facts, findings=findings, outline=outline,
                            district=district, notes=list(outline.notes))
 

@@ -47,8 +47,10 @@ def test_no_curated_file_means_none(tmp_path):
     ({"facts": [dict(FACT, value=True)]}, "curated.facts[0].value: expected"),
     ({"facts": [{"id": "f", "line": 3, "quote": "q"}]}, "curated.facts[0]: the key 'value' is missing"),
     ({"checks": [{"id": "c", "type": "sum", "op": "about"}]}, "curated.checks[0].op: expected one of"),
-    ({"targets": [{"number": 1, "parts": [{"id": "p1", "verdict": "maybe"}]}]},
-     "curated.targets[0].parts[0].verdict: expected one of"),
+    ({"judgements": [{"criterion": "c", "part": "p", "judgement": "maybe", "why": {"vi": "v", "en": "e"}}]},
+     "curated.judgements[0].judgement: expected one of"),
+    ({"judgements": [{"criterion": "c", "part": "p", "why": "only one language"}]},
+     "curated.judgements[0].why: expected a mapping"),
     ({"fact": []}, "curated.fact: unknown key"),
 ])
 def test_schema_names_the_file_and_key(tmp_path, content, where):
@@ -68,4 +70,4 @@ def test_reference_report_curated_file_is_valid():
     root = Path(__file__).resolve().parents[2]
     (report,) = discover([root / "data" / "raw" / "tuan-giao"])
     curated = curated_for(report)
-    assert len(curated.facts) == 102 and curated.checks and curated.targets and curated.not_facts
+    assert len(curated.facts) == 102 and curated.checks and curated.judgements and curated.not_facts

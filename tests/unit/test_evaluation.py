@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.evaluation.criteria import Criterion, Part, load_criteria, parse_criteria, parse_judgements
+from cchc_analysis.evaluation.criteria import Criterion, Part, judgements_from, load_criteria, parse_criteria
 from cchc_analysis.evaluation.verdicts import DistrictEvidence, combine, judge, judge_part, value_text, wording
 
 COLUMNS = ["district", "indicator_id", "appendix", "period", "year", "as_of", "value", "denominator", "source_line",
@@ -171,21 +171,21 @@ def test_criteria_schema_names_the_key(change, message):
     assert "criteria.yaml" in str(info.value.file)
 
 
-def test_judgements_schema():
+def test_judgements_are_checked_against_the_criteria():
     criteria = load_criteria()
-    good = {"judgements": [{"criterion": "muc_tieu_03", "part": "khong_chong_cheo", "judgement": "contradicted",
-                            "why": {"vi": "v", "en": "e"}, "quotes": [{"line": 3, "quote": "q"}]}]}
-    found = parse_judgements(good, Path("evaluation.yaml"), criteria)
+    good = {"criterion": "muc_tieu_03", "part": "khong_chong_cheo", "judgement": "contradicted",
+            "why": {"vi": "v", "en": "e"}, "quotes": [{"line": 3, "quote": "q"}]}
+    found = judgements_from([good], "curated.yaml", criteria)
     assert found[("muc_tieu_03", "khong_chong_cheo")].quotes == ((3, "q"),)
     for bad, message in [
-        ({"judgements": [{**good["judgements"][0], "part": "nope"}]}, "no part 'nope'"),
-        ({"judgements": [{**good["judgements"][0], "judgement": "maybe"}]}, "'maybe': expected one of"),
-        ({"judgements": [{**good["judgements"][0], "criterion": "muc_tieu_08", "part": "van_ban_dien_tu"}]},
-         "judged by its figures"),
-        ({"judgements": [{**good["judgements"][0], "quotes": [{"line": "3", "quote": "q"}]}]}, "expected int"),
+        ([{**good, "part": "nope"}], "no part 'nope'"),
+        ([{k: v for k, v in good.items() if k != "judgement"}], "give its judgement"),
+        ([{**good, "criterion": "muc_tieu_08", "part": "van_ban_dien_tu"}], "judged by its figures"),
+        ([good, good], "judged twice"),
     ]:
-        with pytest.raises(CchcError, match=re.escape(message)):
-            parse_judgements(bad, Path("evaluation.yaml"), criteria)
+        with pytest.raises(CchcError, match=re.escape(message)) as info:
+            judgements_from(bad, "curated.yaml", criteria)
+        assert str(info.value.file) == "curated.yaml"
 
 
 def test_published_indices_are_context_with_their_source(tmp_path):

@@ -39,17 +39,15 @@ def test_total_vs_parts_is_worded_in_each_language():
 
 
 def test_row_of_quality_csv():
-    finding = Finding("D", "narrative_target_evidence", "info", "target_not_claimed",
-                      {"head": nested("target_head", target=16, line=651, assessed="Không đạt")}, appendix=8,
-                      target=16, source_lines=(651, 651))
+    finding = Finding("D", "unreadable_assessment", "error", "unreadable_assessment",
+                      {"target": 16, "verdict": "Đạ t"}, appendix=8, target=16, source_lines=(651, 651))
     row = finding.as_row()
     assert list(row) == QUALITY_COLUMNS
-    assert row["target"] == 16 and row["message_key"] == "target_not_claimed" and row["source_lines"] == "651"
-    assert row["message"] == "Phụ lục 8 target 16 (line 651), self-assessed «Không đạt»: not claimed as achieved; " \
-                             "no evidence check needed"
+    assert row["target"] == 16 and row["message_key"] == "unreadable_assessment" and row["source_lines"] == "651"
+    assert row["message"] == "target 16: assessment 'Đạ t' is neither 'Đạt' nor 'Không đạt'"
     params = json.loads(row["params"])
     assert render(row["message_key"], params) == row["message"]
-    assert "Mục tiêu 16" in render(row["message_key"], params, "vi")
+    assert "16" in render(row["message_key"], params, "vi")
 
 
 def test_lists_are_joined_and_frame_is_typed():
