@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cchc_analysis.dataset.io import load_dataset
+from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.pack import charts as plotting
 from cchc_analysis.pack import views as P
 from cchc_analysis.errors import CchcError
@@ -18,7 +20,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "pack" / "processed"
 
 @pytest.fixture(scope="module")
 def ds():
-    return P.load_dataset(FIXTURE)
+    return load_dataset(FIXTURE).for_district()
 
 
 def series(values, years=None, as_of=None):
@@ -126,7 +128,7 @@ def test_data_strings_are_escaped_on_pages(ds):
 
 
 def test_sections_degrade_gracefully(ds):
-    empty = P.Dataset(ds.indicators, ds.codebook, ds.quality, ds.targets, sections=None)
+    empty = Dataset(ds.indicators, ds.codebook, ds.quality, ds.targets, sections=None)
     assert "sections.json" in P.sections_html(empty, "tthc", "vi")
     assert P.facts_table_html(empty, "tthc", "vi") == ""
 
