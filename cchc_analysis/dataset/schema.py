@@ -35,12 +35,12 @@ class Field:
 
     @property
     def dtype(self) -> str:
-        """The pandas dtype of the column once loaded (text and dates stay text: ``""`` when empty)."""
+        """The pandas dtype of the column once loaded (text and dates: pandas' text dtype, ``""`` when empty)."""
         if self.type == "integer":
             return "Int64" if self.nullable else "int64"
         if self.type == "boolean":
             return "boolean" if self.nullable else "bool"
-        return "float64" if self.type == "number" else "object"
+        return "float64" if self.type == "number" else "str"
 
 
 @dataclass(frozen=True)
