@@ -99,9 +99,9 @@ def _dtypes(frame: pd.DataFrame) -> dict[str, str]:
 def test_loaded_dtypes_are_the_registry_dtypes(written):
     data = load_dataset(written)
     for name, table in schema.TABLES.items():
-        if name == "sections" or getattr(data, table.key) is None:
+        if name == "sections" or getattr(data, table.dataset_attribute) is None:
             continue
-        assert _dtypes(getattr(data, table.key)) == table.dtypes(), name
+        assert _dtypes(getattr(data, table.dataset_attribute)) == table.dtypes(), name
     assert data.superseded is None and isinstance(data.sections, list)
     assert len(data.reports) == 1 and data.reports[0].endswith("bao-cao-tong-ket-cchc-2011-2020.txt")
 

@@ -32,7 +32,7 @@ def load_dataset(directory: str | Path = "data/processed", tables: tuple[str, ..
     if missing:
         raise CchcError(f"no processed dataset here (missing {', '.join(missing)}); run `cchc parse` first",
                         file=directory)
-    loaded = {TABLES[name].key: _read(TABLES[name], directory, (columns or {}).get(name))
+    loaded = {TABLES[name].dataset_attribute: _read(TABLES[name], directory, (columns or {}).get(name))
               for name in wanted if (directory / TABLES[name].file).exists()}
     return Dataset(**loaded, directory=directory)
 
@@ -82,8 +82,8 @@ def write_dataset(dataset: Dataset, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=out_dir))
     try:
-        frames = {name: getattr(dataset, TABLES[name].key) for name in CSV_TABLES
-                  if getattr(dataset, TABLES[name].key) is not None}
+        frames = {name: getattr(dataset, TABLES[name].dataset_attribute) for name in CSV_TABLES
+                  if getattr(dataset, TABLES[name].dataset_attribute) is not None}
         for name, frame in frames.items():
             table = TABLES[name]
             check_columns(name, frame)

@@ -51,7 +51,7 @@ class Table:
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = ()  # (fields, table, its fields)
-    attribute: str = ""               # the Dataset attribute holding it (default: the table's name)
+    attribute: str = ""               # the Dataset attribute holding it, when not the table's name
     parquet: bool = False             # also written as Parquet (same name, .parquet)
 
     @property
@@ -68,7 +68,7 @@ class Table:
         return {f.name: f.dtype for f in self.fields}
 
     @property
-    def key(self) -> str:
+    def dataset_attribute(self) -> str:
         return self.attribute or self.name
 
 
