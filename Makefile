@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: report parse test bench bench-build bench-corpus clean venv
+.PHONY: report parse test bench bench-build bench-corpus bench-import clean venv
 
 venv: $(STAMP)
 
@@ -36,6 +36,10 @@ bench-build: $(STAMP)
 ## Scale benchmark: a SYNTHETIC corpus of 100, 350 and 700 districts (parse, write, memory, comparison notebook).
 bench-corpus: $(STAMP)
 	$(BIN)/python benchmarks/bench_corpus.py
+
+## What a notebook kernel pays to import the package (python -X importtime, fresh processes; aim: under 0.8 s).
+bench-import: $(STAMP)
+	$(BIN)/python benchmarks/bench_import.py
 
 clean:
 	rm -rf data/processed/* reports/* .build

@@ -17,13 +17,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 SEVERITIES = ("error", "warning", "info", "ok")
 LANGUAGES = ("en", "vi")
-QUALITY_COLUMNS = ["district", "check", "severity", "appendix", "indicator_id", "year", "target", "message",
-                   "message_key", "params", "source_lines"]
 CATALOG_FILE = Path(__file__).parent / "messages.yaml"
 
 
@@ -86,13 +83,3 @@ class Finding:
                 "params": json.dumps(self.params, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
                 "source_lines": ";".join(str(n) for n in sorted(set(self.source_lines)))}
 
-
-def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    frame = pd.DataFrame([f.as_row() for f in findings], columns=QUALITY_COLUMNS)
-    for column in ("appendix", "year", "target"):
-        frame[column] = frame[column].astype("Int64")
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    frame["_order"] = frame["severity"].map(order)
-    frame = frame.sort_values(["district", "_order", "appendix", "indicator_id", "year", "check", "message"],
-                              kind="mergesort", na_position="first")
-    return frame.drop(columns="_order").drop_duplicates().reset_index(drop=True)

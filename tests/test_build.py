@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from cchc_analysis.dataset.io import load_dataset
 from cchc_analysis.pack import build as B
 from cchc_analysis.pack import views as P
 from cchc_analysis.errors import CchcError
@@ -56,7 +57,7 @@ def pack(tmp_path_factory, processed):
                      parse=False, quiet=True, jobs=2)
     report.timings["wall"] = time.perf_counter() - t0
     return {"root": root, "report": report, "site": report.site, "pdf": report.pdf, "processed": processed,
-            "ds": P.load_dataset(processed)}
+            "ds": load_dataset(processed).for_district()}
 
 
 def page(pack, name: str) -> str:

@@ -15,6 +15,8 @@ from cchc_analysis.errors import CchcError
 from cchc_analysis.measures import compare as MC
 from cchc_analysis.measures.compute import latest_values, measure_values
 from cchc_analysis.measures.definitions import measure
+from cchc_analysis.dataset.io import load_dataset
+from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.pack import build as B
 from cchc_analysis.pack import compare as C
 from cchc_analysis.pack import views as P
@@ -38,14 +40,14 @@ def obs(district, iid, year, value, as_of=None):
             "as_of": as_of or f"{year}-12-31", "value": value}
 
 
-def tiny_corpus(rows, quality=None) -> C.Corpus:
-    ind = pd.DataFrame(rows, columns=C.INDICATOR_COLUMNS)
+def tiny_corpus(rows, quality=None) -> Dataset:
+    ind = pd.DataFrame(rows, columns=C.COLUMNS["indicators"])
     names = sorted(set(ind["district"]))
     units = pd.DataFrame({"district": names, "district_code": [f"{i:03d}" for i in range(len(names))],
                           "province": "P", "synthetic": [n.startswith("S") for n in names]})
     q = quality if quality is not None else pd.DataFrame(columns=["district", "check", "severity", "appendix",
                                                                     "indicator_id"])
-    return C.Corpus(ind, CODEBOOK, q, units, Path("."))
+    return Dataset(ind, CODEBOOK, q, districts=units, directory=Path("."))
 
 
 def test_only_rates_and_shares_are_compared():
@@ -55,7 +57,7 @@ def test_only_rates_and_shares_are_compared():
     assert {m.area for m in MC.comparable_measures("tthc")} == {"tthc"}
 
 
-def quality_of(corpus: C.Corpus, areas: list[str]) -> pd.DataFrame:
+def quality_of(corpus: Dataset, areas: list[str]) -> pd.DataFrame:
     return MC.data_quality(corpus.indicators, corpus.codebook, corpus.quality, list(corpus.districts["district"]),
                            areas)
 
@@ -100,9 +102,9 @@ def test_long_tables_show_highest_and_lowest():
 
 def test_data_quality_completeness_and_findings():
     quality = pd.DataFrame([
-        {"district": "A", "check": "total_vs_parts", "severity": "error", "appendix": "3", "indicator_id": TOTAL},
-        {"district": "A", "check": "jump", "severity": "warning", "appendix": "3", "indicator_id": ""},
-        {"district": "A", "check": "x", "severity": "ok", "appendix": "3", "indicator_id": TOTAL},
+        {"district": "A", "check": "total_vs_parts", "severity": "error", "appendix": 3, "indicator_id": "total"},
+        {"district": "A", "check": "jump", "severity": "warning", "appendix": 3, "indicator_id": ""},
+        {"district": "A", "check": "x", "severity": "ok", "appendix": 3, "indicator_id": "total"},
     ])
     corpus = tiny_corpus([obs("A", TOTAL, 2019, 10), obs("B", TOTAL, 2019, 10), obs("B", DESK, 2019, 5)],
                          quality)
@@ -141,7 +143,7 @@ def test_corpus_computation_agrees_with_the_district_pack(two_district_corpus):
     corpus = C.load_corpus(processed)
     values = measure_values(corpus.indicators, MC.comparable_measures())
     for district in ("Tuần Giáo", "Tổng Hợp 001"):
-        ds = P.load_dataset(processed, district)
+        ds = load_dataset(processed).for_district(district)
         for m in MC.comparable_measures():
             expected = P.area_measure_values(ds, m.area).query("measure == @m.key")
             got = values[(values["district"] == district) & (values["measure"] == m.key)]

@@ -9,7 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from cchc_analysis.findings import QUALITY_COLUMNS, findings_frame
+from cchc_analysis.dataset.build import findings_frame
+from cchc_analysis.dataset.schema import columns
+
+QUALITY_COLUMNS = columns("quality")
 from cchc_analysis.prose.curated import Curated, curated_for
 from cchc_analysis.prose.facts import FACT_COLUMNS, parse_vi_number, scan_figures
 from cchc_analysis.prose.narrative import analyse_narrative

@@ -11,8 +11,8 @@ import pytest
 from cchc_analysis.errors import CchcError
 from cchc_analysis.dataset.build import build_dataset
 from cchc_analysis.dataset.io import write_dataset
+from cchc_analysis.dataset.schema import pandera_schema
 from cchc_analysis.read.manifest import discover
-from cchc_analysis.checks.tables import INDICATORS_SCHEMA
 
 # (indicator_id, period, value, as_of, source_line) as printed in the report
 PRINTED = [
@@ -103,7 +103,7 @@ def test_nothing_lost(reference_dataset, reference_lines):
 
 def test_schema_keys_and_codebook(reference_dataset):
     indicators = reference_dataset.indicators
-    INDICATORS_SCHEMA.validate(indicators)
+    pandera_schema("indicators").validate(indicators)
     assert not indicators.duplicated(["district", "indicator_id", "period", "as_of"]).any()
     assert set(indicators["indicator_id"]) <= set(reference_dataset.codebook["indicator_id"])
     assert reference_dataset.codebook["indicator_id"].is_unique

@@ -12,6 +12,8 @@ import pytest
 from cchc_analysis.errors import CchcError
 from cchc_analysis.measures.compute import measure_values
 from cchc_analysis.measures.definitions import Measure, load_measures, measure
+from cchc_analysis.dataset.io import load_dataset
+from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.pack import charts as plotting
 from cchc_analysis.pack import views as P
 
@@ -20,7 +22,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "pack" / "processed"
 
 @pytest.fixture(scope="module")
 def ds():
-    return P.load_dataset(FIXTURE)
+    return load_dataset(FIXTURE).for_district()
 
 
 def series(values, years=None, as_of=None):
@@ -130,7 +132,7 @@ def test_data_strings_are_escaped_on_pages(ds):
 
 
 def test_sections_degrade_gracefully(ds):
-    empty = P.Dataset(ds.indicators, ds.codebook, ds.quality, ds.targets, sections=None)
+    empty = Dataset(ds.indicators, ds.codebook, ds.quality, ds.targets, sections=None)
     assert "sections.json" in P.sections_html(empty, "tthc", "vi")
     assert P.facts_table_html(empty, "tthc", "vi") == ""
 

@@ -1,4 +1,4 @@
-"""Validation: the tidy tables' schema (pandera) and the checks whose results go to quality.csv.
+"""Validation: the checks whose results go to quality.csv (the tables' schema is in dataset/schema.py).
 
 The report has real inconsistencies (a share of 190 %, a total that is not the sum of its parts, more procedures
 published than exist). They are surfaced as findings with the numbers that disagree and the lines they stand on;
@@ -13,63 +13,13 @@ from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 import yaml
 
 from cchc_analysis.checks.relations import is_jump, total_vs_parts, within_bound
-from cchc_analysis.errors import CchcError
 from cchc_analysis.findings import Finding, nested
 from cchc_analysis.text import match_key
 
 CHECKS_FILE = Path(__file__).parent / "cross_tables.yaml"
-
-
-# -- schema ------------------------------------------------------------------------------------------------------
-INDICATORS_SCHEMA = pa.DataFrameSchema(
-    {
-        "district": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "district_code": pa.Column(str),
-        "province": pa.Column(str),
-        "appendix": pa.Column(int, pa.Check.in_range(1, 8)),
-        "section": pa.Column(str),
-        "area": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "indicator_id": pa.Column(str, pa.Check.str_matches(r"^[a-z0-9_]+$")),
-        "indicator": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "parent": pa.Column(str),
-        "parent_id": pa.Column(str),
-        "indicator_en": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "unit": pa.Column(str, pa.Check.isin(["count", "percent", "flag", "dat", "ratio", "none"])),
-        "period": pa.Column(str, pa.Check.str_matches(r"^\d{4}(-\d{4})?$")),
-        "year": pa.Column(int, pa.Check.in_range(1990, 2100)),
-        "as_of": pa.Column(str, pa.Check.str_matches(r"^(\d{4}-\d{2}-\d{2})?$")),
-        "column_header": pa.Column(str),
-        "value": pa.Column(float, nullable=True),
-        "denominator": pa.Column(float, nullable=True),
-        "raw": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "note": pa.Column(str),
-        "value_status": pa.Column(str, pa.Check.isin(
-            ["number", "text_zero", "number_in_text", "assessment", "forecast", "text", "unparsed"])),
-        "source_file": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "source_line": pa.Column(int, pa.Check.ge(1)),
-        "source_column": pa.Column(int, pa.Check.ge(1)),
-        "source_cell": pa.Column(str),
-    },
-    unique=["district", "indicator_id", "period", "as_of"],
-    strict=True,
-    ordered=True,
-    coerce=False,
-)
-
-
-def check_schema(indicators: pd.DataFrame, source: str) -> None:
-    """Raise CchcError naming the offending rows if the tidy table breaks its schema."""
-    try:
-        INDICATORS_SCHEMA.validate(indicators, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.head(5)
-        details = "; ".join(f"{row.column}: {row.check} (failure: {row.failure_case!r}, row {row.index})"
-                            for row in cases.itertuples())
-        raise CchcError(f"the tidy table breaks its schema: {details}", file=source) from None
 
 
 # -- checks ------------------------------------------------------------------------------------------------------

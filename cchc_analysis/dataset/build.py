@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.checks.tables import check_schema, run_checks
+from cchc_analysis.checks.tables import run_checks
 from cchc_analysis.dataset.model import Dataset
+from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
 from cchc_analysis.errors import CchcError
-from cchc_analysis.findings import Finding, findings_frame
+from cchc_analysis.findings import SEVERITIES, Finding
 from cchc_analysis.prose.curated import curated_for
 from cchc_analysis.prose.narrative import analyse_narrative
 from cchc_analysis.read.manifest import ReportInput, ReportMeta, discover, display_path, identify, verify_checksum
@@ -30,11 +31,6 @@ from cchc_analysis.text import fold
 
 # Below this many reports, worker processes cost more than they save.
 PARALLEL_MIN_REPORTS = 12
-INDICATOR_COLUMNS = [
-    "district", "district_code", "province", "appendix", "section", "area", "indicator_id", "indicator", "parent",
-    "parent_id", "indicator_en", "unit", "period", "year", "as_of", "column_header", "value", "denominator", "raw",
-    "note", "value_status", "source_file", "source_line", "source_column", "source_cell",
-]
 
 
 # -- one report -------------------------------------------------------------------------------------------------
@@ -57,10 +53,6 @@ def parse_report(report: ReportInput | Path) -> ParsedReport:
     return ParsedReport(meta, source, result)
 
 
-TARGET_COLUMNS = ["district", "number", "text", "assessment", "achieved", "raw", "source_file", "source_line",
-                  "text_line"]
-
-
 @dataclass
 class ReportFrames:
     """One parsed report as a corpus needs it: its tables as DataFrames (compact, and cheap to send back from a
@@ -77,8 +69,8 @@ class ReportFrames:
 def _parse_to_frames(report: ReportInput) -> ReportFrames:
     one = parse_report(report)
     result = one.result
-    return ReportFrames(one.meta, one.source.lines, pd.DataFrame(result.observations, columns=INDICATOR_COLUMNS),
-                        pd.DataFrame(result.cells), pd.DataFrame(result.targets, columns=TARGET_COLUMNS),
+    return ReportFrames(one.meta, one.source.lines, pd.DataFrame(result.observations, columns=columns("indicators")),
+                        pd.DataFrame(result.cells), pd.DataFrame(result.targets, columns=columns("targets")),
                         pd.DataFrame(result.tables), result.findings)
 
 
@@ -151,6 +143,17 @@ def _supersede(observations: pd.DataFrame, updates: list[dict]) -> tuple[pd.Data
     return observations[~gone], observations[gone]
 
 
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    """The quality table: findings in the registry's columns, errors first, without repeats."""
+    frame = pd.DataFrame([f.as_row() for f in findings], columns=columns("quality"))
+    frame = frame.astype(TABLES["quality"].dtypes())
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    frame["_order"] = frame["severity"].map(order)
+    frame = frame.sort_values(["district", "_order", "appendix", "indicator_id", "year", "check", "message"],
+                              kind="mergesort", na_position="first")
+    return frame.drop(columns="_order").drop_duplicates().reset_index(drop=True)
+
+
 # -- many reports -> dataset ------------------------------------------------------------------------------------
 def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, workers: int | None = None) -> Dataset:
     """Parse, validate and (``with_narrative``) read the prose of every report into one dataset.
@@ -189,13 +192,12 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
     superseded = None
     if updates:
         observations, superseded = _supersede(observations, updates)
-        observations = pd.concat([observations, pd.DataFrame(updates, columns=INDICATOR_COLUMNS)],
+        observations = pd.concat([observations, pd.DataFrame(updates, columns=columns("indicators"))],
                                  ignore_index=True)
     indicators = observations
-    for column in ("value", "denominator"):
-        indicators[column] = pd.to_numeric(indicators[column]).astype(float)
-    for column in ("appendix", "year", "source_line", "source_column"):
-        indicators[column] = indicators[column].astype(int)
+    for field in TABLES["indicators"].fields:
+        if field.type in ("integer", "number"):
+            indicators[field.name] = pd.to_numeric(indicators[field.name]).astype(field.dtype)
     indicators = indicators.sort_values(["district", "source_file", "appendix", "source_line", "source_column",
                                          "indicator_id"],
                                         kind="mergesort").reset_index(drop=True)
@@ -225,8 +227,7 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
         "synthetic": synthetic[one.meta.district],
-    } for one in parsed], columns=["district", "district_code", "province", "province_code", "source_file", "sha256",
-                                   "synthetic"])
+    } for one in parsed], columns=columns("districts"))
     return Dataset(
         indicators=indicators,
         codebook=pd.DataFrame(codebook_rows(specs)),
@@ -238,7 +239,6 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
         districts=districts,
         sections=sections,
         facts=pd.concat(facts_frames, ignore_index=True) if facts_frames else None,
-        reports=[one.meta.source_file for one in parsed],
         superseded=superseded.reset_index(drop=True) if superseded is not None and len(superseded) else None,
     )
 

@@ -748,6 +748,7 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
         extra = "" if r.cached else f" {r.seconds:5.1f} s"
         log(f"  [{done}/{total}] {state:6} {r.name}{extra}" + (f"  {r.error}" if r.error else ""))
 
+    from cchc_analysis.dataset.io import load_dataset
     from cchc_analysis.pack import compare as C
     from cchc_analysis.pack import views as P
 
@@ -778,7 +779,7 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
         t1 = time.perf_counter()
         site.mkdir()
         copy_assets(site)
-        prepared["ds"] = P.load_dataset(paths.processed, district) if district else None
+        prepared["ds"] = load_dataset(paths.processed).for_district(district) if district else None
         prepared["downloads"] = write_downloads(paths.processed, site / "data", lang)
         import warnings
 

@@ -10,14 +10,12 @@ import io
 import textwrap
 
 import matplotlib
+import matplotlib.ticker
+import pandas as pd
+from matplotlib.figure import Figure  # not pyplot: no GUI backend, no global figure registry, half the import
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from cchc_analysis.measures.definitions import measures_for_area  # noqa: E402
-from cchc_analysis.pack import views as P  # noqa: E402
+from cchc_analysis.measures.definitions import measures_for_area
+from cchc_analysis.pack import views as P
 
 FONT = "DejaVu Sans"
 DPI = 100
@@ -49,7 +47,6 @@ def png_bytes(fig) -> bytes:
     """The figure as PNG with no metadata that could change between builds."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -65,7 +62,8 @@ def _panel_grid(n: int, ncols: int, row_h: float, bottom_in: float, bottom_pad: 
     nrows = (n + ncols - 1) // ncols
     top_in = 0.45
     fig_h = row_h * nrows + top_in + bottom_in
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.1 * ncols, fig_h), squeeze=False)
+    fig = Figure(figsize=(4.1 * ncols, fig_h))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     fig.subplots_adjust(left=0.09 if ncols > 1 else 0.12, right=0.98, top=1 - (top_in + 0.45) / fig_h,
                         bottom=(bottom_in + bottom_pad) / fig_h, wspace=0.28, hspace=1.0 / row_h * hspace)
     return fig, axes, fig_h

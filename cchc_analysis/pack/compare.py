@@ -10,13 +10,13 @@ The figures, ranks and data-quality counts are computed for the whole corpus at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.errors import CchcError
 from cchc_analysis.measures.compare import comparable_measures, overall_rank
+from cchc_analysis.dataset.io import load_dataset
+from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.pack import views as P
 
 TEXT = {
@@ -87,60 +87,21 @@ TEXT = {
     },
 }
 
-INDICATOR_COLUMNS = ["district", "area", "indicator_id", "period", "year", "as_of", "value"]
+TABLES = ("indicators", "indicators_codebook", "quality", "districts")
+COLUMNS = {"indicators": ["district", "area", "indicator_id", "period", "year", "as_of", "value"],
+           "districts": ["district", "district_code", "province", "synthetic"]}
 
 
 def t(key: str, lang: str) -> str:
     return TEXT[lang][key]
 
 
-@dataclass
-class Corpus:
-    """The part of the processed dataset a comparison needs, for the chosen districts."""
-    indicators: pd.DataFrame
-    codebook: pd.DataFrame
-    quality: pd.DataFrame
-    districts: pd.DataFrame    # district, district_code, province, synthetic
-    directory: Path
-
-
-def load_corpus(directory: str | Path, districts: list[str] | None = None) -> Corpus:
-    """Read ``data/processed`` (Parquet indicators when present: the fast path) narrowed to ``districts``."""
-    d = Path(directory)
-    if not (d / "indicators.csv").exists() and not (d / "indicators.parquet").exists():
-        raise CchcError("no processed dataset here (indicators.csv is missing); run `cchc parse` first", file=d)
-    if (d / "indicators.parquet").exists():
-        ind = pd.read_parquet(d / "indicators.parquet", columns=INDICATOR_COLUMNS)
-    else:
-        ind = pd.read_csv(d / "indicators.csv", usecols=INDICATOR_COLUMNS, dtype=str, keep_default_na=False)
-        ind["value"] = pd.to_numeric(ind["value"].replace("", None)).astype(float)
-        ind["year"] = ind["year"].astype(int)
-    ind["district"] = ind["district"].map(P.nfc)
-    book = pd.read_csv(d / "indicators_codebook.csv", dtype=str, keep_default_na=False)
-    book["appendix"] = book["appendix"].astype(int)
-    quality = pd.read_csv(d / "quality.csv", dtype=str, keep_default_na=False) if (d / "quality.csv").exists() \
-        else pd.DataFrame(columns=["district", "check", "severity", "appendix", "indicator_id"])
-    if (d / "districts.csv").exists():
-        units = pd.read_csv(d / "districts.csv", dtype=str, keep_default_na=False)
-        units["district"] = units["district"].map(P.nfc)
-    else:
-        units = ind[["district"]].drop_duplicates().assign(district_code="", province="")
-    if "synthetic" not in units:
-        units["synthetic"] = "False"
-    units["synthetic"] = units["synthetic"].astype(str).str.lower() == "true"
-    units = units.drop_duplicates("district")[["district", "district_code", "province", "synthetic"]]
-    known = sorted(units["district"])
-    if districts:
-        wanted = [P.nfc(x) for x in districts]
-        unknown = [x for x in wanted if x not in set(known)]
-        if unknown:
-            shown = ", ".join(known[:20]) + (f" … ({len(known)} in all)" if len(known) > 20 else "")
-            raise CchcError(f"unknown district {', '.join(map(repr, unknown))}; the dataset holds: {shown}", file=d)
-        ind = ind[ind["district"].isin(wanted)]
-        quality = quality[quality["district"].isin(wanted)]
-        units = units[units["district"].isin(wanted)]
-    return Corpus(ind.reset_index(drop=True), book, quality.reset_index(drop=True),
-                  units.sort_values("district").reset_index(drop=True), d)
+def load_corpus(directory: str | Path, districts: list[str] | None = None) -> Dataset:
+    """The part of the processed dataset a comparison needs (Parquet observations, a few columns), narrowed to
+    ``districts`` (all when None), the districts in name order."""
+    corpus = load_dataset(directory, tables=TABLES, columns=COLUMNS).for_districts(districts)
+    corpus.districts = corpus.districts.sort_values("district").reset_index(drop=True)
+    return corpus
 
 
 def check_params(areas: list[str] | None, lang: str) -> list[str]:
@@ -171,7 +132,7 @@ def _limit(order: list[str], max_rows: int | None) -> list[str]:
     return order[:half] + order[-(max_rows - half):]
 
 
-def districts_html(corpus: Corpus, lang: str = "vi", max_rows: int | None = 40) -> str:
+def districts_html(corpus: Dataset, lang: str = "vi", max_rows: int | None = 40) -> str:
     """The districts compared (code, province, observations); beyond ``max_rows``, a count per province."""
     if max_rows and len(corpus.districts) > max_rows:
         per = corpus.districts.groupby("province").agg(n=("district", "size"), synthetic=("synthetic", "sum"))
@@ -189,14 +150,14 @@ def districts_html(corpus: Corpus, lang: str = "vi", max_rows: int | None = 40) 
     return P.html_table(rows, cols, numeric={"n"})
 
 
-def synthetic_banner_html(corpus: Corpus, lang: str = "vi") -> str:
+def synthetic_banner_html(corpus: Dataset, lang: str = "vi") -> str:
     """A warning when the comparison includes synthetic (test) districts; "" otherwise."""
     if not corpus.districts["synthetic"].any():
         return ""
     return f'<p class="warning synthetic">{P.esc(t("synthetic", lang))}</p>'
 
 
-def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Corpus, area: str, lang: str = "vi",
+def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Dataset, area: str, lang: str = "vi",
                       max_rows: int | None = 40) -> str:
     """Districts (rows, by overall rank) x the area's comparable measures: latest figure, its date, its rank."""
     measures = [m for m in comparable_measures(area) if m.key in set(latest["measure"])]

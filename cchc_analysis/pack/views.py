@@ -17,13 +17,12 @@ import html
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 import pandas as pd
 
+from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.errors import CchcError
 from cchc_analysis.measures.compute import latest_values, measure_values
 from cchc_analysis.measures.definitions import Measure, measure, measures_for_area
@@ -279,51 +278,6 @@ def targets_2021_2030() -> pd.DataFrame:
     for col in ("target_2025", "target_2030"):
         df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce")
     return df
-
-
-@dataclass
-class Dataset:
-    indicators: pd.DataFrame
-    codebook: pd.DataFrame
-    quality: pd.DataFrame
-    targets: pd.DataFrame
-    sections: list[dict] | None = None
-    facts: pd.DataFrame | None = None
-    directory: Path | None = None
-    district: str = ""
-    province: str = ""
-    extra: dict = field(default_factory=dict)
-
-
-def load_dataset(directory: str | Path, district: str | None = None) -> Dataset:
-    """The parser's output folder (``data/processed/``, read by ``cchc_analysis.dataset``), narrowed to one
-    district (the only one, or ``district``)."""
-    from cchc_analysis.dataset import io as processed_data
-
-    d = Path(directory)
-    data = processed_data.load_dataset(d)
-    ind = data.indicators
-    if ind.empty:
-        raise CchcError("indicators.csv holds no rows", file=d / "indicators.csv")
-    for col in ("appendix", "year", "source_line"):
-        ind[col] = ind[col].astype("Int64")
-    districts = sorted(ind["district"].unique())
-    if district is None:
-        if len(districts) > 1:
-            raise CchcError(f"the dataset holds several districts ({', '.join(districts)}); choose one")
-        district = districts[0]
-    elif district not in districts:
-        raise CchcError(f"unknown district {district!r}; the dataset holds: {', '.join(districts)}")
-    ind = ind[ind["district"] == district].reset_index(drop=True)
-    book = data.codebook.assign(appendix=data.codebook["appendix"].astype("Int64"))
-    qual = data.quality[data.quality["district"].isin([district, ""])].reset_index(drop=True)
-    tg = data.targets[data.targets["district"].isin([district, ""])].reset_index(drop=True)
-    sections = [s for s in data.sections if s.get("district", district) == district] or None
-    facts = data.facts
-    if facts is not None and "district" in facts:
-        facts = facts[facts["district"].isin([district, ""])].reset_index(drop=True)
-    province = ind["province"].iloc[0] if len(ind) else ""
-    return Dataset(ind, book, qual, tg, sections, facts, d, district, province)
 
 
 # --------------------------------------------------------------------------------------------------- formatting

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from cchc_analysis.dataset import build as dataset_build
+from cchc_analysis.dataset.io import load_dataset
 from cchc_analysis.measures.compute import measure_values
 from cchc_analysis.measures.definitions import load_measures
 from cchc_analysis.pack import compare as C
@@ -26,7 +27,7 @@ KEY = ["measure", "period", "year", "as_of", "value"]
 
 def district_page_values(processed: Path) -> pd.DataFrame:
     """What the district pages compute: each area's measures of the one district."""
-    ds = P.load_dataset(processed)
+    ds = load_dataset(processed).for_district()
     return pd.concat([P.area_measure_values(ds, area) for area in P.area_ids()])[KEY] \
         .sort_values(KEY[:4], kind="stable").reset_index(drop=True)
 
@@ -68,7 +69,7 @@ def processed(tmp_path_factory, reference_path):
 
 
 def test_the_alias_is_read_as_row_1(processed):
-    ind = P.load_dataset(processed["alias"]).indicators
+    ind = load_dataset(processed["alias"]).for_district().indicators
     assert set(ind.loc[ind["indicator_id"] == "tthc_tong_so", "indicator"]) == {ALIAS}
 
 
@@ -83,6 +84,6 @@ def test_district_page_and_comparison_agree_with_the_reference(processed):
 
 
 def test_headline_figures_survive_the_alias(processed):
-    alias, reference = P.load_dataset(processed["alias"]), P.load_dataset(processed["reference"])
+    alias, reference = (load_dataset(processed["alias"]).for_district(), load_dataset(processed["reference"]).for_district())
     assert P.headline_figures(alias, "tthc", "vi") == P.headline_figures(reference, "tthc", "vi")
     assert "procedures_total" in {f["key"] for f in P.headline_figures(alias, "tthc", "vi")}

@@ -7,7 +7,11 @@ import string
 
 import pytest
 
-from cchc_analysis.findings import LANGUAGES, QUALITY_COLUMNS, Finding, findings_frame, message_catalog, nested, render
+from cchc_analysis.dataset.build import findings_frame
+from cchc_analysis.dataset.schema import columns
+from cchc_analysis.findings import LANGUAGES, Finding, message_catalog, nested, render
+
+QUALITY_COLUMNS = columns("quality")
 
 
 def placeholders(template: str) -> set[str]:

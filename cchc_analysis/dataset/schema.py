@@ -1,0 +1,341 @@
+"""The one registry of the processed dataset: every field declared once (type, descriptions vi/en, unit, whether it
+may be empty, allowed values), every table once (its file, fields in order, keys).
+
+Derived from it, never written again by hand: the column lists the build puts its frames in, the pandera schema of
+the observations (``check_schema``), the ``datapackage.json`` descriptors (``package.py``), the loader's dtypes
+(``io.py``); the README's column lists are tested against it. pandera is imported only by ``check_schema``, so that
+reading the dataset back (a notebook kernel) does not pay for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache
+
+import pandas as pd
+
+from cchc_analysis.errors import CchcError
+from cchc_analysis.findings import SEVERITIES
+
+TYPES = ("string", "integer", "number", "boolean", "date")  # Frictionless field types
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    en: str
+    vi: str
+    nullable: bool = False            # may be empty ("" in the CSV)
+    values: tuple[str, ...] = ()      # allowed values
+    pattern: str = ""                 # a regular expression the whole text matches (when not empty)
+    minimum: int | None = None
+    maximum: int | None = None
+    unit: str = ""
+
+    @property
+    def dtype(self) -> str:
+        """The pandas dtype of the column once loaded (text and dates: pandas' text dtype, ``""`` when empty)."""
+        if self.type == "integer":
+            return "Int64" if self.nullable else "int64"
+        if self.type == "boolean":
+            return "boolean" if self.nullable else "bool"
+        return "float64" if self.type == "number" else "str"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    file: str
+    title: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = ()  # (fields, table, its fields)
+    attribute: str = ""               # the Dataset attribute holding it, when not the table's name
+    parquet: bool = False             # also written as Parquet (same name, .parquet)
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"{self.file} has no field {name!r}")
+
+    def dtypes(self) -> dict[str, str]:
+        return {f.name: f.dtype for f in self.fields}
+
+    @property
+    def dataset_attribute(self) -> str:
+        return self.attribute or self.name
+
+
+UNITS = ("count", "percent", "flag", "dat", "ratio", "none")
+VALUE_STATUSES = ("number", "text_zero", "number_in_text", "assessment", "forecast", "text", "unparsed")
+KINDS = ("stock", "flow", "rate", "flag", "none")
+
+_FIELDS = [
+    Field("district", "string",
+          "District (huyện) as named in the report; a historical unit (districts were abolished on 1 July 2025)",
+          "Huyện, như tên trong báo cáo (đơn vị lịch sử: cấp huyện chấm dứt hoạt động từ 1/7/2025)"),
+    Field("district_code", "string",
+          "Statistical code of the district (mã đơn vị hành chính, GSO) as of the report period",
+          "Mã đơn vị hành chính của huyện (Tổng cục Thống kê) trong kỳ báo cáo", nullable=True),
+    Field("province", "string", "Province (tỉnh)", "Tỉnh", nullable=True),
+    Field("province_code", "string", "Statistical code of the province", "Mã đơn vị hành chính của tỉnh",
+          nullable=True),
+    Field("appendix", "integer", "Appendix table of the report (Phụ lục 1-8)", "Phụ lục của báo cáo (1-8)",
+          minimum=1, maximum=8),
+    Field("section", "string", "Sub-table of the appendix (I, II in Phụ lục 4), empty otherwise",
+          "Phần của phụ lục (I, II ở Phụ lục 4); để trống nếu không có", nullable=True),
+    Field("area", "string", "Reform area id (see the area labels in the evaluation pack)",
+          "Mã lĩnh vực cải cách (xem tên lĩnh vực trong bộ đánh giá)"),
+    Field("indicator_id", "string", "Stable indicator id (see indicators_codebook)",
+          "Mã chỉ tiêu cố định (xem indicators_codebook)", pattern=r"[a-z0-9_]+"),
+    Field("indicator", "string", "The row's own Vietnamese label as printed (tags removed, split labels rejoined)",
+          "Tên dòng đúng như in trong báo cáo (bỏ thẻ định dạng, nối lại tên bị ngắt trang)"),
+    Field("parent", "string", "Label of the row this one belongs to; empty at top level",
+          "Tên dòng cha; để trống ở cấp trên cùng", nullable=True),
+    Field("parent_id", "string", "Indicator id of the parent row", "Mã chỉ tiêu của dòng cha", nullable=True),
+    Field("indicator_en", "string", "English label from the codebook", "Tên tiếng Anh theo bảng mã chỉ tiêu"),
+    Field("unit", "string",
+          "count | percent (0-100) | flag (1 yes, 0 no) | dat (1 Đạt, 0 Không đạt) | ratio (value of denominator)",
+          "count: số lượng | percent: tỷ lệ % (0-100) | flag: 1 có, 0 không | dat: 1 Đạt, 0 Không đạt | "
+          "ratio: giá trị trên mẫu số", values=UNITS),
+    Field("period", "string", "Year (2015) or span (2011-2020) of the column or row the figure stands in",
+          "Năm (2015) hoặc giai đoạn (2011-2020) của cột hay dòng chứa số liệu", pattern=r"\d{4}(-\d{4})?"),
+    Field("year", "integer", "Year the figure is filed under (the as-of year for a span)",
+          "Năm của số liệu (với một giai đoạn: năm tính đến)", minimum=1990, maximum=2100, unit="year"),
+    Field("as_of", "date",
+          "Date the figure stands at (e.g. 2020-03-31 for 'Tính đến 31/3'); empty when the report does not say",
+          "Ngày số liệu được tính đến (vd. 2020-03-31 cho 'Tính đến 31/3'); trống khi báo cáo không nêu",
+          nullable=True, pattern=r"\d{4}-\d{2}-\d{2}"),
+    Field("column_header", "string", "The column header as printed", "Tiêu đề cột như in trong báo cáo",
+          nullable=True),
+    Field("value", "number", "The figure, read with the row's unit; empty when the cell holds no number",
+          "Số liệu, đọc theo đơn vị của dòng; trống khi ô không có số", nullable=True),
+    Field("denominator", "number", "For ratio units (13/13): the whole", "Với đơn vị ratio (13/13): mẫu số",
+          nullable=True),
+    Field("raw", "string", "The cell exactly as in the source file", "Nội dung ô đúng như trong tệp nguồn"),
+    Field("note", "string", "Text of the cell when the figure was read from text, and notes of the column or row",
+          "Chữ trong ô khi số liệu được đọc từ chữ, và ghi chú của cột hoặc dòng", nullable=True),
+    Field("value_status", "string",
+          "number | text_zero ('Không có ...' read as 0) | number_in_text | assessment | forecast (a figure the cell "
+          "states for a later date than its column: as_of is that date) | text | unparsed",
+          "number: số | text_zero: 'Không có ...' đọc là 0 | number_in_text: số trong câu | assessment: Đạt/Không "
+          "đạt | forecast: số dự kiến cho một thời điểm sau ngày của cột (as_of là thời điểm đó) | text: chữ, không "
+          "có số | unparsed: không đọc được mà không phải đoán", values=VALUE_STATUSES),
+    Field("source_file", "string", "Raw file the figure comes from (relative path)",
+          "Tệp gốc chứa số liệu (đường dẫn tương đối)"),
+    Field("source_line", "integer", "1-based line in the report (or row in an ingested workbook)",
+          "Dòng trong báo cáo, đếm từ 1 (hoặc hàng trong tệp Excel đã nhập)", minimum=1, unit="line"),
+    Field("source_column", "integer", "1-based column (tab-separated cell) in the line",
+          "Cột trong dòng (ô phân cách bằng tab), đếm từ 1", minimum=1, unit="column"),
+    Field("source_cell", "string", "Sheet and cell for figures from an ingested workbook (e.g. Sheet \"2021\" G14)",
+          "Trang tính và ô của số liệu từ tệp Excel đã nhập (vd. Sheet \"2021\" G14)", nullable=True),
+    Field("label_vi", "string", "Vietnamese label", "Tên tiếng Việt"),
+    Field("label_en", "string", "English label", "Tên tiếng Anh"),
+    Field("sum_of", "string", "Indicators this one is the total of (|-separated)",
+          "Các chỉ tiêu mà chỉ tiêu này là tổng (phân cách bằng |)", nullable=True),
+    Field("at_most", "string", "Indicators this one cannot exceed (|-separated)",
+          "Các chỉ tiêu mà chỉ tiêu này không được vượt quá (phân cách bằng |)", nullable=True),
+    Field("kind", "string",
+          "stock (a figure at a date) | flow (what happened in the period: never compared across a part year) | "
+          "rate | flag | none (a heading row)",
+          "stock: số tại một thời điểm | flow: số phát sinh trong kỳ (không so sánh với kỳ chưa trọn năm) | rate: "
+          "tỷ lệ | flag: có/không, Đạt/Không đạt | none: dòng tiêu đề", values=KINDS),
+    Field("stt", "string", "Row number (STT) as printed in the report's table", "Số thứ tự (STT) như in trong bảng",
+          nullable=True),
+    Field("description", "string", "What the indicator counts, where the report leaves it unclear",
+          "Chỉ tiêu đếm gì, khi báo cáo chưa nói rõ", nullable=True),
+    Field("check", "string", "Name of the validation check", "Tên phép kiểm tra"),
+    Field("severity", "string", "error | warning | info | ok (checked and agreed)",
+          "error: lỗi | warning: cảnh báo | info: thông tin | ok: đã kiểm tra và khớp", values=SEVERITIES),
+    Field("message", "string", "What was found, with the figures that disagree (worded in English from message_key "
+          "and params)", "Điều phát hiện được, kèm các số liệu không khớp (tiếng Anh, từ message_key và params)"),
+    Field("target", "integer", "The Phụ lục 8 target the finding is about, if any",
+          "Mục tiêu của Phụ lục 8 liên quan, nếu có", nullable=True, minimum=1),
+    Field("message_key", "string", "Key of the message in cchc_analysis/messages.yaml (worded there in vi and en)",
+          "Khóa của thông điệp trong cchc_analysis/messages.yaml (có lời văn tiếng Việt và tiếng Anh)"),
+    Field("params", "string", "The message's parameters (JSON object)", "Tham số của thông điệp (đối tượng JSON)"),
+    Field("source_lines", "string", "Lines of the report the finding rests on (;-separated)",
+          "Các dòng của báo cáo làm căn cứ (phân cách bằng ;)", nullable=True),
+    Field("number", "integer", "Target number in Phụ lục 8", "Số thứ tự mục tiêu trong Phụ lục 8", minimum=1),
+    Field("text", "string", "Text of the target", "Nội dung mục tiêu"),
+    Field("assessment", "string", "The district's self-assessment as printed", "Tự đánh giá của huyện như in"),
+    Field("achieved", "boolean", "Self-assessed as Đạt (true) or not", "Tự đánh giá Đạt (true) hay không",
+          nullable=True),
+    Field("text_line", "integer", "Line of the target's text", "Dòng chứa nội dung mục tiêu", minimum=1,
+          unit="line"),
+    Field("sha256", "string", "SHA-256 of the raw file", "Mã SHA-256 của tệp gốc"),
+    Field("synthetic", "boolean",
+          "True for SYNTHETIC test reports (derived from a real one for tests and benchmarks; never published)",
+          "True với báo cáo thử nghiệm SYNTHETIC (tạo từ báo cáo thật để kiểm thử; không bao giờ công bố)"),
+    Field("section_title", "string", "Title of the sub-table (Phụ lục 4 I, II), empty otherwise",
+          "Tên phần của phụ lục (Phụ lục 4 I, II); trống nếu không có", nullable=True),
+    Field("title", "string", "Title of the appendix table as printed", "Tên bảng phụ lục như in"),
+    Field("office", "string", "Office responsible for the table, where the report names one",
+          "Cơ quan chịu trách nhiệm thống kê, khi báo cáo nêu", nullable=True),
+    Field("first_line", "integer", "First line of the table in the report", "Dòng đầu của bảng trong báo cáo",
+          minimum=1, unit="line"),
+    Field("last_line", "integer", "Last line of the table in the report", "Dòng cuối của bảng trong báo cáo",
+          minimum=1, unit="line"),
+    Field("header_lines", "string", "Lines of the table's header (;-separated)",
+          "Các dòng tiêu đề của bảng (phân cách bằng ;)"),
+    Field("repeated_header_lines", "string", "Lines where the header is repeated after a page break (;-separated)",
+          "Các dòng tiêu đề lặp lại sau ngắt trang (phân cách bằng ;)", nullable=True),
+    Field("rows", "integer", "Number of indicator rows read from the table", "Số dòng chỉ tiêu đọc được từ bảng",
+          minimum=0),
+    Field("notes", "string", "Footnotes of the table (Ghi chú), |-separated", "Ghi chú của bảng (phân cách bằng |)",
+          nullable=True),
+    Field("notes_lines", "string", "Lines of the footnotes (;-separated)", "Các dòng ghi chú (phân cách bằng ;)",
+          nullable=True),
+    Field("role", "string", "Role the cell played (row number, label, value, period, header ...)",
+          "Vai trò của ô (số thứ tự, tên dòng, giá trị, kỳ, tiêu đề ...)"),
+]
+FIELDS: dict[str, Field] = {f.name: f for f in _FIELDS}
+
+
+def _fields(*items: str | Field) -> tuple[Field, ...]:
+    """A table's fields: a name is the shared field of ``FIELDS``; a ``Field`` is this table's own."""
+    return tuple(FIELDS[item] if isinstance(item, str) else item for item in items)
+
+
+def _may_be_empty(name: str) -> Field:
+    return replace(FIELDS[name], nullable=True)
+
+
+_CELL = ("district", "appendix", "section", "source_line", "source_column", "raw", "role",
+         _may_be_empty("indicator_id"), _may_be_empty("period"))
+_DISTRICT_KEY = ((("district",), "districts", ("district",)),)
+_INDICATORS = _fields(
+    "district", "district_code", "province", "appendix", "section", "area", "indicator_id", "indicator", "parent",
+    "parent_id", "indicator_en", "unit", "period", "year", "as_of", "column_header", "value", "denominator", "raw",
+    "note", "value_status", "source_file", "source_line", "source_column", "source_cell")
+_FACT_FIELDS = _fields(
+    Field("id", "string", "Id of the stated figure (unique within a district)",
+          "Mã của số liệu nêu trong văn bản (duy nhất trong một huyện)"),
+    "area",
+    Field("value", "number", "The figure as the prose states it", "Số liệu như văn bản nêu"),
+    Field("unit", "string", "What the figure is a number of (persons, percent, documents ...)",
+          "Đơn vị của số liệu (văn bản, người, phần trăm ...)"),
+    Field("counts", "string", "What the figure counts, in English", "Số liệu đếm gì (tiếng Anh)"),
+    Field("period", "string", "Year or span the figure refers to", "Năm hoặc giai đoạn của số liệu"),
+    Field("quote", "string", "The exact words of the report around the figure", "Nguyên văn câu chứa số liệu"),
+    Field("line", "integer", "Line of the quote in the report", "Dòng của câu trích trong báo cáo", minimum=1,
+          unit="line"),
+    Field("indicator_id", "string", "Table indicator that carries the same measure, if any",
+          "Chỉ tiêu trong bảng đo cùng nội dung, nếu có", nullable=True),
+    Field("qualifier", "string", "How the prose states the figure: exact | more_than | at_least | planned",
+          "Cách văn bản nêu số liệu: chính xác | trên | ít nhất | kế hoạch"),
+    Field("denominator", "number", "The whole, for a figure stated as a part of it (13/13)",
+          "Mẫu số, khi số liệu được nêu là một phần (13/13)", nullable=True),
+    Field("raw", "string", "The figure's text as printed", "Chữ số như in trong văn bản", nullable=True),
+    Field("section_id", "string", "Section of the prose the quote stands in (see sections.json)",
+          "Mục của văn bản chứa câu trích (xem sections.json)"),
+    Field("note", "string", "Curator's note on how the figure relates to the tables (e.g. 'per office, not a total')",
+          "Ghi chú của người biên soạn về quan hệ của số liệu với các bảng", nullable=True),
+    "district")
+_SECTION_FIELDS = _fields(
+    "district",
+    Field("id", "string", "Id of the section (its place in the heading tree)", "Mã của mục (vị trí trong cây đề mục)"),
+    "area",
+    Field("kind", "string", "results | limitations | causes | overall | lessons | tasks | recommendations ...",
+          "Loại mục: kết quả, hạn chế, nguyên nhân, đánh giá chung, bài học, nhiệm vụ, kiến nghị ..."),
+    Field("aspect", "string", "Kind named by a sub-heading, kept as the section's aspect", "Khía cạnh của mục",
+          nullable=True),
+    Field("heading", "string", "The heading as printed", "Đề mục như in"),
+    Field("path", "string", "Headings above this one (a list)", "Các đề mục cấp trên (danh sách)"),
+    Field("text", "string", "The section's text", "Nội dung của mục"),
+    "first_line", "last_line",
+    Field("area_basis", "string", "Why the section was given its area", "Căn cứ gán lĩnh vực cho mục"),
+    Field("area_keyword_hits", "string", "Keywords of each area found in the section (an object)",
+          "Số từ khóa của từng lĩnh vực tìm thấy trong mục"),
+    Field("notes", "string", "Remarks of the outline reader (numbering slips ...)", "Ghi chú khi đọc cây đề mục"))
+
+TABLES: dict[str, Table] = {t.name: t for t in [
+    Table("indicators", "indicators.csv", "Observations: one row per district, indicator and period", _INDICATORS,
+          ("district", "indicator_id", "period", "as_of"),
+          ((("indicator_id",), "indicators_codebook", ("indicator_id",)),) + _DISTRICT_KEY, parquet=True),
+    Table("indicators_codebook", "indicators_codebook.csv", "Indicators: labels, units, parents and checks",
+          _fields("indicator_id", "appendix", "section", "area", "label_vi", "label_en", "unit", "kind", "stt",
+                  "parent_id", "parent", "sum_of", "at_most", "description"), ("indicator_id",), attribute="codebook"),
+    Table("districts", "districts.csv", "Districts and the reports they come from",
+          _fields("district", "district_code", "province", "province_code", "source_file", "sha256", "synthetic"),
+          ("district",)),
+    Table("quality", "quality.csv", "Validation findings",
+          _fields("district", "check", "severity", _may_be_empty("appendix"), _may_be_empty("indicator_id"),
+                  _may_be_empty("year"), "target", "message", "message_key", "params", "source_lines"),
+          foreign_keys=_DISTRICT_KEY),
+    Table("targets", "targets.csv", "Phụ lục 8: the programme's targets and the district's self-assessment",
+          _fields("district", "number", "text", "assessment", "achieved", "raw", "source_file", "source_line",
+                  "text_line"), ("district", "number"), _DISTRICT_KEY),
+    Table("tables", "tables.csv", "The appendix tables of each report",
+          _fields("district", "appendix", "section", "section_title", _may_be_empty("area"), "title", "office",
+                  "first_line", "last_line", "header_lines", "repeated_header_lines", "rows", "notes",
+                  "notes_lines"), ("district", "appendix", "section"), _DISTRICT_KEY),
+    Table("cells", "cells.csv", "Every non-empty table cell with its role (the 'nothing lost' ledger)",
+          _fields(*_CELL), ("district", "source_line", "source_column"), _DISTRICT_KEY),
+    Table("facts", "facts.csv", "Figures stated in the report's prose, with their quotes", _FACT_FIELDS),
+    Table("indicators_superseded", "indicators_superseded.csv",
+          "Report figures replaced by an ingested year file (kept, not lost)", _INDICATORS, attribute="superseded"),
+    Table("sections", "sections.json", "The report's prose by section: area, kind, heading, text and lines "
+          "(a JSON list of objects)", _SECTION_FIELDS),
+]}
+CSV_TABLES = [name for name, table in TABLES.items() if table.file.endswith(".csv")]
+REQUIRED_TABLES = ("indicators", "indicators_codebook", "quality", "targets")
+
+
+def columns(table: str) -> list[str]:
+    """The fields of ``table`` in the order they are written."""
+    return TABLES[table].columns
+
+
+def check_columns(table: str, frame: pd.DataFrame) -> None:
+    """A frame about to be written must hold exactly the registry's fields, in order (a programming error if not)."""
+    expected = columns(table)
+    if list(frame.columns) != expected:
+        raise ValueError(f"{table}: columns {list(frame.columns)} differ from the schema registry's {expected}")
+
+
+# -- the pandera schema of the observations (built and imported only when a build validates) -------------------
+def _pandera_column(field: Field):
+    import pandera.pandas as pa
+
+    checks = []
+    if field.pattern:
+        checks.append(pa.Check.str_matches(f"^(?:{field.pattern}){'?' if field.nullable else ''}$"))
+    elif field.values:
+        checks.append(pa.Check.isin(list(field.values)))
+    elif field.type == "string" and not field.nullable:
+        checks.append(pa.Check.str_length(min_value=1))
+    if field.minimum is not None and field.maximum is not None:
+        checks.append(pa.Check.in_range(field.minimum, field.maximum))
+    elif field.minimum is not None:
+        checks.append(pa.Check.ge(field.minimum))
+    dtype = {"integer": int, "number": float}.get(field.type, str)
+    return pa.Column(dtype, checks, nullable=field.nullable and field.type == "number")
+
+
+@cache
+def pandera_schema(table: str = "indicators"):
+    import pandera.pandas as pa
+
+    spec = TABLES[table]
+    return pa.DataFrameSchema({f.name: _pandera_column(f) for f in spec.fields}, unique=list(spec.primary_key),
+                              strict=True, ordered=True, coerce=False)
+
+
+def check_schema(indicators: pd.DataFrame, source: str) -> None:
+    """Raise CchcError naming the offending rows if the tidy table breaks its schema."""
+    import pandera.pandas as pa
+
+    try:
+        pandera_schema("indicators").validate(indicators, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.head(5)
+        details = "; ".join(f"{row.column}: {row.check} (failure: {row.failure_case!r}, row {row.index})"
+                            for row in cases.itertuples())
+        raise CchcError(f"the tidy table breaks its schema: {details}", file=source) from None
