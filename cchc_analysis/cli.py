@@ -14,7 +14,7 @@ DEFAULT_REPORTS = Path("reports")
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from cchc_analysis.dataset.build import parse_and_write
+    from cchc_analysis.workflow import parse_and_write
 
     summary = parse_and_write(args.reports or [DEFAULT_RAW], Path(args.out))
     print(summary)

@@ -40,7 +40,7 @@ def tree_hashes(root: Path) -> dict[str, str]:
 def processed(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("processed")
     try:
-        from cchc_analysis.dataset.build import parse_and_write
+        from cchc_analysis.workflow import parse_and_write
     except ImportError:
         shutil.copytree(FIXTURE, out, dirs_exist_ok=True)
         return out

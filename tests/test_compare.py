@@ -128,7 +128,7 @@ def test_unknown_parameters_are_clear_errors(tmp_path):
 @pytest.fixture(scope="module")
 def two_district_corpus(tmp_path_factory, reference_path):
     """data/raw/tuan-giao plus one SYNTHETIC district, parsed."""
-    from cchc_analysis.dataset.build import parse_and_write
+    from cchc_analysis.workflow import parse_and_write
 
     root = tmp_path_factory.mktemp("corpus")
     raw = root / "raw"

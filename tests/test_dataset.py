@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, reference_path):
     """The reference report parsed with its prose layer (every table, facts and sections included), as written."""
-    from cchc_analysis.dataset.build import parse_and_write
+    from cchc_analysis.workflow import parse_and_write
 
     out = tmp_path_factory.mktemp("processed")
     parse_and_write([reference_path], out)

@@ -241,19 +241,3 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
         facts=pd.concat(facts_frames, ignore_index=True) if facts_frames else None,
         superseded=superseded.reset_index(drop=True) if superseded is not None and len(superseded) else None,
     )
-
-
-def parse_and_write(paths: list[Path], out_dir: Path) -> str:
-    """What ``cchc parse`` does; returns a summary for the terminal."""
-    from cchc_analysis.dataset.io import write_dataset
-
-    dataset = build_dataset(discover(paths))
-    written = write_dataset(dataset, out_dir)
-    severities = dataset.quality["severity"].value_counts()
-    counts = ", ".join(f"{severities.get(s, 0)} {s}" for s in ("error", "warning", "info", "ok"))
-    names = ", ".join(p.name for p in written)
-    return (f"parsed {len(dataset.reports)} report(s): {len(dataset.indicators)} observations of "
-            f"{dataset.indicators['indicator_id'].nunique()} indicators, {len(dataset.targets)} targets, "
-            f"{len(dataset.cells)} table cells accounted for\n"
-            f"quality findings: {counts}\n"
-            f"wrote {out_dir}/: {names}")

@@ -12,7 +12,8 @@ import pandas as pd
 from cchc_analysis.errors import CchcError
 
 # tables whose rows belong to one district; "" marks a row that concerns none in particular
-_BY_DISTRICT = ("indicators", "quality", "targets", "tables", "cells", "districts", "facts", "superseded")
+_BY_DISTRICT = ("indicators", "quality", "targets", "tables", "cells", "districts", "facts", "superseded",
+                "evaluation", "evaluation_parts", "observations")
 
 
 @dataclass
@@ -32,6 +33,9 @@ class Dataset:
     sections: list[dict] | None = None
     facts: pd.DataFrame | None = None
     superseded: pd.DataFrame | None = None
+    evaluation: pd.DataFrame | None = None        # one verdict per criterion (cchc_analysis.evaluation)
+    evaluation_parts: pd.DataFrame | None = None  # its measurable parts
+    observations: pd.DataFrame | None = None      # strengths and weaknesses found by rule
     directory: Path | None = None
     district: str = ""
     province: str = ""

@@ -17,7 +17,8 @@ PACKAGE_NAME = "cchc-district-reports"
 WORKBOOK = "cchc-tables.xlsx"
 
 WORKBOOK_CHUNK_ROWS = 10_000
-WORKBOOK_TABLES = ("indicators", "indicators_codebook", "districts", "quality", "targets", "tables", "facts")
+WORKBOOK_TABLES = ("indicators", "indicators_codebook", "districts", "quality", "targets", "tables", "facts",
+                   "evaluation", "observations")
 
 
 def _schema(table: Table, present: set[str]) -> dict:

@@ -255,6 +255,70 @@ _SECTION_FIELDS = _fields(
           "Số từ khóa của từng lĩnh vực tìm thấy trong mục"),
     Field("notes", "string", "Remarks of the outline reader (numbering slips ...)", "Ghi chú khi đọc cây đề mục"))
 
+def _worded(name: str, en: str, vi: str, nullable: bool = False) -> tuple[Field, Field]:
+    """A text given in both languages: ``name_vi`` and ``name_en``."""
+    return tuple(Field(f"{name}_{lang}", "string", en + f" ({lang})", vi + f" ({lang})", nullable=nullable)
+                 for lang in ("vi", "en"))
+
+
+VERDICTS = ("dat", "dat_mot_phan", "chua_dat", "chua_du_can_cu", "khong_danh_gia")
+PART_STATUSES = ("supported", "partly", "contradicted", "no_evidence", "not_district")
+_CRITERION = Field("criterion_id", "string", "Id of the evaluation criterion (cchc_analysis/evaluation/criteria.yaml)",
+                   "Mã tiêu chí đánh giá (cchc_analysis/evaluation/criteria.yaml)")
+_EVALUATION_FIELDS = _fields(
+    "district", _CRITERION,
+    Field("target", "integer", "Its number in Phụ lục 8, for the report's own targets", "Số thứ tự trong Phụ lục 8",
+          nullable=True, minimum=1),
+    "area", *_worded("title", "Short name of the criterion", "Tên ngắn của tiêu chí"),
+    Field("source", "string", "The document that sets the target", "Văn bản đặt ra mục tiêu"),
+    Field("source_status", "string", "verified (legal text seen) | secondary (widely cited) | unverified",
+          "verified: đã đối chiếu văn bản | secondary: theo tài liệu tổng hợp | unverified: chưa kiểm chứng",
+          values=("verified", "secondary", "unverified")),
+    *_worded("source_note", "The source as the pack cites it, with its status", "Nguồn như bộ đánh giá trích dẫn"),
+    *_worded("reference", "Where the target stands in the report (Phụ lục 8, mục tiêu N)",
+             "Vị trí mục tiêu trong báo cáo (Phụ lục 8, mục tiêu N)", nullable=True),
+    Field("district_level", "boolean", "Whether any part of the criterion applies to a district",
+          "Tiêu chí có nội dung áp dụng ở cấp huyện hay không"),
+    Field("self_assessment", "string", "The district's self-assessment as printed (Phụ lục 8)",
+          "Kết quả tự đánh giá của huyện như in (Phụ lục 8)", nullable=True),
+    Field("verdict", "string", "dat | dat_mot_phan | chua_dat | chua_du_can_cu | khong_danh_gia",
+          "Đạt | Đạt một phần | Chưa đạt | Chưa đủ căn cứ | Không đánh giá ở cấp huyện", values=VERDICTS),
+    *_worded("verdict", "The verdict in words", "Kết quả đánh giá bằng lời"),
+    *_worded("summary", "The verdict set against the self-assessment", "Kết quả đánh giá so với tự đánh giá"),
+    *_worded("evidence", "Where the evidence is (Phụ lục N, chỉ tiêu M; ;-separated)",
+             "Nơi có minh chứng (Phụ lục N, chỉ tiêu M; phân cách bằng ;)", nullable=True),
+    "source_lines")
+_PART_FIELDS = _fields(
+    "district", _CRITERION,
+    Field("part_id", "string", "Id of the measurable part within the criterion", "Mã nội dung trong tiêu chí"),
+    Field("district_level", "boolean", "Whether the part applies to a district", "Nội dung áp dụng ở cấp huyện"),
+    Field("status", "string", "supported | partly | contradicted | no_evidence | not_district",
+          "có minh chứng | một phần | trái với số liệu | chưa có minh chứng | không áp dụng ở cấp huyện",
+          values=PART_STATUSES),
+    *_worded("measure", "What the part requires", "Nội dung yêu cầu"),
+    *_worded("text", "What the report shows for it, with its figures and dates", "Báo cáo cho thấy gì, kèm số liệu"),
+    *_worded("citations", "Table rows cited (;-separated)", "Các chỉ tiêu được trích dẫn (phân cách bằng ;)",
+             nullable=True),
+    *_worded("context", "Figures and quotes that bear on the part without deciding it (|-separated)",
+             "Số liệu, trích dẫn liên quan nhưng không quyết định (phân cách bằng |)", nullable=True),
+    Field("indicator_ids", "string", "Indicators the rule read (;-separated)", "Các chỉ tiêu được đọc (;)",
+          nullable=True),
+    "source_lines")
+_OBSERVATION_FIELDS = _fields(
+    "district",
+    Field("observation_id", "string", "Id of the rule (cchc_analysis/evaluation/observations.yaml)",
+          "Mã quy tắc (cchc_analysis/evaluation/observations.yaml)"),
+    Field("area", "string", "Reform area id, or general", "Mã lĩnh vực cải cách, hoặc general (chung)"),
+    Field("kind", "string", "strength | weakness", "strength: điểm mạnh | weakness: điểm yếu",
+          values=("strength", "weakness")),
+    Field("priority", "integer", "Order in the summary (higher first)", "Thứ tự trong phần tóm tắt (cao trước)",
+          minimum=0),
+    *_worded("text", "The observation, with its figures", "Nhận xét, kèm số liệu"),
+    *_worded("recommendation", "The recommendation it motivates (weaknesses)", "Kiến nghị rút ra (điểm yếu)",
+             nullable=True),
+    Field("indicator_ids", "string", "Indicators the rule read (;-separated)", "Các chỉ tiêu được đọc (;)",
+          nullable=True))
+
 TABLES: dict[str, Table] = {t.name: t for t in [
     Table("indicators", "indicators.csv", "Observations: one row per district, indicator and period", _INDICATORS,
           ("district", "indicator_id", "period", "as_of"),
@@ -281,6 +345,12 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     Table("facts", "facts.csv", "Figures stated in the report's prose, with their quotes", _FACT_FIELDS),
     Table("indicators_superseded", "indicators_superseded.csv",
           "Report figures replaced by an ingested year file (kept, not lost)", _INDICATORS, attribute="superseded"),
+    Table("evaluation", "evaluation.csv", "The evaluation: one verdict per criterion and district, with its evidence",
+          _EVALUATION_FIELDS, ("district", "criterion_id"), _DISTRICT_KEY),
+    Table("evaluation_parts", "evaluation_parts.csv", "The measurable parts of each criterion and what the report "
+          "shows for them", _PART_FIELDS, ("district", "criterion_id", "part_id"), _DISTRICT_KEY),
+    Table("observations", "observations.csv", "Strengths and weaknesses found by rule, with recommendations",
+          _OBSERVATION_FIELDS, ("district", "observation_id"), _DISTRICT_KEY),
     Table("sections", "sections.json", "The report's prose by section: area, kind, heading, text and lines "
           "(a JSON list of objects)", _SECTION_FIELDS),
 ]}

@@ -2,7 +2,7 @@
 
 Steps (each one skipped when nothing it depends on changed):
 
-1. **parse**: ``cchc_analysis.dataset.build.parse_and_write`` from ``data/raw/`` into ``data/processed/`` (cached on the
+1. **parse**: ``cchc_analysis.workflow.parse_and_write`` from ``data/raw/`` into ``data/processed/`` (cached on the
    raw files and the package's source).
 2. **execute**: ``notebooks/overview.ipynb`` once and ``notebooks/area.ipynb`` once per area for the district
    (and ``notebooks/compare.ipynb`` once when the dataset holds several districts), through papermill's
@@ -624,7 +624,7 @@ def ensure_parsed(paths: BuildPaths, log) -> bool:
                 and (paths.processed / "indicators.csv").exists():
             return False
     try:
-        from cchc_analysis.dataset.build import parse_and_write
+        from cchc_analysis.workflow import parse_and_write
     except ImportError as exc:
         raise CchcError(f"the parser is not available ({exc}); build from an existing dataset with --no-parse") \
             from None

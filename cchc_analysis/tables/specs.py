@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.text import match_key
 from cchc_analysis.tables.values import UNITS
+from cchc_analysis.text import match_key
 
 SPEC_DIR = Path(__file__).parent / "specs"
 LAYOUTS = ("years_as_columns", "periods_as_rows", "assessment")

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from cchc_analysis.errors import CchcError
+from cchc_analysis.findings import Finding, nested
 from cchc_analysis.read.manifest import ReportMeta
 from cchc_analysis.tables.extract import Appendix, Cell, Document, TableRow, TableSection
 from cchc_analysis.tables.periods import Period, parse_as_of, parse_period, stated_forecast
 from cchc_analysis.tables.specs import IndicatorSpec, TableSpec
-from cchc_analysis.text import clean, fold, match_key
-from cchc_analysis.findings import Finding, nested
 from cchc_analysis.tables.values import CellValue, read_parts, read_value
+from cchc_analysis.text import clean, fold, match_key
 
 BULLETS = {"-", "+", "–", "—", "•", "*"}
 REQUIRED_APPENDICES = tuple(range(1, 9))

@@ -21,6 +21,7 @@ from cchc_analysis.dataset.yearfile import (MANIFEST, UPDATES_DIR, FilledFile, P
 from cchc_analysis.errors import CchcError
 from cchc_analysis.text import slug
 from cchc_analysis.updates.template import DistrictFolder, find_district
+from cchc_analysis.workflow import evaluated_dataset
 
 
 # -- storing -----------------------------------------------------------------------------------------------------
@@ -72,7 +73,7 @@ def ingest(path: Path, raw_dir: Path, processed_dir: Path, replace: bool = False
         raise IngestError(filled.path, errors, warnings)
     target, entry, old_manifest = store(filled, folder, replace, status, source, received or date.today())
     try:
-        dataset = build_dataset(discover([raw_dir]))
+        dataset = evaluated_dataset([raw_dir])
         write_dataset(dataset, processed_dir)
     except Exception:
         target.unlink(missing_ok=True)

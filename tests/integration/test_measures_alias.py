@@ -19,6 +19,7 @@ from cchc_analysis.measures.definitions import load_measures
 from cchc_analysis.pack import compare as C
 from cchc_analysis.pack import views as P
 from cchc_analysis.tables.specs import SPEC_DIR, load_specs
+from cchc_analysis.workflow import parse_and_write
 
 LABEL = "Tổng số TTHC của các cơ quan, đơn vị, UBND các xã, thị trấn"
 ALIAS = "Tổng số thủ tục hành chính thuộc thẩm quyền giải quyết của huyện và các xã, thị trấn"
@@ -61,10 +62,10 @@ def processed(tmp_path_factory, reference_path):
     (raw / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
     out = {"reference": root / "reference", "alias": root / "alias"}
-    dataset_build.parse_and_write([reference_path.parent], out["reference"])
+    parse_and_write([reference_path.parent], out["reference"])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(dataset_build, "load_specs", lambda: load_specs(specs))
-        dataset_build.parse_and_write([raw], out["alias"])
+        parse_and_write([raw], out["alias"])
     return out
 
 

@@ -1,6 +1,6 @@
 """The package's stages import one way only: an earlier stage never imports a later one, and no module cycles.
 
-read -> tables -> checks -> prose -> dataset -> measures -> evaluation -> updates -> pack -> cli, with the core
+read -> tables -> checks -> prose -> dataset -> measures -> evaluation -> workflow -> updates -> pack -> cli, with the core
 modules (errors, text, findings, locking) below them all. Lazy imports inside functions count too.
 """
 
@@ -10,8 +10,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cchc_analysis"
-LAYERS = ["core", "read", "tables", "checks", "prose", "dataset", "measures", "evaluation", "updates", "pack",
-          "synthetic", "cli"]
+LAYERS = ["core", "read", "tables", "checks", "prose", "dataset", "measures", "evaluation", "workflow", "updates",
+          "pack", "synthetic", "cli"]
 CORE = {"__init__", "errors", "text", "findings", "locking"}
 
 
