@@ -30,7 +30,7 @@ BIN = Path(sys.executable).parent
 
 def naive_loop(processed: Path, work: Path, env: dict) -> float:
     sys.path.insert(0, str(ROOT))
-    from cchc_analysis.pack.build import read_areas
+    from cchc_analysis.pack.plan import read_areas
 
     runs = [("overview", ROOT / "notebooks" / "overview.ipynb", {})]
     runs += [(f"area-{a}", ROOT / "notebooks" / "area.ipynb", {"area": a}) for a in read_areas()]
@@ -70,7 +70,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-build-"))
     try:
         sys.path.insert(0, str(ROOT))
-        from cchc_analysis.pack.build import build_environment, ensure_kernelspec
+        from cchc_analysis.pack.execute import build_environment, ensure_kernelspec
 
         env = dict(os.environ, **build_environment(work / "naive-cache"))
         ensure_kernelspec(env)

@@ -7,6 +7,7 @@ not importable the small fixture under tests/fixtures/pack/ is used instead.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -22,12 +23,14 @@ import pytest
 
 from cchc_analysis.pack import build as B
 from cchc_analysis.pack import views as P
+from cchc_analysis.pack.execute import build_environment, ensure_kernelspec
+from cchc_analysis.pack.plan import read_areas
 from cchc_analysis.errors import CchcError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 FIXTURE = Path(__file__).parent / "fixtures" / "pack" / "processed"
-AREAS = B.read_areas()
+AREAS = read_areas()
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -98,18 +101,18 @@ def test_every_notebook_executed_for_every_area(pack):
 def test_area_page_content(pack, area):
     html_text = page(pack, f"area-{area}.html")
     assert unicodedata.is_normalized("NFC", html_text)
-    title = P.esc(P.area_label(area, "vi"))
+    title = html.escape(P.area_label(area, "vi"))
     assert f"<h1>{title}</h1>" in html_text
     assert f"<title>{title} |" in html_text
     # numbers from the data: every headline figure, and one raw observation of the area
     ds = pack["ds"]
     for fig in P.headline_figures(ds, area, "vi"):
-        assert P.esc(fig["value"]) in html_text, fig
+        assert html.escape(fig["value"]) in html_text, fig
     obs = ds.indicators[(ds.indicators["area"] == area) & ds.indicators["value"].notna()].iloc[-1]
-    assert P.esc(P.fmt_value(obs["value"], obs["unit"], "vi", obs.get("denominator"))) in html_text
+    assert html.escape(P.fmt_value(obs["value"], obs["unit"], "vi", obs.get("denominator"))) in html_text
     # sections every area page has
     for key in ("indicators_by_year", "change_trend", "derived", "report_text", "quality", "targets"):
-        assert P.esc(P.t(key, "vi")) in html_text, key
+        assert html.escape(P.t(key, "vi")) in html_text, key
     area_obs = ds.indicators[ds.indicators["area"] == area]
     if (area_obs["as_of"] == "2020-03-31").any():
         assert "đến 31/3/2020" in html_text  # as-of dates are said where shown
@@ -144,7 +147,7 @@ def test_index_page(pack):
     html_text = page(pack, "index.html")
     for a in AREAS:
         assert f'href="area-{a}.html"' in html_text
-        assert P.esc(P.area_label(a, "vi")) in html_text
+        assert html.escape(P.area_label(a, "vi")) in html_text
     assert 'href="overview.html"' in html_text
     assert f'href="{pack["pdf"].name}"' in html_text
     for name in ("indicators.csv", "indicators.parquet", "cchc-tables.xlsx", "datapackage.json"):
@@ -157,10 +160,10 @@ def test_overview_page(pack):
     html_text = page(pack, "overview.html")
     assert f"<h1>{P.t('overview', 'vi')}</h1>" in html_text
     for key in ("headline", "self_assessment", "quality_summary", "how_to_read"):
-        assert P.esc(P.t(key, "vi")) in html_text
+        assert html.escape(P.t(key, "vi")) in html_text
     targets = pack["ds"].targets
     if not targets.empty:
-        assert P.esc(targets.iloc[0]["text"][:40]) in html_text
+        assert html.escape(targets.iloc[0]["text"][:40]) in html_text
 
 
 def test_fonts_and_css_are_local(pack):
@@ -320,14 +323,14 @@ def test_english_pack(pack, tmp_path):
     assert 'lang="en"' in html_text
     ind = pack["ds"].indicators
     label = ind[(ind["area"] == "cbccvc") & ind["value"].notna()].iloc[0]["indicator_en"]
-    assert label and P.esc(label) in html_text  # labels from the codebook's English column
+    assert label and html.escape(label) in html_text  # labels from the codebook's English column
     assert "as of 31/3/2020" in html_text
     assert report.pdf.name.endswith("-en.pdf") and report.pdf.exists()
 
 
 def test_kernelspec_resolves_to_this_python(tmp_path, monkeypatch):
-    env = B.build_environment(tmp_path / "cache")
-    B.ensure_kernelspec(env)
+    env = build_environment(tmp_path / "cache")
+    ensure_kernelspec(env)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     from jupyter_client.kernelspec import KernelSpecManager
