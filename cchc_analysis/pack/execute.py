@@ -82,6 +82,10 @@ def _init_worker(env: dict[str, str]) -> None:
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
+    # a worker's kernel lives as long as the worker; multiprocessing runs its finalizers (not atexit) at the end
+    from multiprocessing.util import Finalize
+
+    Finalize(KERNEL, KERNEL.stop, exitpriority=10)
 
 
 def normalise_notebook(nb) -> None:
@@ -98,62 +102,111 @@ def normalise_notebook(nb) -> None:
                 del out["transient"]
 
 
+class Kernel:
+    """This process's kernel, kept from one notebook to the next: a kernel start and the imports of pandas,
+    matplotlib and the package are paid once per worker instead of once per notebook (they are most of a
+    notebook's time). Before each notebook the user namespace is cleared, the execution counter set back to 1 and
+    the working folder set, so a notebook runs as in a fresh kernel; after a failure the kernel is replaced."""
+
+    def __init__(self) -> None:
+        self.km = None
+        self.sock_dir = ""
+
+    def for_notebook(self, cwd: str, timeout: int):
+        """A kernel manager for the next notebook: the running kernel made fresh, or a new one (not started yet:
+        papermill starts it)."""
+        if self.km is not None and self.km.has_kernel and self._reset(cwd, timeout):
+            return self.km
+        self.stop()
+        from jupyter_client.manager import KernelManager
+
+        runtime = os.environ.get("JUPYTER_RUNTIME_DIR") or tempfile.gettempdir()
+        self.sock_dir = tempfile.mkdtemp(prefix="k", dir=runtime)  # short path: unix sockets hold 107 bytes at most
+        self.km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(self.sock_dir, "s"))
+        return self.km
+
+    def _reset(self, cwd: str, timeout: int) -> bool:
+        code = ("get_ipython().reset(new_session=False)\nget_ipython().execution_count = 1\n"
+                f"__import__('os').chdir({cwd!r})")
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=timeout)
+            reply = kc.execute_interactive(code, store_history=False, timeout=timeout, output_hook=lambda msg: None)
+            return reply["content"]["status"] == "ok"
+        except (RuntimeError, TimeoutError):  # the kernel died or hangs: the caller starts a new one
+            return False
+        finally:
+            kc.stop_channels()
+
+    def stop(self) -> None:
+        """Shut the kernel down at once (nbclient does not shut down a kernel manager it was given)."""
+        if self.km is not None:
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=True)
+            self.km.cleanup_resources()
+            self.km = None
+        if self.sock_dir:
+            shutil.rmtree(self.sock_dir, ignore_errors=True)
+            self.sock_dir = ""
+
+
+KERNEL = Kernel()
+
+
 def execute_job(job: Job, out_path: str, failed_dir: str, start_timeout: int, execution_timeout: int,
                 render_spec: dict | None = None) -> Result:
-    """Run one notebook in this (worker) process, then render its page (in parallel with the other workers).
+    """Run one notebook in this (worker) process's kernel, then render its page (in parallel with the other
+    workers). Never raises: a failure comes back as a Result."""
+    t0 = time.perf_counter()
+    error = ""
+    for _attempt in range(2):  # a second try only for a kernel that did not start
+        nb, error, retry = _run(job, start_timeout, execution_timeout, failed_dir)
+        if nb is not None:
+            _write(nb, job, out_path, render_spec)
+            return Result(job.name, True, time.perf_counter() - t0, path=out_path)
+        KERNEL.stop()
+        if not retry:
+            break
+    return Result(job.name, False, time.perf_counter() - t0, error=error)
 
-    Never raises: a failure comes back as a Result.
-    """
-    import nbformat
+
+def _run(job: Job, start_timeout: int, execution_timeout: int, failed_dir: str):
+    """(executed notebook, "", False), or (None, the error, whether to try again with a new kernel)."""
     import papermill as pm
-    from jupyter_client.manager import KernelManager
     from papermill.exceptions import PapermillExecutionError
 
-    t0 = time.perf_counter()
-    runtime = os.environ.get("JUPYTER_RUNTIME_DIR") or tempfile.gettempdir()
-    last_error = ""
-    for attempt in range(2):  # a second try only for a kernel that did not start
-        sock_dir = tempfile.mkdtemp(prefix="k", dir=runtime)  # short path: unix sockets are limited to 107 bytes
-        km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(sock_dir, "s"))
-        try:
-            nb = pm.execute_notebook(
-                job.notebook, None, parameters=job.parameters, kernel_name=KERNEL_NAME, language="python",
-                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                start_timeout=start_timeout, execution_timeout=execution_timeout,
-                cwd=str(Path(job.notebook).parent), km=km, shutdown_kernel="immediate", record_timing=False,
-                extra_arguments=["--HistoryManager.enabled=False"])
-        except PapermillExecutionError as exc:
-            last_error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-            _save_failed(job, failed_dir, exc)
-            break
-        except Exception as exc:  # kernel start, timeout, a missing notebook...
-            last_error = f"{type(exc).__name__}: {exc}".strip()
-            if "didn't respond" in last_error or "Address already in use" in last_error or "Kernel died" in last_error:
-                continue
-            break
-        else:
-            normalise_notebook(nb)
-            tmp = out_path + ".tmp"
-            nbformat.write(nb, tmp)
-            os.replace(tmp, out_path)
-            if render_spec is not None:
-                from cchc_analysis.pack.render import render_one
+    cwd = str(Path(job.notebook).parent)
+    try:
+        nb = pm.execute_notebook(
+            job.notebook, None, parameters=job.parameters, kernel_name=KERNEL_NAME, language="python",
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            start_timeout=start_timeout, execution_timeout=execution_timeout, cwd=cwd,
+            km=KERNEL.for_notebook(cwd, start_timeout), shutdown_kernel="immediate", record_timing=False,
+            extra_arguments=["--HistoryManager.enabled=False"])
+    except PapermillExecutionError as exc:
+        _save_failed(job, failed_dir, exc)
+        return None, f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}", False
+    except Exception as exc:  # kernel start, timeout, a missing notebook...
+        error = f"{type(exc).__name__}: {exc}".strip()
+        return None, error, any(s in error for s in ("didn't respond", "Address already in use", "Kernel died"))
+    return nb, "", False
 
-                try:
-                    render_one(nb, job.name, out_path, render_spec)
-                except Exception:  # noqa: BLE001 - the main process renders it again and reports the error
-                    pass
-            return Result(job.name, True, time.perf_counter() - t0, path=out_path)
-        finally:
-            # nbclient does not shut down a kernel manager it was given: do it here, at once
-            try:
-                if km.has_kernel:
-                    km.shutdown_kernel(now=True)
-            except Exception:  # noqa: BLE001 - the kernel may already be gone
-                pass
-            km.cleanup_resources()
-            shutil.rmtree(sock_dir, ignore_errors=True)
-    return Result(job.name, False, time.perf_counter() - t0, error=last_error)
+
+def _write(nb, job: Job, out_path: str, render_spec: dict | None) -> None:
+    import nbformat
+
+    normalise_notebook(nb)
+    tmp = out_path + ".tmp"
+    nbformat.write(nb, tmp)
+    os.replace(tmp, out_path)
+    if render_spec is not None:
+        from cchc_analysis.pack.render import render_one
+
+        try:
+            render_one(nb, job.name, out_path, render_spec)
+        except Exception:  # noqa: BLE001 - the main process renders it again and reports the error
+            pass
 
 
 def _save_failed(job: Job, failed_dir: str, exc) -> None:
@@ -164,64 +217,58 @@ def _save_failed(job: Job, failed_dir: str, exc) -> None:
 
 def execute_jobs(jobs: list[Job], cache_dir: Path, env: dict[str, str], n_jobs: int, start_timeout: int,
                  execution_timeout: int, progress, render_spec: dict | None = None,
-                 while_waiting=None) -> list[Result]:
+                 while_waiting=lambda: None) -> list[Result]:
     """Execute the jobs whose cached notebook is missing; progress(result, done, total) after each one.
 
     ``while_waiting()`` runs in this process while the workers execute (work that needs no notebook).
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    import multiprocessing
-
-    results: list[Result] = []
-    todo = []
-    for job in jobs:
-        target = cached_notebook(cache_dir, job)
-        if target.exists():
-            results.append(Result(job.name, True, 0.0, cached=True, path=str(target)))
-        else:
-            todo.append((job, target))
-    total = len(jobs)
+    results = [Result(job.name, True, 0.0, cached=True, path=str(cached_notebook(cache_dir, job)))
+               for job in jobs if cached_notebook(cache_dir, job).exists()]
+    todo = [(job, str(cached_notebook(cache_dir, job))) for job in jobs if not cached_notebook(cache_dir, job).exists()]
     for r in results:
-        progress(r, len(results), total)
-    if not todo:
-        if while_waiting:
-            while_waiting()
-        return results
-    failed_dir = str(cache_dir.parent / "failed")
-    if n_jobs <= 1 or len(todo) == 1:
-        _init_worker(env)
-        for job, target in todo:
-            r = execute_job(job, str(target), failed_dir, start_timeout, execution_timeout, render_spec)
-            results.append(r)
-            progress(r, len(results), total)
-        if while_waiting:
-            while_waiting()
+        progress(r, len(results), len(jobs))
+    args = (str(cache_dir.parent / "failed"), start_timeout, execution_timeout, render_spec)
+    if len(todo) > 1 and n_jobs > 1:
+        _in_workers(todo, args, env, min(n_jobs, len(todo)), results, lambda r: progress(r, len(results), len(jobs)),
+                    while_waiting)
     else:
-        ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(todo)), mp_context=ctx, initializer=_init_worker,
-                                 initargs=(env,)) as pool:
-            futures = {pool.submit(execute_job, job, str(target), failed_dir, start_timeout, execution_timeout,
-                                   render_spec): job
-                       for job, target in todo}
-            if while_waiting:
-                while_waiting()
-            for fut in as_completed(futures):
-                try:
-                    r = fut.result()
-                except Exception as exc:  # the worker died
-                    r = Result(futures[fut].name, False, error=f"{type(exc).__name__}: {exc}")
-                results.append(r)
-                progress(r, len(results), total)
-    # drop stale cache entries of these jobs
-    keep = {Path(r.path).name for r in results if r.ok}
-    names = {j.name for j in jobs}
-    for p in cache_dir.glob("*.ipynb"):
-        stem = p.name.rsplit("-", 1)[0]
-        if stem in names and p.name not in keep:
-            p.unlink(missing_ok=True)
-            for h in cache_dir.glob(p.name[:-6] + ".*.html"):
-                h.unlink(missing_ok=True)
+        _init_worker(env)
+        try:
+            for job, target in todo:
+                results.append(execute_job(job, target, *args))
+                progress(results[-1], len(results), len(jobs))
+        finally:
+            KERNEL.stop()
+        while_waiting()
+    _drop_stale(cache_dir, jobs, results)
     order = {j.name: i for i, j in enumerate(jobs)}
     return sorted(results, key=lambda r: order[r.name])
 
 
+def _in_workers(todo: list, args: tuple, env: dict[str, str], workers: int, results: list[Result], progress,
+                while_waiting) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(env,)) as pool:
+        futures = {pool.submit(execute_job, job, target, *args): job for job, target in todo}
+        while_waiting()
+        for fut in as_completed(futures):
+            try:
+                r = fut.result()
+            except Exception as exc:  # the worker died
+                r = Result(futures[fut].name, False, error=f"{type(exc).__name__}: {exc}")
+            results.append(r)
+            progress(r)
+
+
+def _drop_stale(cache_dir: Path, jobs: list[Job], results: list[Result]) -> None:
+    """Remove the cached runs (and their pages) of these jobs that this build did not use."""
+    keep = {Path(r.path).name for r in results if r.ok}
+    names = {j.name for j in jobs}
+    for p in cache_dir.glob("*.ipynb"):
+        if p.name.rsplit("-", 1)[0] in names and p.name not in keep:
+            p.unlink(missing_ok=True)
+            for h in cache_dir.glob(p.name[:-6] + ".*.html"):
+                h.unlink(missing_ok=True)

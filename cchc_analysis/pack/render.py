@@ -83,12 +83,13 @@ def render_pages(results: list, site: Path, spec: dict) -> dict[str, str]:
 
 
 def copy_assets(site: Path) -> None:
-    import matplotlib
+    """The stylesheet and the DejaVu Sans fonts (matplotlib's bundled copy, found without importing matplotlib)."""
+    from importlib.util import find_spec
 
     assets = site / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(TEMPLATES_DIR / TEMPLATE_NAME / "pack.css", assets / "pack.css")
-    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    fonts = Path(find_spec("matplotlib").origin).parent / "mpl-data" / "fonts" / "ttf"
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
         shutil.copyfile(fonts / name, assets / name)
 
