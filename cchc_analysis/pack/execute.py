@@ -1,8 +1,9 @@
 """Execute the notebooks: papermill's Python API in worker processes, each page rendered by the worker that ran it.
 
-Kernel ``python3`` is resolved to this Python by a kernelspec written under the build cache; every kernel gets a
-private IPC socket (no TCP port collisions), start and execution timeouts, ``shutdown_kernel="immediate"`` and no
-cell timings. Every notebook is tried; failures come back as results naming the cell, never as exceptions.
+Kernel ``python3`` is resolved to this Python by a kernelspec written under the build cache. Each worker keeps one
+kernel for all its notebooks (``Kernel``: a fresh namespace for each), on a private IPC socket (no TCP port
+collisions), with start and execution timeouts and no cell timings. Every notebook is tried; failures come back as
+results naming the cell, never as exceptions.
 """
 
 from __future__ import annotations
