@@ -185,13 +185,6 @@ def test_english_labels_from_codebook(ds):
     assert cols[0][1] == "Indicator"
 
 
-def test_ui_text_is_nfc_and_complete():
-    assert set(P.TEXT["vi"]) == set(P.TEXT["en"])
-    for lang in P.LANGS:
-        for value in list(P.TEXT[lang].values()) + P.HOW_TO_READ[lang]:
-            assert unicodedata.is_normalized("NFC", value)
-
-
 def test_chart_png_is_deterministic(ds):
     a = plotting.area_charts(ds, "cbccvc", "vi")
     b = plotting.area_charts(ds, "cbccvc", "vi")

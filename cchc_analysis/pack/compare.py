@@ -18,74 +18,7 @@ from cchc_analysis.measures.compare import comparable_measures, overall_rank
 from cchc_analysis.dataset.io import load_dataset
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.pack import views as P
-
-TEXT = {
-    "vi": {
-        "title": "So sánh các huyện",
-        "lead": "Các huyện được so sánh trên các tỷ lệ, không trên số tuyệt đối.",
-        "caveat": "Số tuyệt đối (số thủ tục, số biên chế, số văn bản) phụ thuộc quy mô của huyện nên không được so "
-                  "sánh; chỉ so sánh các tỷ lệ. Các tỷ lệ được tính từ số liệu huyện tự báo cáo, có thể khác nhau về "
-                  "cách hiểu chỉ tiêu; số mới nhất của các huyện có thể ở các thời điểm khác nhau (ghi trong ngoặc). "
-                  "Tỷ lệ trên 100% là số liệu không khớp: được nêu, không được xếp hạng.",
-        "districts": "Các huyện",
-        "district": "Huyện",
-        "code": "Mã ĐVHC",
-        "province": "Tỉnh",
-        "reports": "Số quan sát",
-        "side_by_side": "Các tỷ lệ, số mới nhất",
-        "ranking": "Xếp hạng",
-        "ranking_note": "Hạng 1 là tỷ lệ cao nhất; hạng chung là trung bình các hạng của lĩnh vực.",
-        "overall_rank": "Hạng chung",
-        "trends": "Xu hướng",
-        "quality": "Số liệu thiếu hoặc không khớp",
-        "quality_note": "Đủ số liệu: tỷ lệ chỉ tiêu của lĩnh vực có ít nhất một số; lỗi và cảnh báo lấy từ quality.csv.",
-        "completeness": "Đủ số liệu",
-        "errors": "Lỗi",
-        "warnings": "Cảnh báo",
-        "no_comparable": "Lĩnh vực này không có tỷ lệ nào so sánh được giữa các huyện.",
-        "inconsistent": "không khớp",
-        "shown": "Hiển thị {shown} trên {total} huyện (cao nhất và thấp nhất); đầy đủ trong tệp dữ liệu.",
-        "median": "trung vị",
-        "iqr": "khoảng tứ phân vị",
-        "synthetic": "DỮ LIỆU THỬ NGHIỆM (SYNTHETIC): không phải báo cáo thật",
-        "summary": "Tổng quan",
-        "rates": "Số tỷ lệ",
-        "per_district": "Trang đánh giá của từng huyện: cchc build --district \"<tên huyện>\".",
-    },
-    "en": {
-        "title": "Comparing districts",
-        "lead": "Districts are compared on rates and shares, not on raw counts.",
-        "caveat": "Raw counts (procedures, staff, documents) depend on a district's size and are not compared; only "
-                  "rates and shares are. The rates come from each district's self-reported figures, whose "
-                  "definitions may differ; districts' latest figures may stand at different dates (in brackets). "
-                  "A share above 100% means the figures disagree: it is shown, not ranked.",
-        "districts": "Districts",
-        "district": "District",
-        "code": "Code",
-        "province": "Province",
-        "reports": "Observations",
-        "side_by_side": "Rates and shares, latest figure",
-        "ranking": "Ranking",
-        "ranking_note": "Rank 1 is the highest rate; the overall rank is the mean of the area's ranks.",
-        "overall_rank": "Overall rank",
-        "trends": "Trends",
-        "quality": "Incomplete or inconsistent data",
-        "quality_note": "Completeness: share of the area's indicators with at least one figure; errors and warnings "
-                        "from quality.csv.",
-        "completeness": "Completeness",
-        "errors": "Errors",
-        "warnings": "Warnings",
-        "no_comparable": "This area has no rate that is comparable across districts.",
-        "inconsistent": "inconsistent",
-        "shown": "Showing {shown} of {total} districts (highest and lowest); all are in the data files.",
-        "median": "median",
-        "iqr": "interquartile range",
-        "synthetic": "SYNTHETIC TEST DATA: not a real report",
-        "summary": "Summary",
-        "rates": "Rates",
-        "per_district": "A district's own evaluation pages: cchc build --district \"<name>\".",
-    },
-}
+from cchc_analysis.pack.catalog import catalog
 
 TABLES = ("indicators", "indicators_codebook", "quality", "districts")
 COLUMNS = {"indicators": ["district", "area", "indicator_id", "period", "year", "as_of", "value"],
@@ -93,7 +26,8 @@ COLUMNS = {"indicators": ["district", "area", "indicator_id", "period", "year", 
 
 
 def t(key: str, lang: str) -> str:
-    return TEXT[lang][key]
+    """A UI string of the comparison page (``compare`` in text/<lang>.yaml)."""
+    return catalog(lang)["compare"][key]
 
 
 def load_corpus(directory: str | Path, districts: list[str] | None = None) -> Dataset:
@@ -116,8 +50,8 @@ def check_params(areas: list[str] | None, lang: str) -> list[str]:
 
 # --------------------------------------------------------------------------------------------------- display
 
-def _district_cell(name: str, synthetic: bool) -> str:
-    return f"{name} (SYNTHETIC)" if synthetic else name
+def _district_cell(name: str, synthetic: bool, lang: str) -> str:
+    return t("synthetic_district", lang).format(name=name) if synthetic else name
 
 
 def _when(row, lang: str) -> str:
@@ -139,10 +73,11 @@ def districts_html(corpus: Dataset, lang: str = "vi", max_rows: int | None = 40)
         rows = [{"province": province, "n": P.fmt_number(r.n, lang),
                  "synthetic": P.fmt_number(r.synthetic, lang) if r.synthetic else ""}
                 for province, r in per.iterrows()]
-        cols = [("province", t("province", lang)), ("n", t("districts", lang)), ("synthetic", "SYNTHETIC")]
+        cols = [("province", t("province", lang)), ("n", t("districts", lang)),
+                ("synthetic", t("synthetic_column", lang))]
         return P.html_table(rows, cols, numeric={"n", "synthetic"})
     counts = corpus.indicators.groupby("district")["value"].count()
-    rows = [{"district": _district_cell(r.district, r.synthetic), "code": r.district_code, "province": r.province,
+    rows = [{"district": _district_cell(r.district, r.synthetic, lang), "code": r.district_code, "province": r.province,
              "n": P.fmt_number(counts.get(r.district, 0), lang)}
             for r in corpus.districts.itertuples()]
     cols = [("district", t("district", lang)), ("code", t("code", lang)), ("province", t("province", lang)),
@@ -150,19 +85,12 @@ def districts_html(corpus: Dataset, lang: str = "vi", max_rows: int | None = 40)
     return P.html_table(rows, cols, numeric={"n"})
 
 
-def synthetic_banner_html(corpus: Dataset, lang: str = "vi") -> str:
-    """A warning when the comparison includes synthetic (test) districts; "" otherwise."""
-    if not corpus.districts["synthetic"].any():
-        return ""
-    return f'<p class="warning synthetic">{P.esc(t("synthetic", lang))}</p>'
-
-
 def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Dataset, area: str, lang: str = "vi",
                       max_rows: int | None = 40) -> str:
     """Districts (rows, by overall rank) x the area's comparable measures: latest figure, its date, its rank."""
     measures = [m for m in comparable_measures(area) if m.key in set(latest["measure"])]
     if not measures:
-        return P.paragraph(t("no_comparable", lang), "muted")
+        return P.render_block(P.message_block(t("no_comparable", lang), "muted"))
     order_df = overall_rank(ranks, measures)
     ranked = list(order_df["district"])
     order = ranked + [d for d in corpus.districts["district"] if d not in set(ranked)]
@@ -179,7 +107,7 @@ def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Dataset
     common = {key: next(iter(when)) for key, when in dates.items() if len(when) == 1}
     rows = []
     for name in shown:
-        row = {"district": _district_cell(name, synthetic.get(name, False)),
+        row = {"district": _district_cell(name, synthetic.get(name, False), lang),
                "overall": P.fmt_number(mean_rank[name], lang, 1) if name in mean_rank else ""}
         for m in measures:
             r = cell.get((m.key, name))
@@ -197,11 +125,10 @@ def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Dataset
     cols = [("district", t("district", lang)), ("overall", t("overall_rank", lang))] + \
         [(m.key, m.label[lang] + (f" ({P.when_label(*common[m.key], lang)})" if m.key in common else ""))
          for m in measures]
-    html = P.html_table(rows, cols, css_class="data compare", numeric={"overall"})
     note = t("ranking_note", lang)
     if len(shown) < len(order):
         note += " " + t("shown", lang).format(shown=len(shown), total=len(order))
-    return P.paragraph(note, "note") + html
+    return P.render_block(P.table_block(rows, cols, css_class="data compare", numeric={"overall"}, note=note))
 
 
 def quality_html(quality: pd.DataFrame, area: str, lang: str = "vi", max_rows: int | None = 40) -> str:
@@ -209,7 +136,7 @@ def quality_html(quality: pd.DataFrame, area: str, lang: str = "vi", max_rows: i
     q = quality[quality["area"] == area]
     q = q[(q["completeness"] < 100) | (q["errors"] > 0) | (q["warnings"] > 0)]
     if q.empty:
-        return P.paragraph(P.t("no_quality", lang), "muted")
+        return P.render_block(P.message_block(P.t("no_quality", lang), "muted"))
     q = q.sort_values(["errors", "warnings", "completeness", "district"], ascending=[False, False, True, True],
                       kind="stable")
     shown = q.head(max_rows) if max_rows else q
@@ -220,7 +147,7 @@ def quality_html(quality: pd.DataFrame, area: str, lang: str = "vi", max_rows: i
     note = t("quality_note", lang)
     if len(shown) < len(q):
         note += " " + t("shown", lang).format(shown=len(shown), total=len(q))
-    return P.paragraph(note, "note") + P.html_table(rows, cols, numeric={"completeness", "errors", "warnings"})
+    return P.render_block(P.table_block(rows, cols, numeric={"completeness", "errors", "warnings"}, note=note))
 
 
 def summary_html(quality: pd.DataFrame, latest: pd.DataFrame, areas: list[str], lang: str = "vi") -> str:

@@ -13,7 +13,6 @@ Conventions:
 
 from __future__ import annotations
 
-import html
 import math
 import re
 import unicodedata
@@ -26,216 +25,21 @@ from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.errors import CchcError
 from cchc_analysis.measures.compute import latest_values, measure_values
 from cchc_analysis.measures.definitions import Measure, measure, measures_for_area
+from cchc_analysis.pack import layout
+from cchc_analysis.pack.catalog import LANGS, catalog
 
-LANGS = ("vi", "en")
 FIRST_YEAR = 2015
 
 # --------------------------------------------------------------------------------------------------- text
 
-TEXT = {
-    "vi": {
-        "pack_title": "Đánh giá cải cách hành chính 2011-2020",
-        "overview": "Tổng quan",
-        "home": "Trang chủ",
-        "district": "Huyện",
-        "province": "Tỉnh",
-        "indicator": "Chỉ tiêu",
-        "unit": "Đơn vị",
-        "indicators_by_year": "Các chỉ tiêu theo năm",
-        "asof_note": "Số liệu năm 2017 của Phụ lục 3 tính đến 30/9/2017; năm 2020 tính đến 31/3/2020 (chưa hết năm).",
-        "change_trend": "Thay đổi so với năm 2015 và xu hướng",
-        "first": "Năm đầu",
-        "latest": "Số mới nhất",
-        "change": "Thay đổi",
-        "change_pct": "Thay đổi (%)",
-        "trend": "Xu hướng",
-        "trend_up": "tăng",
-        "trend_down": "giảm",
-        "trend_flat": "ổn định",
-        "trend_na": "không đủ số liệu",
-        "charts": "Biểu đồ",
-        "derived": "Các chỉ số đánh giá (tính từ số liệu)",
-        "measure": "Chỉ số",
-        "how": "Cách tính",
-        "report_text": "Báo cáo tự đánh giá: kết quả, hạn chế, nguyên nhân",
-        "no_sections": "Chưa có phần lời văn của báo cáo (sections.json) trong bộ dữ liệu này.",
-        "no_sections_area": "Bộ dữ liệu không có đoạn lời văn nào cho lĩnh vực này.",
-        "quality": "Kiểm tra chất lượng số liệu",
-        "no_quality": "Không có phát hiện nào về chất lượng số liệu cho lĩnh vực này.",
-        "severity": "Mức độ",
-        "check": "Kiểm tra",
-        "year": "Năm",
-        "message": "Nội dung",
-        "lines": "Dòng",
-        "targets": "Mục tiêu giai đoạn 2021-2030",
-        "no_targets": "Không có mục tiêu 2021-2030 nào trong tệp mục tiêu áp dụng cho lĩnh vực này.",
-        "target": "Mục tiêu",
-        "evidence": "Số liệu 2020 của huyện",
-        "comparison": "So sánh",
-        "source": "Nguồn",
-        "status": "Mức xác minh",
-        "indicative": "tham khảo (định nghĩa khác nhau)",
-        "direct": "trực tiếp",
-        "none": "không có số liệu tương ứng",
-        "headline": "Số liệu chính",
-        "self_assessment": "Tự đánh giá Phụ lục 8 so với bằng chứng",
-        "number": "STT",
-        "assessment": "Tự đánh giá",
-        "evidence_found": "Bằng chứng (kiểm tra chéo)",
-        "no_evidence": "chưa được kiểm tra",
-        "quality_summary": "Tóm tắt chất lượng số liệu",
-        "count": "Số phát hiện",
-        "how_to_read": "Cách đọc bộ tài liệu",
-        "pages": "Các trang",
-        "downloads": "Tải số liệu",
-        "pdf": "Bản PDF đầy đủ",
-        "area": "Lĩnh vực",
-        "kind_results": "Kết quả đạt được",
-        "kind_limitations": "Tồn tại, hạn chế",
-        "kind_causes": "Nguyên nhân",
-        "line_ref": "dòng",
-        "facts": "Số liệu nêu trong lời văn báo cáo",
-        "stated_value": "Số liệu",
-        "stated_counts": "Đếm gì",
-        "quote": "Trích dẫn",
-        "dat_true": "Đạt",
-        "dat_false": "Không đạt",
-        "flag_true": "Có",
-        "flag_false": "Không",
-        "as_of": "đến",
-        "no_data": "Không có số liệu.",
-        "more_pages": "Xem trang từng lĩnh vực để biết chi tiết.",
-        "generated": "Tạo tự động từ báo cáo gốc bằng cchc_analysis",
-        "sev_error": "lỗi",
-        "sev_warning": "cảnh báo",
-        "sev_info": "thông tin",
-        "sev_ok": "khớp",
-        "status_verified": "đã xác minh",
-        "status_secondary": "nguồn thứ cấp",
-        "status_unverified": "chưa xác minh",
-    },
-    "en": {
-        "pack_title": "Evaluation of administrative reform 2011-2020",
-        "overview": "Overview",
-        "home": "Home",
-        "district": "District",
-        "province": "Province",
-        "indicator": "Indicator",
-        "unit": "Unit",
-        "indicators_by_year": "Indicators by year",
-        "asof_note": "Phụ lục 3 figures for 2017 are as of 30 September 2017; 2020 figures are as of 31 March 2020 "
-                     "(part of the year).",
-        "change_trend": "Change since 2015 and trend",
-        "first": "First year",
-        "latest": "Latest",
-        "change": "Change",
-        "change_pct": "Change (%)",
-        "trend": "Trend",
-        "trend_up": "rising",
-        "trend_down": "falling",
-        "trend_flat": "stable",
-        "trend_na": "too few values",
-        "charts": "Charts",
-        "derived": "Evaluation measures (derived from the data)",
-        "measure": "Measure",
-        "how": "How computed",
-        "report_text": "The report's own assessment: results, limitations, causes",
-        "no_sections": "The report's narrative (sections.json) is not in this dataset.",
-        "no_sections_area": "The dataset holds no narrative for this area.",
-        "quality": "Data-quality findings",
-        "no_quality": "No data-quality findings for this area.",
-        "severity": "Severity",
-        "check": "Check",
-        "year": "Year",
-        "message": "Message",
-        "lines": "Lines",
-        "targets": "2021-2030 targets",
-        "no_targets": "No 2021-2030 target in the targets file applies to this area.",
-        "target": "Target",
-        "evidence": "District figure, 2020",
-        "comparison": "Comparison",
-        "source": "Source",
-        "status": "Verification",
-        "indicative": "indicative (definitions differ)",
-        "direct": "direct",
-        "none": "no matching figure",
-        "headline": "Headline figures",
-        "self_assessment": "Phụ lục 8 self-assessment against the evidence",
-        "number": "No.",
-        "assessment": "Self-assessment",
-        "evidence_found": "Evidence (cross-checks)",
-        "no_evidence": "not checked",
-        "quality_summary": "Data-quality summary",
-        "count": "Findings",
-        "how_to_read": "How to read this pack",
-        "pages": "Pages",
-        "downloads": "Data downloads",
-        "pdf": "Full PDF",
-        "area": "Area",
-        "kind_results": "Results",
-        "kind_limitations": "Limitations",
-        "kind_causes": "Causes",
-        "line_ref": "line",
-        "facts": "Figures stated in the report's prose",
-        "stated_value": "Figure",
-        "stated_counts": "What it counts",
-        "quote": "Quote",
-        "dat_true": "Achieved",
-        "dat_false": "Not achieved",
-        "flag_true": "Yes",
-        "flag_false": "No",
-        "as_of": "as of",
-        "no_data": "No data.",
-        "more_pages": "See each area's page for details.",
-        "generated": "Generated from the original report by cchc_analysis",
-        "sev_error": "error",
-        "sev_warning": "warning",
-        "sev_info": "info",
-        "sev_ok": "agrees",
-        "status_verified": "verified",
-        "status_secondary": "secondary source",
-        "status_unverified": "unverified",
-    },
-}
-
-HOW_TO_READ = {
-    "vi": [
-        "Mỗi trang lĩnh vực trình bày các chỉ tiêu của phụ lục tương ứng theo năm, đúng như báo cáo ghi; ô trống "
-        "nghĩa là báo cáo không ghi số.",
-        "Năm 2017 của Phụ lục 3 tính đến 30/9/2017 và năm 2020 tính đến 31/3/2020: các số này chưa phải cả năm.",
-        "\u201cThay đổi\u201d so sánh số mới nhất với năm đầu có số liệu (thường là 2015); \u201cxu hướng\u201d là "
-        "độ dốc của các năm đủ 12 tháng (bỏ các năm chưa hết), \u201cổn định\u201d khi thay đổi dưới 5%.",
-        "Các chỉ số đánh giá (tỷ lệ có mặt/được giao, tỷ lệ một cửa, tỷ lệ đúng hạn...) được tính từ các dòng của "
-        "bảng; cách tính ghi bên cạnh mỗi chỉ số.",
-        "Mục tiêu 2021-2030 lấy từ Nghị quyết 76/NQ-CP, ghi rõ nguồn và mức xác minh; so sánh \u201ctham khảo\u201d "
-        "khi định nghĩa khác nhau.",
-        "Phát hiện về chất lượng số liệu nêu các số không khớp và dòng của báo cáo gốc; số liệu không bị sửa.",
-    ],
-    "en": [
-        "Each area page shows the indicators of its appendix by year, as the report states them; an empty cell means "
-        "the report gives no figure.",
-        "Phụ lục 3's 2017 figures are as of 30 September 2017 and all 2020 figures as of 31 March 2020: not full years.",
-        "\u201cChange\u201d compares the latest figure with the first year with data (usually 2015); \u201ctrend\u201d is "
-        "the slope over full years only, \u201cstable\u201d when the change is under 5%.",
-        "Evaluation measures (fill rate in post/allotted, one-stop share, on-time rate...) are computed from the table "
-        "rows; each says how it is computed.",
-        "2021-2030 targets come from Nghị quyết 76/NQ-CP, with their source and verification status; a comparison is "
-        "\u201cindicative\u201d where definitions differ.",
-        "Data-quality findings give the figures that disagree and the lines of the original report; no figure is "
-        "corrected.",
-    ],
-}
-
-
 def t(key: str, lang: str) -> str:
-    return TEXT[lang][key]
+    """A UI string of a district's pages (``views`` in text/<lang>.yaml)."""
+    return catalog(lang)["views"][key]
 
 
-def esc(value) -> str:
-    """HTML-escape anything (None and NaN become an empty string)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return html.escape(str(value), quote=True)
+def t_or(key: str, fallback: str, lang: str) -> str:
+    """The UI string for a value from the data (a severity, a kind), or the value itself when it has none."""
+    return catalog(lang)["views"].get(key, fallback)
 
 
 def nfc(value: str) -> str:
@@ -338,22 +142,36 @@ def when_label(period: str, year, as_of: str, lang: str) -> str:
     return period_label(period, year, as_of, lang).replace(" (", ", ").rstrip(")")
 
 
+def table_block(rows: list[dict], columns: list[tuple[str, str]], css_class: str = "data",
+                numeric: set[str] = frozenset(), caption: str | None = None, note: str | None = None) -> dict:
+    """What ``blocks.html.j2``'s ``table`` lays out: headers, column widths, cells (``num`` when right-aligned).
+    ``columns`` is [(key, header)]; the template escapes every header and cell."""
+    cells = [[{"text": _cell_text(row.get(key, "")), "num": key in numeric and _looks_numeric(row.get(key, ""))}
+              for key, _ in columns] for row in rows]
+    return {"kind": "table", "css_class": css_class, "caption": caption, "note": note,
+            "widths": column_widths(rows, columns), "headers": [h for _, h in columns], "rows": cells}
+
+
+def message_block(text: str, css_class: str | None = None) -> dict:
+    """A paragraph in place of a table (no data, nothing found)."""
+    return {"kind": "paragraph", "text": text, "css_class": css_class}
+
+
+def render_block(block: dict) -> str:
+    return layout.macro("blocks.html.j2", "block", block)
+
+
 def html_table(rows: list[dict], columns: list[tuple[str, str]], css_class: str = "data",
                numeric: set[str] = frozenset(), caption: str | None = None) -> str:
     """An HTML table; every header and cell is escaped. ``columns`` is [(key, header)]."""
-    out = [f'<table class="{esc(css_class)}">']
-    if caption:
-        out.append(f"<caption>{esc(caption)}</caption>")
-    out.append(_colgroup(rows, columns))
-    out.append("<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for _, h in columns) + "</tr></thead><tbody>")
-    for row in rows:
-        cells = []
-        for key, _ in columns:
-            cls = ' class="num"' if key in numeric and _looks_numeric(row.get(key, "")) else ""
-            cells.append(f"<td{cls}>{esc(row.get(key, ''))}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
+    return render_block(table_block(rows, columns, css_class, numeric, caption))
+
+
+def _cell_text(value) -> str:
+    """None and NaN show as an empty cell."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
 
 
 _NUMERIC_RE = re.compile(r"^[+-]?[\d.,]+(\s?%|\u00a0%)?(/[\d.,]+)?$")
@@ -363,8 +181,8 @@ def _looks_numeric(value) -> bool:
     return bool(_NUMERIC_RE.match(str(value).strip()))
 
 
-def _colgroup(rows: list[dict], columns: list[tuple[str, str]]) -> str:
-    """Column widths from the text they hold (so print can use the fast fixed table layout).
+def column_widths(rows: list[dict], columns: list[tuple[str, str]]) -> list[str]:
+    """Column widths in percent from the text they hold (so print can use the fast fixed table layout).
 
     A column is as wide as its longest number (numbers never wrap) or its longest word, and text columns get room
     in proportion to their longest cell (capped): a long text in a column of numbers wraps instead of widening it.
@@ -380,17 +198,7 @@ def _colgroup(rows: list[dict], columns: list[tuple[str, str]]) -> str:
         else:
             need.append(max(min(max(texts + [1]), 48), min(max(words), 14), 4))
     total = sum(need)
-    return "<colgroup>" + "".join(f'<col style="width:{n / total * 100:.1f}%">' for n in need) + "</colgroup>"
-
-
-def heading(text: str, level: int = 2, anchor: str | None = None) -> str:
-    ident = f' id="{esc(anchor)}"' if anchor else ""
-    return f"<h{level}{ident}>{esc(text)}</h{level}>"
-
-
-def paragraph(text: str, css_class: str | None = None) -> str:
-    cls = f' class="{esc(css_class)}"' if css_class else ""
-    return f"<p{cls}>{esc(text)}</p>"
+    return [f"{n / total * 100:.1f}" for n in need]
 
 
 # --------------------------------------------------------------------------------------------------- indicators
@@ -471,19 +279,14 @@ def _parent_en(ds: Dataset, row) -> str:
     return row.get("parent", "")
 
 
-UNIT_LABELS = {"vi": {"count": "số lượng", "percent": "%", "flag": "có/không", "dat": "Đạt/Không đạt",
-                      "ratio": "tỷ số"},
-               "en": {"count": "count", "percent": "%", "flag": "yes/no", "dat": "achieved?", "ratio": "ratio"}}
-
-
 def unit_label(unit: str, lang: str) -> str:
-    return UNIT_LABELS[lang].get(unit, unit)
+    return catalog(lang)["units"].get(unit, unit)
 
 
 def indicators_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     rows, columns = indicators_wide(ds, area, lang)
     if not rows:
-        return paragraph(t("no_data", lang))
+        return render_block(message_block(t("no_data", lang)))
     numeric = {k for k, _ in columns[2:]}
     return html_table(rows, columns, numeric=numeric)
 
@@ -543,7 +346,7 @@ def change_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
             "first": f"{fmt_value(c['first'], unit, lang)} ({c['first_period']})",
             "latest": f"{fmt_value(c['last'], unit, lang)} ({when_label(c['last_period'], c['last_year'], c['last_as_of'], lang)})",
             "change": ("+" if c["change"] > 0 else "") + fmt_number(c["change"], lang)
-                      + (" điểm %" if unit == "percent" and lang == "vi" else " pp" if unit == "percent" else ""),
+                      + (t("points", lang) if unit == "percent" else ""),
             "change_pct": "" if math.isnan(c["change_pct"]) or unit == "percent"
                           else ("+" if c["change_pct"] > 0 else "") + fmt_number(c["change_pct"], lang, 1) + "%",
             "trend": t(f"trend_{tr}", lang) if tr else t("trend_na", lang),
@@ -555,7 +358,7 @@ def change_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
 def change_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     rows = change_rows(ds, area, lang)
     if not rows:
-        return paragraph(t("no_data", lang))
+        return render_block(message_block(t("no_data", lang)))
     cols = [("indicator", t("indicator", lang)), ("first", t("first", lang)), ("latest", t("latest", lang)),
             ("change", t("change", lang)), ("change_pct", t("change_pct", lang)), ("trend", t("trend", lang))]
     return html_table(rows, cols, numeric={"first", "latest", "change", "change_pct"})
@@ -592,7 +395,7 @@ def derived_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
 def derived_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     rows = derived_rows(ds, area, lang)
     if not rows:
-        return paragraph(t("no_data", lang))
+        return render_block(message_block(t("no_data", lang)))
     frames = pd.concat([r["_df"] for r in rows])
     pcols = period_columns(frames.assign(period=frames["period"].astype(str)), lang)
     cols = [("measure", t("measure", lang))] + pcols + [("how", t("how", lang))]
@@ -616,13 +419,8 @@ def headline_figures(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
 def headline_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     items = headline_figures(ds, area, lang)
     if not items:
-        return paragraph(t("no_data", lang))
-    parts = ['<dl class="headline">']
-    for it in items:
-        parts.append(f'<div class="fig"><dt>{esc(it["label"])}</dt><dd><span class="big">{esc(it["value"])}</span>'
-                     f' <span class="when">{esc(it["when"])}</span></dd></div>')
-    parts.append("</dl>")
-    return "".join(parts)
+        return render_block(message_block(t("no_data", lang)))
+    return layout.macro("blocks.html.j2", "headline", items)
 
 
 # --------------------------------------------------------------------------------------------------- narrative
@@ -638,24 +436,18 @@ def sections_for_area(ds: Dataset, area: str) -> list[dict]:
 
 def sections_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     if ds.sections is None:
-        return paragraph(t("no_sections", lang), "muted")
+        return render_block(message_block(t("no_sections", lang), "muted"))
     secs = sections_for_area(ds, area)
     if not secs:
-        return paragraph(t("no_sections_area", lang), "muted")
+        return render_block(message_block(t("no_sections_area", lang), "muted"))
     order = {k: i for i, k in enumerate(KINDS)}
     secs = sorted(secs, key=lambda s: (order.get(s.get("kind"), 99), s.get("first_line") or 0))
-    out = []
-    for s in secs:
-        kind = s.get("kind", "")
-        title = TEXT[lang].get(f"kind_{kind}", kind)
-        lines = f"{t('line_ref', lang)} {s.get('first_line', '')}-{s.get('last_line', '')}"
-        out.append('<section class="narrative">')
-        out.append(f"<h3>{esc(title)}: {esc(nfc(s.get('heading', '')))} <small>({esc(lines)})</small></h3>")
-        for para in nfc(str(s.get("text", ""))).split("\n"):
-            if para.strip():
-                out.append(f"<p>{esc(para.strip())}</p>")
-        out.append("</section>")
-    return "".join(out)
+    shown = [{"title": t_or(f"kind_{s.get('kind', '')}", s.get("kind", ""), lang),
+              "heading": nfc(s.get("heading", "")),
+              "lines": f"{t('line_ref', lang)} {s.get('first_line', '')}-{s.get('last_line', '')}",
+              "paragraphs": [p.strip() for p in nfc(str(s.get("text", ""))).split("\n") if p.strip()]}
+             for s in secs]
+    return layout.macro("blocks.html.j2", "narrative", shown)
 
 
 def facts_for_area(ds: Dataset, area: str) -> pd.DataFrame:
@@ -678,7 +470,7 @@ def facts_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
                      "line": r.get("line", "")})
     cols = [("value", t("stated_value", lang)), ("counts", t("stated_counts", lang)), ("period", t("year", lang)),
             ("quote", t("quote", lang)), ("line", t("lines", lang))]
-    return heading(t("facts", lang), 3) + html_table(rows, cols, css_class="data facts")
+    return layout.macro("blocks.html.j2", "facts", t("facts", lang), table_block(rows, cols, css_class="data facts"))
 
 
 # --------------------------------------------------------------------------------------------------- quality
@@ -702,7 +494,7 @@ def quality_for_area(ds: Dataset, area: str) -> pd.DataFrame:
 def quality_rows(df: pd.DataFrame, lang: str) -> list[dict]:
     rows = []
     for _, r in df.iterrows():
-        rows.append({"severity": TEXT[lang].get(f"sev_{r.get('severity', '')}", r.get("severity", "")),
+        rows.append({"severity": t_or(f"sev_{r.get('severity', '')}", r.get("severity", ""), lang),
                      "check": r.get("check", ""), "year": r.get("year", ""), "message": r.get("message", ""),
                      "lines": str(r.get("source_lines", "")).replace(";", ", ")})
     return rows
@@ -711,7 +503,7 @@ def quality_rows(df: pd.DataFrame, lang: str) -> list[dict]:
 def quality_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     df = quality_for_area(ds, area)
     if df.empty:
-        return paragraph(t("no_quality", lang), "muted")
+        return render_block(message_block(t("no_quality", lang), "muted"))
     cols = [("severity", t("severity", lang)), ("check", t("check", lang)), ("year", t("year", lang)),
             ("message", t("message", lang)), ("lines", t("lines", lang))]
     return html_table(quality_rows(df, lang), cols, css_class="data quality")
@@ -756,14 +548,14 @@ def targets_for_area(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
                      "evidence": evidence or "—",
                      "comparison": t(comparison, lang) if comparison in ("indicative", "direct", "none") else comparison,
                      "source": tg["source"] + (f" ({tg['note']})" if tg["note"] else ""),
-                     "status": TEXT[lang].get(f"status_{tg['status']}", tg["status"])})
+                     "status": t_or(f"status_{tg['status']}", tg["status"], lang)})
     return rows
 
 
 def targets_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     rows = targets_for_area(ds, area, lang)
     if not rows:
-        return paragraph(t("no_targets", lang), "muted")
+        return render_block(message_block(t("no_targets", lang), "muted"))
     cols = [("target", t("target", lang)), ("evidence", t("evidence", lang)), ("comparison", t("comparison", lang)),
             ("status", t("status", lang)), ("source", t("source", lang))]
     return html_table(rows, cols, css_class="data targets")
@@ -784,7 +576,7 @@ def self_assessment_rows(ds: Dataset, lang: str = "vi") -> list[dict]:
         ev = []
         for _, f in tq.iterrows():
             if target_number_of(f) == n:
-                sev = TEXT[lang].get(f"sev_{f.get('severity', '')}", f.get("severity", ""))
+                sev = t_or(f"sev_{f.get('severity', '')}", f.get("severity", ""), lang)
                 ev.append(f"[{sev}] {f.get('message', '')}")
         rows.append({"number": n, "text": r.get("text", ""), "assessment": r.get("assessment", ""),
                      "evidence": " | ".join(ev) if ev else t("no_evidence", lang)})
@@ -800,24 +592,18 @@ def target_number_of(finding) -> str:
 def self_assessment_html(ds: Dataset, lang: str = "vi") -> str:
     rows = self_assessment_rows(ds, lang)
     if not rows:
-        return paragraph(t("no_data", lang), "muted")
+        return render_block(message_block(t("no_data", lang), "muted"))
     cols = [("number", t("number", lang)), ("text", t("target", lang)), ("assessment", t("assessment", lang)),
             ("evidence", t("evidence_found", lang))]
     return html_table(rows, cols, css_class="data selfassess")
 
 
 def overview_headlines_html(ds: Dataset, lang: str = "vi") -> str:
-    out = ['<div class="cards">']
-    for area in area_ids():
-        out.append(f'<div class="card"><h3><a href="{esc(page_name(area))}">{esc(area_label(area, lang))}</a></h3>')
-        out.append(headline_html(ds, area, lang))
-        out.append("</div>")
-    out.append("</div>")
-    return "".join(out)
+    """A card per area: its title linking to its page, its headline figures."""
+    cards = [{"href": page_name(area), "title": area_label(area, lang), "figures": headline_figures(ds, area, lang)}
+             for area in area_ids()]
+    return layout.macro("blocks.html.j2", "cards", cards, t("no_data", lang))
 
-
-def how_to_read_html(lang: str = "vi") -> str:
-    return "<ul class=\"howto\">" + "".join(f"<li>{esc(x)}</li>" for x in HOW_TO_READ[lang]) + "</ul>"
 
 
 def district_line(ds: Dataset, lang: str = "vi") -> str:
@@ -842,5 +628,4 @@ def asof_note(ds: Dataset, area: str, lang: str = "vi") -> str:
             partial.append(f"{r['period']} ({t('as_of', lang)} {fmt_date(r['as_of'], lang)})")
     if not partial:
         return ""
-    lead = "Cột chưa đủ cả năm: " if lang == "vi" else "Columns that are not full years: "
-    return lead + ", ".join(partial) + "."
+    return t("partial_columns", lang) + ", ".join(partial) + "."

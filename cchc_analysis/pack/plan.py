@@ -1,0 +1,111 @@
+"""What a build makes, from the site description (``site.yaml``): the jobs (one notebook run a page), the pages'
+order, the site folder and the PDF's name.
+
+Light on purpose (csv and yaml only): the warm path of ``cchc build`` plans, finds nothing changed and stops.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from cchc_analysis.errors import CchcError
+from cchc_analysis.text import slug
+
+PACK_DIR = Path(__file__).resolve().parent
+DEFAULT_NOTEBOOKS = Path("notebooks")
+DEFAULT_CACHE = Path(".build")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str                 # overview | area-<id> | compare: also the page's file name without .html
+    notebook: str             # absolute path of the source notebook
+    parameters: dict          # injected by papermill
+    label: str = ""           # the page's title in the navigation: a catalog key, or "area" for the area's label
+    area: str = ""            # the reform area of an area page
+    key: str = ""             # cache key
+
+
+@dataclass
+class BuildPaths:
+    raw: Path
+    processed: Path
+    out: Path
+    notebooks: Path
+    cache: Path
+    lang: str
+
+    @property
+    def site_name(self) -> str:
+        return site()["site_dir"][self.lang].format(lang=self.lang)
+
+
+@cache
+def site() -> dict:
+    """The site description (``site.yaml``)."""
+    with resources.files("cchc_analysis.pack").joinpath("site.yaml").open(encoding="utf-8") as f:
+        return yaml.load(f, Loader=yaml.CSafeLoader)
+
+
+def read_areas() -> list[str]:
+    """The reform areas in report order (``cchc_analysis/data/areas.csv``)."""
+    with open(PACK_DIR.parent / "data" / "areas.csv", encoding="utf-8", newline="") as f:
+        rows = sorted(csv.DictReader(f), key=lambda r: int(r["order"]))
+    return [r["area"] for r in rows]
+
+
+def read_districts(processed: Path) -> dict[str, tuple[str, bool]]:
+    """District -> (province, synthetic) of the dataset, from districts.csv (one row a district; the csv module, no
+    pandas on the warm path), or from indicators.csv for a dataset without it."""
+    path = processed / "districts.csv"
+    if not path.exists():
+        path = processed / "indicators.csv"
+    with open(path, encoding="utf-8", newline="") as f:
+        return {_nfc(r["district"]): (_nfc(r.get("province", "")), r.get("synthetic", "").lower() == "true")
+                for r in csv.DictReader(f)}
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def pdf_name(district: str | None, lang: str) -> str:
+    """The PDF of a district's pack, or of the comparison alone (``district`` None)."""
+    names = site()["pdf"]["corpus" if district is None else "district"]
+    return names[lang].format(lang=lang, slug=slug(district) if district else "")
+
+
+def notebooks_needed(district: str | None, compare: bool) -> list[str]:
+    """The notebooks the pages of this build run (each named once)."""
+    wanted = {"district": district is not None, "corpus": compare}
+    return list(dict.fromkeys(p["notebook"] for p in site()["pages"] if wanted[p["for"]]))
+
+
+def plan_jobs(paths: BuildPaths, district: str | None, areas: list[str], lang: str, compare: bool) -> list[Job]:
+    """The pages of ``site.yaml`` for this build, in order: a district's pages (when ``district``), the comparison
+    (when ``compare``); one job per area for a page with ``each: area``."""
+    values = {"district": district, "areas": areas, "lang": lang, "data_dir": str(paths.processed.resolve())}
+    wanted = {"district": district is not None, "corpus": compare}
+    jobs = []
+    for page in site()["pages"]:
+        if not wanted[page["for"]]:
+            continue
+        notebook = str((paths.notebooks / page["notebook"]).resolve())
+        for area in (areas if page.get("each") == "area" else [""]):
+            scope = dict(values, area=area)
+            params = {name: (None if source is None else scope[source]) for name, source in page["parameters"].items()}
+            jobs.append(Job(page["name"].format(area=area), notebook, params, page["label"], area))
+    return jobs
+
+
+def check_notebooks(paths: BuildPaths, district: str | None, compare: bool) -> None:
+    for name in notebooks_needed(district, compare):
+        if not (paths.notebooks / name).exists():
+            raise CchcError(f"notebook {name} not found in {paths.notebooks}", file=paths.notebooks / name)
