@@ -334,6 +334,9 @@ def _read_filled_value(spec: IndicatorSpec, row: FilledRow) -> tuple[float | Non
     text = row.raw
     vi, en = UNIT_HINTS[spec.unit]
     bad = Problem(row.cell, f"'{text}' không hợp lệ: cần {vi}", f"'{text}' is not {en}")
+    if row.number is not None and row.raw.endswith("%") and spec.unit != "percent":
+        return None, None, "", Problem(row.cell, f"'{text}': chỉ tiêu này không phải tỷ lệ (%); {vi}",
+                                       f"'{text}': this indicator is not a percentage; give {en}")
     if row.number is not None and spec.unit in ("count", "ratio") and row.number != int(row.number):
         return None, None, "", Problem(
             row.cell, f"'{text}' không phải số nguyên (Excel đọc là số thập phân; nếu là "

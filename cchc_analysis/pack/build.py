@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cchc_analysis import __version__
+from cchc_analysis.concurrency import exit_with
 from cchc_analysis.errors import CchcError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -238,7 +239,9 @@ def ensure_kernelspec(env: dict[str, str]) -> Path:
     return target
 
 
-def _init_worker(env: dict[str, str]) -> None:
+def _init_worker(env: dict[str, str], parent_pid: int | None = None) -> None:
+    if parent_pid:
+        exit_with(parent_pid)
     os.environ.update(env)
     # jsonschema (under nbformat) imports rfc3987_syntax when installed, which compiles a grammar at import time:
     # 0.7 s per worker for IRI format checks that notebook validation never uses. Make that optional import fail.
@@ -364,7 +367,7 @@ def execute_jobs(jobs: list[Job], cache_dir: Path, env: dict[str, str], n_jobs: 
     else:
         ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
         with ProcessPoolExecutor(max_workers=min(n_jobs, len(todo)), mp_context=ctx, initializer=_init_worker,
-                                 initargs=(env,)) as pool:
+                                 initargs=(env, os.getpid())) as pool:
             futures = {pool.submit(execute_job, job, str(target), failed_dir, start_timeout, execution_timeout,
                                    render_spec): job
                        for job, target in todo}
