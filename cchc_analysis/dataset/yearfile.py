@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from cchc_analysis.errors import CchcError
+from cchc_analysis.read.manifest import raw_file
+from cchc_analysis.read.source import read_bounded
 from cchc_analysis.tables.specs import IndicatorSpec, load_specs
 from cchc_analysis.text import clean, fold
 from cchc_analysis.tables.values import read_count, read_percent, read_value
@@ -476,8 +478,8 @@ def year_entries(manifest: dict) -> list[dict]:
 # -- year files -> observations (used by the pipeline) -------------------------------------------------------------
 def year_file_observations(folder: Path, manifest: dict, entry: dict, source_file: str) -> list[dict]:
     """Observations of one stored year file, each with the file and cell it came from."""
-    path = folder / entry["file"]
-    data = path.read_bytes()
+    path = raw_file(folder / MANIFEST, entry)
+    data = read_bounded(path, MAX_FILE_BYTES)
     if entry.get("sha256") and hashlib.sha256(data).hexdigest() != entry["sha256"]:
         raise CchcError("checksum mismatch: the manifest records another sha256; raw files are immutable", file=path)
     filled = read_filled(path)

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from cchc_analysis import __version__
 from cchc_analysis.concurrency import exit_with
+from cchc_analysis.dataset.csv_for_people import copy_csv_for_people
 from cchc_analysis.errors import CchcError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -574,14 +575,18 @@ DATA_FILES = [
 
 
 def write_downloads(processed: Path, data_dir: Path, lang: str) -> list[dict]:
-    """Copy the dataset, its Excel workbook and its data package (all written by `cchc parse`) into the site."""
+    """Copy the dataset, its Excel workbook and its data package (all written by `cchc parse`) into the site;
+    the CSVs with formula-like cells neutralised, as they are opened in spreadsheet programs."""
     data_dir.mkdir(parents=True, exist_ok=True)
     listing = []
     for name, desc_vi, desc_en in DATA_FILES:
         src = processed / name
         if not src.exists():
             continue
-        shutil.copyfile(src, data_dir / name)
+        if name.endswith(".csv"):
+            copy_csv_for_people(src, data_dir / name)
+        else:
+            shutil.copyfile(src, data_dir / name)
         listing.append({"name": name, "href": f"data/{name}", "format": name.rsplit(".", 1)[1].upper(),
                         "size": human_size((data_dir / name).stat().st_size),
                         "description": desc_vi if lang == "vi" else desc_en})

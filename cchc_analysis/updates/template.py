@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 
 from cchc_analysis.dataset.package import normalise_zip
-from cchc_analysis.dataset.yearfile import (COLUMNS, CSV_COLUMNS, INSTRUCTIONS_SHEET, MANIFEST, UNIT_HINTS,
+from cchc_analysis.dataset.yearfile import (COLUMNS, CSV_COLUMNS, INSTRUCTIONS_SHEET, UNIT_HINTS,
                                            YEARS, _format_number, template_indicators)
 from cchc_analysis.errors import CchcError
+from cchc_analysis.read.manifest import load_manifest, manifest_paths
 from cchc_analysis.tables.specs import load_specs
 from cchc_analysis.text import fold
 
@@ -34,8 +34,8 @@ def find_district(raw_dir: Path, district: str) -> DistrictFolder:
     """A district folder of ``raw_dir`` by name, statistical code or folder name."""
     wanted = fold(district)
     found = []
-    for manifest_path in sorted(Path(raw_dir).rglob(MANIFEST)):
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for manifest_path in manifest_paths(Path(raw_dir)):
+        manifest = load_manifest(manifest_path)
         keys = {fold(manifest.get("district", "")), fold(manifest.get("district_code", "")),
                 fold(manifest_path.parent.name)}
         if wanted in keys:
