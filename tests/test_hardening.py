@@ -3,6 +3,7 @@ never in silently wrong figures, a traceback, a half-changed data/ folder or a p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from test_updates import GOOD_2021, fill, make_template, snapshot, workspace  # noqa: F401 - workspace is a fixture
+from test_updates import GOOD_2021, fill, make_template, snapshot
 
 from cchc_analysis import concurrency
 from cchc_analysis.cli import main
@@ -132,11 +133,31 @@ def test_interrupted_ingest_is_rolled_back(workspace, reference_dataset, tmp_pat
     assert snapshot(raw, processed) == before
 
 
-def test_sigterm_is_handled_like_ctrl_c():
-    with pytest.raises(KeyboardInterrupt), concurrency.interrupt_on_sigterm():
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(5)
-    assert signal.getsignal(signal.SIGTERM) is not concurrency._terminate
+SIGTERM_SCRIPT = """
+import os, signal, sys, time
+from cchc_analysis.cli import main
+from cchc_analysis.updates import ingest
+
+def killed(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(30)
+
+ingest.write_dataset = killed
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_during_ingest_rolls_back_like_ctrl_c(workspace, reference_dataset, tmp_path):
+    raw, processed = workspace
+    path = make_template(raw, reference_dataset, 2021, tmp_path)
+    fill(path, GOOD_2021, 2021)
+    before = snapshot(raw, processed)
+    script = tmp_path / "killed.py"
+    script.write_text(SIGTERM_SCRIPT, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), "ingest", str(path), "--raw", str(raw), "--processed",
+                           str(processed)], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 130 and "interrupted" in proc.stderr and "Traceback" not in proc.stderr
+    assert snapshot(raw, processed) == before
 
 
 WORKER_SCRIPT = """
@@ -273,11 +294,171 @@ def test_stored_update_with_implausible_year_names_the_update(workspace, tmp_pat
     raw, processed = workspace
     updates = raw / "tuan-giao" / "updates"
     updates.mkdir()
-    (updates / "x.csv").write_text(CSV_HEADER + "\nTuần Giáo,hdh_chu_ky_so,1800,31/12/1800,1,,,,\n",
-                                   encoding="utf-8")
+    data = (CSV_HEADER + "\nTuần Giáo,hdh_chu_ky_so,1800,31/12/1800,1,,,,\n").encode()
+    (updates / "x.csv").write_bytes(data)
     manifest_path = raw / "tuan-giao" / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["files"].append({"file": "updates/x.csv", "kind": "year_data", "year": 1800})
+    manifest["files"].append({"file": "updates/x.csv", "kind": "year_data", "year": 1800,
+                              "sha256": hashlib.sha256(data).hexdigest()})
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     code, err = run_cli(capsys, "parse", str(raw), "--out", str(processed))
     assert code == 2 and "updates/x.csv: year 1800 is outside" in err
+
+
+# -- manifests and raw files ----------------------------------------------------------------------------------------
+def raw_copy(tmp_path: Path) -> tuple[Path, Path, dict]:
+    import shutil
+
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "data" / "raw" / "tuan-giao", raw / "tuan-giao")
+    manifest_path = raw / "tuan-giao" / "manifest.json"
+    return raw, manifest_path, json.loads(manifest_path.read_text(encoding="utf-8"))
+
+
+MANIFEST_CASES = {
+    # name: (change, what the message says)
+    "synthetic-as-string": (lambda m: m.update(synthetic="false"), "'synthetic' is 'false'; expected true or false"),
+    "kind-typo": (lambda m: m["files"][0].update(kind="reprot"), "'kind' is 'reprot'; expected one of: report"),
+    "sha256-missing": (lambda m: m["files"][0].pop("sha256"), "'sha256' is missing"),
+    "sha256-malformed": (lambda m: m["files"][0].update(sha256="abc"), "'sha256' is 'abc'"),
+    "district-a-number": (lambda m: m.update(district=99), "'district' is 99"),
+    "files-not-a-list": (lambda m: m.update(files={"file": "x"}), "'files' must be a non-empty list"),
+    "absolute-path": (lambda m: m["files"][0].update(file="/etc/shadow"), "'file' is '/etc/shadow'"),
+    "parent-path": (lambda m: m["files"][0].update(file="../../etc/passwd"), "no '..'"),
+    "unknown-key": (lambda m: m.update(synthtic=True), "unknown key 'synthtic'"),
+    "year-data-without-year": (lambda m: m["files"].append({"file": "u.csv", "kind": "year_data", "sha256": "0" * 64}),
+                               "'year' is missing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MANIFEST_CASES))
+def test_manifest_is_checked_against_its_schema(case, tmp_path, capsys):
+    raw, manifest_path, manifest = raw_copy(tmp_path)
+    change, message = MANIFEST_CASES[case]
+    change(manifest)
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    code, err = run_cli(capsys, "parse", str(raw), "--out", str(tmp_path / "out"))
+    assert code == 2 and err.startswith(f"error: {manifest_path}: manifest does not follow its schema")
+    assert message in err
+    assert not (tmp_path / "out" / "indicators.csv").exists()
+
+
+def test_a_link_out_of_the_district_folder_is_refused(tmp_path, capsys):
+    raw, manifest_path, manifest = raw_copy(tmp_path)
+    (raw / "tuan-giao" / "secret.txt").symlink_to("/etc/hostname")
+    manifest["files"][0]["file"] = "secret.txt"
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    code, err = run_cli(capsys, "parse", str(raw), "--out", str(tmp_path / "out"))
+    assert code == 2 and "'secret.txt' leads outside the district folder" in err
+
+
+def test_a_fifo_does_not_hang_the_parser(tmp_path, capsys):
+    raw, _, manifest = raw_copy(tmp_path)
+    name = manifest["files"][0]["file"]
+    (raw / "tuan-giao" / name).unlink()
+    os.mkfifo(raw / "tuan-giao" / name)
+    code, err = run_cli(capsys, "parse", str(raw), "--out", str(tmp_path / "out"))
+    assert code == 2 and "is not a regular file" in err
+    code, err = run_cli(capsys, "parse", str(raw / "tuan-giao" / name), "--out", str(tmp_path / "out"))
+    assert code == 2 and "is not a regular file" in err
+
+
+def test_a_district_folder_that_is_a_link_is_found(tmp_path, capsys):
+    elsewhere, _, _ = raw_copy(tmp_path / "elsewhere")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "tuan-giao").symlink_to(elsewhere / "tuan-giao", target_is_directory=True)
+    code, err = run_cli(capsys, "parse", str(raw), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    assert "parsed 1 report(s)" in capsys.readouterr().out or (tmp_path / "out" / "indicators.csv").exists()
+
+
+def test_the_same_report_under_two_districts_is_refused(tmp_path, capsys):
+    import shutil
+
+    raw, _, manifest = raw_copy(tmp_path)
+    shutil.copytree(raw / "tuan-giao", raw / "muong-ang")
+    manifest.update(district="Mường Ảng", district_code="100")
+    (raw / "muong-ang" / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    code, err = run_cli(capsys, "parse", str(raw), "--out", str(tmp_path / "out"))
+    assert code == 2 and "the same report is listed for two districts" in err
+
+
+# -- the template's output ------------------------------------------------------------------------------------------
+def test_template_does_not_overwrite_without_force(workspace, tmp_path, capsys):
+    raw, _ = workspace
+    out = tmp_path / "filled.xlsx"
+    out.write_bytes(b"an analyst's filled workbook")
+    code, err = run_cli(capsys, "template", "--district", "099", "--year", "2021", "--out", str(out),
+                        "--raw", str(raw))
+    assert code == 2 and f"error: {out}: already exists" in err
+    assert out.read_bytes() == b"an analyst's filled workbook"
+    code, err = run_cli(capsys, "template", "--district", "099", "--year", "2021", "--out", str(out),
+                        "--raw", str(raw), "--force")
+    assert code == 0, err and load_workbook(out).sheetnames == ["Hướng dẫn", "2021"]
+
+
+@pytest.mark.parametrize("where", ["manifest", "new-file-in-raw", "folder", "name-too-long", "under-a-file"])
+def test_template_output_problems_are_one_line(where, workspace, tmp_path, capsys):
+    raw, _ = workspace
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    out = {"manifest": raw / "tuan-giao" / "manifest.json", "new-file-in-raw": raw / "tuan-giao" / "t.xlsx",
+           "folder": tmp_path, "name-too-long": tmp_path / ("x" * 300 + ".xlsx"),
+           "under-a-file": tmp_path / "a-file" / "t.xlsx"}[where]
+    before = snapshot(raw)
+    code, err = run_cli(capsys, "template", "--district", "Tuần Giáo", "--year", "2021", "--out", str(out),
+                        "--raw", str(raw), "--force")
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) <= 2
+    assert snapshot(raw) == before
+
+
+def test_template_text_cells_are_never_formulas(workspace, reference_dataset, tmp_path):
+    raw, _ = workspace
+    manifest_path = raw / "tuan-giao" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["province"] = '=HYPERLINK("http://example.invalid","Điện Biên")'
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    path = make_template(raw, reference_dataset, 2021, tmp_path)
+    guide = load_workbook(path)["Hướng dẫn"]
+    assert guide["B5"].data_type == "s" and guide["B5"].value.startswith("=HYPERLINK")
+
+
+def test_parse_into_a_file_is_one_line(reference_path, tmp_path, capsys):
+    out = tmp_path / "a-file"
+    out.write_text("x", encoding="utf-8")
+    code, err = run_cli(capsys, "parse", str(reference_path), "--out", str(out))
+    assert code == 2 and err.startswith(f"error: {out}")
+
+
+# -- text that reaches charts and pages -----------------------------------------------------------------------------
+def test_dollar_signs_in_chart_labels_are_text():
+    """Two '$' make matplotlib parse mathtext: a malformed pair broke the chart, a well-formed one became math."""
+    import pandas as pd
+
+    from cchc_analysis.pack.charts import series_chart
+
+    frame = pd.DataFrame({"year": [2019, 2020], "period": ["2019", "2020"], "as_of": ["2019-12-31", "2020-12-31"],
+                          "value": [1.0, 2.0]})
+    png = series_chart([("Từ $5 đến $10 triệu", frame, "count"), ("$x^{2$ đơn vị", frame, "count")], "Huyện $A$", "vi")
+    assert png.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("text", "shown"), [("(*) xem ghi chú", "(*) xem ghi chú"), ("5 * 3 = 15", "5 * 3 = 15"),
+                                             ("* Tại các phòng", "* Tại các phòng"),
+                                             ("ban hành (*trong đó 5 văn bản*), qua", "ban hành (trong đó 5 văn bản), qua"),
+                                             ("- *Một là:* Cần", "- Một là: Cần")])
+def test_a_star_in_the_prose_is_kept_unless_it_marks_emphasis(text, shown):
+    from cchc_analysis.prose.outline import clean_inline
+
+    assert clean_inline(text) == shown
+
+
+def test_csv_downloads_are_neutralised_and_the_dataset_kept_exact(tmp_path):
+    from cchc_analysis.dataset.csv_for_people import copy_csv_for_people
+
+    source = tmp_path / "in.csv"
+    source.write_text('note,value\n- Phòng Nội vụ,-3\n"=HYPERLINK(""x"")",+1.5\n@SUM(A1),1\n"\tx",2\nplain,3\n',
+                      encoding="utf-8")
+    copy_csv_for_people(source, tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == (
+        "note,value\n'- Phòng Nội vụ,-3\n\"'=HYPERLINK(\"\"x\"\")\",+1.5\n'@SUM(A1),1\n'\tx,2\nplain,3\n")

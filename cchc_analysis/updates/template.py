@@ -98,6 +98,8 @@ def _check_output(out: Path, raw_dir: Path, force: bool) -> None:
                         hint="write the template elsewhere; `cchc ingest` stores the filled file")
     if out.is_dir():
         raise CchcError("is a folder; give a file name", file=out)
+    if out.exists() and not out.is_file():
+        raise CchcError("is not a regular file (a device or pipe?); not replaced", file=out)
     if out.exists() and not force:
         raise CchcError("already exists (a filled template?); not overwritten", file=out,
                         hint="choose another --out, or add --force to overwrite it")
