@@ -462,3 +462,13 @@ def test_csv_downloads_are_neutralised_and_the_dataset_kept_exact(tmp_path):
     copy_csv_for_people(source, tmp_path / "out.csv")
     assert (tmp_path / "out.csv").read_text(encoding="utf-8") == (
         "note,value\n'- Phòng Nội vụ,-3\n\"'=HYPERLINK(\"\"x\"\")\",+1.5\n'@SUM(A1),1\n'\tx,2\nplain,3\n")
+
+
+def test_a_report_cell_with_thousands_of_digits_is_flagged_not_a_traceback(reference_text, tmp_path, capsys):
+    report = tmp_path / "report.txt"
+    report.write_text(reference_text.replace("<i>Tổng số được giao</i>\t2.232", "<i>Tổng số được giao</i>\t"
+                                             + "9" * 5000, 1), encoding="utf-8")
+    code, err = run_cli(capsys, "parse", str(report), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    cells = load_dataset(tmp_path / "out").indicators.query("source_line == 558 and period == '2015'")
+    assert list(cells["value_status"]) == ["unparsed"]

@@ -43,6 +43,7 @@ MAX_FILE_BYTES = 5 << 20
 MAX_UNPACKED_BYTES = 50 << 20
 MAX_ROWS = 5000
 MAX_COLUMNS = 50
+MAX_FIELD_CHARS = 10_000
 CSV_COLUMNS = ["district", "indicator_id", "year", "as_of", "value", "note", "indicator", "unit", "last_value"]
 
 
@@ -272,6 +273,9 @@ def _read_csv(path: Path) -> FilledFile:
             line = reader.line_num
             if len(rows) >= MAX_ROWS:
                 raise _too_big(path, f"more than {MAX_ROWS} rows", f"{MAX_ROWS} rows")
+            if any(len(value) > MAX_FIELD_CHARS for value in record.values() if isinstance(value, str)):
+                raise CchcError(f"a field of this row is longer than {MAX_FIELD_CHARS:,} characters", file=path,
+                                line=line)
             if None in record or None in record.values():
                 raise CchcError(f"this row does not have the header's {len(reader.fieldnames)} fields",
                                 file=path, line=line)
