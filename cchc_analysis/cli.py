@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cchc_analysis.concurrency import exclusive, interrupt_on_sigterm
 from cchc_analysis.errors import CchcError
 
 DEFAULT_RAW = Path("data/raw")
@@ -16,7 +17,9 @@ DEFAULT_REPORTS = Path("reports")
 def _cmd_parse(args: argparse.Namespace) -> int:
     from cchc_analysis.workflow import parse_and_write
 
-    summary = parse_and_write(args.reports or [DEFAULT_RAW], Path(args.out))
+    reports = args.reports or [DEFAULT_RAW]
+    with exclusive(*reports, Path(args.out)):
+        summary = parse_and_write(reports, Path(args.out))
     print(summary)
     return 0
 
@@ -24,7 +27,8 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from cchc_analysis.pack.build import run_build
 
-    return run_build(args)
+    with exclusive(args.raw, args.processed, args.out):
+        return run_build(args)
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
@@ -36,7 +40,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
     raw = Path(args.raw)
     indicators = build_dataset(discover([raw]), with_narrative=False).indicators
     out = args.out or Path(f"{_slug(args.district)}-{args.year}.{args.format}")
-    path = write_template(raw, args.district, args.year, Path(out), args.format, indicators)
+    path = write_template(raw, args.district, args.year, Path(out), args.format, indicators, force=args.force)
     print(f"wrote {path}: fill the column 'Năm {args.year}', then run `cchc ingest {path}`")
     return 0
 
@@ -86,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--year", required=True, type=int)
     t.add_argument("--out", type=Path, help="output file (default: <district>-<year>.<format>)")
     t.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    t.add_argument("--force", action="store_true", help="overwrite an existing output file")
     t.add_argument("--raw", default=str(DEFAULT_RAW), help="raw data folder (default: %(default)s)")
     t.set_defaults(func=_cmd_template)
 
@@ -104,9 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with interrupt_on_sigterm():
+            return args.func(args)
     except CchcError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, read-only, name too long, permission: one line naming the file
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -32,3 +32,17 @@ def reference_dataset():
 @pytest.fixture(scope="session")
 def reference_lines(reference_text) -> list[str]:
     return reference_text.split("\n")
+
+
+@pytest.fixture()
+def workspace(tmp_path, reference_dataset):
+    """A copy of data/raw and a processed dataset built from it, as an analyst's checkout has."""
+    import shutil
+
+    from cchc_analysis.dataset.io import write_dataset
+
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "data" / "raw", raw)
+    processed = tmp_path / "processed"
+    write_dataset(reference_dataset, processed)
+    return raw, processed

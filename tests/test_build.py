@@ -233,6 +233,34 @@ def test_warm_rebuild_cli_imports_nothing_heavy(pack):
     assert proc.stdout.strip() == "[]", proc.stdout
 
 
+def test_stale_staging_of_a_killed_build_is_removed_and_forces_no_render(pack, tmp_path):
+    """A build killed with SIGKILL leaves reports/.cchc-build-*: the next build removes it and is still warm."""
+    root = pack["root"]
+    out, cache, processed = tmp_path / "reports", tmp_path / "cache", tmp_path / "processed"
+    shutil.copytree(root / "reports", out)
+    shutil.copytree(root / "cache", cache)
+    shutil.copytree(pack["processed"], processed)
+    (out / ".cchc-build-killed" / "site").mkdir(parents=True)
+    (processed / ".cchc-killed").mkdir()
+    (processed / ".cchc-killed" / "indicators.csv").write_text("half written", encoding="utf-8")
+    cmd = [str(Path(sys.executable).parent / "cchc"), "build", "--no-parse", "--processed", str(processed),
+           "--out", str(out), "--cache-dir", str(cache), "--notebooks", str(NOTEBOOKS)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "up to date" in proc.stderr
+    assert not (out / ".cchc-build-killed").exists() and not (processed / ".cchc-killed").exists()
+
+
+def test_csv_downloads_are_neutralised_the_dataset_is_exact(pack):
+    """Cells a spreadsheet would run as formulas get a leading ' in the site's CSVs; data/processed, the Parquet
+    file and the data package are the exact dataset."""
+    site_data, processed = pack["site"] / "data", pack["processed"]
+    assert "- Phòng Nội vụ: thống kê tiêu chí" in (processed / "tables.csv").read_text(encoding="utf-8")
+    assert "'- Phòng Nội vụ: thống kê tiêu chí" in (site_data / "tables.csv").read_text(encoding="utf-8")
+    for name in ("indicators.parquet", "datapackage.json", "indicators.csv", "quality.csv"):
+        assert (site_data / name).read_bytes() == (processed / name).read_bytes(), name
+
+
 def test_only_changed_notebooks_rerun(pack, tmp_path):
     """Changing one parameter's notebook source re-executes, others come from the cache."""
     root = pack["root"]

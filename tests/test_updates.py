@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,6 @@ from cchc_analysis.updates.ingest import IngestError, ingest
 from cchc_analysis.updates.template import write_template
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture()
-def workspace(tmp_path, reference_dataset):
-    """A copy of data/raw and a processed dataset built from it, as an analyst's checkout has."""
-    raw = tmp_path / "raw"
-    shutil.copytree(ROOT / "data" / "raw", raw)
-    processed = tmp_path / "processed"
-    from cchc_analysis.dataset.io import write_dataset
-    write_dataset(reference_dataset, processed)
-    return raw, processed
 
 
 def snapshot(*folders: Path) -> dict[str, str]:

@@ -174,6 +174,7 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, worker
 def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports) -> Dataset:
     parsed: list[ReportFrames] = []
     seen: dict[str, Path] = {}
+    same_bytes: dict[str, Path] = {}  # sha256 -> report
     synthetic: dict[str, bool] = {}
     for report, one in zip(inputs, map_reports(_parse_to_frames, inputs)):
         key = f"{fold(one.meta.province)}/{fold(one.meta.district)}"
@@ -181,6 +182,11 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
             raise CchcError(f"district {one.meta.district} ({one.meta.province}) is reported twice "
                             f"(also in {seen[key]})", file=report.path)
         seen[key] = report.path
+        if one.meta.sha256 in same_bytes:
+            raise CchcError(f"the same report is listed for two districts ({one.meta.district} and the district "
+                            f"of {same_bytes[one.meta.sha256]})", file=report.path,
+                            hint="each report belongs to one district folder; remove the copy")
+        same_bytes[one.meta.sha256] = report.path
         synthetic[one.meta.district] = bool(report.manifest.get("synthetic", False))
         parsed.append(one)
 

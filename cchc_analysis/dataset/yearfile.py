@@ -9,12 +9,16 @@ import csv
 import hashlib
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from cchc_analysis.checks.relations import is_jump, total_vs_parts, within_bound
 from cchc_analysis.errors import CchcError
+from cchc_analysis.read.manifest import raw_file
+from cchc_analysis.read.source import read_bounded
 from cchc_analysis.tables.specs import IndicatorSpec, load_specs
 from cchc_analysis.text import clean, fold
 from cchc_analysis.tables.values import read_count, read_percent, read_value
@@ -34,6 +38,13 @@ COLUMNS = {  # key -> (header text, width)
     "kind": ("Loại giá trị", 32), "last": ("Giá trị gần nhất", 26), "value": ("Năm {year}", 14),
     "as_of": ("Tính đến ngày (dd/mm/yyyy)", 16), "note": ("Ghi chú", 40),
 }
+# What a year file can be: the template has a few hundred rows; anything far larger is a mistake or an attack.
+YEARS = (2000, 2100)
+MAX_FILE_BYTES = 5 << 20
+MAX_UNPACKED_BYTES = 50 << 20
+MAX_ROWS = 5000
+MAX_COLUMNS = 50
+MAX_FIELD_CHARS = 10_000
 CSV_COLUMNS = ["district", "indicator_id", "year", "as_of", "value", "note", "indicator", "unit", "last_value"]
 
 
@@ -93,20 +104,70 @@ def _cell_text(value) -> str:
     return clean(str(value))
 
 
-def _read_xlsx(path: Path) -> FilledFile:
+def _too_big(path: Path, what: str, limit: str) -> CchcError:
+    return CchcError(f"{what} (limit {limit}); a year file has about {len(template_indicators())} rows",
+                     file=path, hint="start again from `cchc template --district D --year Y`")
+
+
+def _check_workbook_package(path: Path) -> None:
+    """Refuse before unpacking: not a zip, a zip bomb, or a macro-enabled workbook renamed .xlsx."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CchcError(f"cannot open as an Excel workbook ({type(exc).__name__})", file=path) from None
+    if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+        raise _too_big(path, "the workbook unpacks to more than its size allows", f"{MAX_UNPACKED_BYTES >> 20} MB")
+    if any(member.filename.lower().endswith("vbaproject.bin") for member in members):
+        raise CchcError("this workbook holds macros (an .xlsm renamed .xlsx); it is refused", file=path,
+                        hint="start from `cchc template`, or save the workbook as \"Excel Workbook (*.xlsx)\"")
+
+
+def _is_percent_format(number_format: str) -> bool:
+    """A cell shown as a percentage: Excel stores 99,5% as 0.995 with a format holding an unquoted '%'."""
+    return "%" in re.sub(r'"[^"]*"|\\.', "", number_format or "")
+
+
+def _sheet_rows(sheet, path: Path) -> list[tuple]:
+    """The sheet's cells row by row (read-only streaming), refusing a sheet larger than a year file can be."""
+    rows = []
+    for row in sheet.iter_rows(max_col=MAX_COLUMNS):
+        if len(rows) >= MAX_ROWS:
+            raise _too_big(path, f'sheet "{sheet.title}" has more than {MAX_ROWS} rows', f"{MAX_ROWS} rows")
+        rows.append(row)
+    return rows
+
+
+def _formula_cells(path: Path, sheet_name: str) -> set[tuple[int, int]]:
+    """(row, column) of the formula cells of a sheet (a second streaming pass, without cached values)."""
     from openpyxl import load_workbook
 
+    book = load_workbook(path, read_only=True, data_only=False, keep_links=False)
     try:
-        book = load_workbook(path, data_only=True)
+        return {(r, c) for r, row in enumerate(_sheet_rows(book[sheet_name], path), start=1)
+                for c, cell in enumerate(row, start=1) if getattr(cell, "data_type", None) == "f"}
+    finally:
+        book.close()
+
+
+def _open_workbook(path: Path):
+    from openpyxl import load_workbook
+
+    _check_workbook_package(path)
+    try:
+        return load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
         raise CchcError(f"cannot open as an Excel workbook ({type(exc).__name__})", file=path) from None
+
+
+def _template_meta(book, path: Path) -> tuple[str, int]:
+    """District and year from the instructions sheet."""
     if INSTRUCTIONS_SHEET not in book.sheetnames:
         raise CchcError(f'not a cchc template: no sheet "{INSTRUCTIONS_SHEET}"', file=path,
                         hint="start from `cchc template --district D --year Y`")
-    guide = book[INSTRUCTIONS_SHEET]
-    meta = {fold(str(guide.cell(r, 1).value or "")): guide.cell(r, 2).value for r in range(1, 10)}
+    guide = book[INSTRUCTIONS_SHEET].iter_rows(min_row=1, max_row=9, max_col=2, values_only=True)
+    meta = {fold(str(row[0] or "")): row[1] for row in guide if len(row) == 2}
     district, year = meta.get("huyen"), meta.get("nam")
-    problems: list[Problem] = []
     if not district:
         raise CchcError(f'Sheet "{INSTRUCTIONS_SHEET}": the district (Huyện) is missing', file=path)
     try:
@@ -114,69 +175,134 @@ def _read_xlsx(path: Path) -> FilledFile:
     except (TypeError, ValueError):
         raise CchcError(f'Sheet "{INSTRUCTIONS_SHEET}": the year (Năm) is not a number: {year!r}',
                         file=path) from None
-    if str(year) not in book.sheetnames:
-        raise CchcError(f'no sheet "{year}" (the year named on the instructions sheet)', file=path)
-    sheet = book[str(year)]
-    headers = {fold(str(sheet.cell(1, c).value or "")): c for c in range(1, sheet.max_column + 1)}
-    wanted = {key: fold(COLUMNS[key][0].format(year=year)) for key in ("id", "value", "as_of", "note")}
+    return clean(str(district)), year
+
+
+def _value_of(cell, where: str, formula: bool) -> tuple[str, float | None, Problem | None]:
+    """The raw text and number of a value cell as the analyst sees it (a percentage format read as shown)."""
+    raw = cell.value
+    if formula and raw is None:
+        return "", None, Problem(where, "ô có công thức nhưng chưa có giá trị đã tính; mở và lưu lại bằng Excel, "
+                                        "hoặc gõ giá trị", "a formula with no computed value; open and save the "
+                                                           "file in Excel, or type the value")
+    if isinstance(raw, (datetime, date)):
+        return "", None, Problem(where, "Excel đã đổi giá trị thành ngày tháng; định dạng ô là Văn bản (Text) rồi "
+                                        "gõ lại", "Excel turned the value into a date; format the cell as Text and "
+                                                  "retype it")
+    if not isinstance(raw, (int, float)) or isinstance(raw, bool):
+        return _cell_text(raw), None, None
+    if _is_percent_format(cell.number_format):
+        shown = Decimal(repr(float(raw))) * 100
+        return f"{shown.normalize():f}%", float(shown), None
+    number = float(raw)
+    return (repr(raw) if number != int(number) else _cell_text(raw)), number, None
+
+
+def _read_xlsx(path: Path) -> FilledFile:
+    from openpyxl.utils import get_column_letter
+
+    book = _open_workbook(path)
+    try:
+        district, year = _template_meta(book, path)
+        _check_year(year, path)
+        if str(year) not in book.sheetnames:
+            raise CchcError(f'no sheet "{year}" (the year named on the instructions sheet)', file=path)
+        cells = _sheet_rows(book[str(year)], path)
+    finally:
+        book.close()
+    formulas = _formula_cells(path, str(year))
+    headers = {fold(str(cell.value or "")): c for c, cell in enumerate(cells[0] if cells else (), start=1)}
     columns = {}
-    for key, header in wanted.items():
-        if header not in headers:
-            raise CchcError(f'Sheet "{year}": header "{COLUMNS[key][0].format(year=year)}" not found in row 1 '
-                            f'(the template was changed)', file=path)
-        columns[key] = headers[header]
+    for key in ("id", "value", "as_of", "note"):
+        header = COLUMNS[key][0].format(year=year)
+        if fold(header) not in headers:
+            raise CchcError(f'Sheet "{year}": header "{header}" not found in row 1 (the template was changed)',
+                            file=path)
+        columns[key] = headers[fold(header)]
+
+    def cell_at(r: int, key: str):
+        row = cells[r - 1]
+        return row[columns[key] - 1] if columns[key] <= len(row) else None
+
+    problems: list[Problem] = []
     rows = []
-    for r in range(2, sheet.max_row + 1):
-        indicator_id = _cell_text(sheet.cell(r, columns["id"]).value)
-        value_cell = sheet.cell(r, columns["value"])
+    for r in range(2, len(cells) + 1):
+        value_cell = cell_at(r, "value")
+        where = f'Sheet "{year}" {get_column_letter(columns["value"])}{r}'
+        indicator_id = _cell_text(getattr(cell_at(r, "id"), "value", None))
+        for key in ("id", "as_of"):
+            if (r, columns[key]) in formulas and getattr(cell_at(r, key), "value", None) is None:
+                problems.append(Problem(f'Sheet "{year}" {get_column_letter(columns[key])}{r}',
+                                        "ô có công thức nhưng chưa có giá trị đã tính",
+                                        "a formula with no computed value"))
+        raw, number, problem = (_value_of(value_cell, where, (r, columns["value"]) in formulas)
+                                if value_cell is not None else ("", None, None))
+        if problem:
+            problems.append(problem)
         if not indicator_id:
-            if value_cell.value not in (None, ""):
-                problems.append(Problem(f'Sheet "{year}" {value_cell.coordinate}',
-                                        "có giá trị nhưng không có mã chỉ tiêu", "a value without an indicator id"))
+            if raw:
+                problems.append(Problem(where, "có giá trị nhưng không có mã chỉ tiêu", "a value without an indicator id"))
             continue
-        raw = value_cell.value
-        if isinstance(raw, (datetime, date)):
-            problems.append(Problem(f'Sheet "{year}" {value_cell.coordinate}',
-                                    "Excel đã đổi giá trị thành ngày tháng; định dạng ô là Văn bản (Text) rồi gõ lại",
-                                    "Excel turned the value into a date; format the cell as Text and retype it"))
-            raw = None
-        number = float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
-        text = "" if raw is None else (repr(raw) if number is not None and number != int(number) else _cell_text(raw))
-        rows.append(FilledRow(indicator_id, text, f'Sheet "{year}" {value_cell.coordinate}', r, columns["value"],
-                              sheet.cell(r, columns["as_of"]).value,
-                              _cell_text(sheet.cell(r, columns["note"]).value), number))
-    return FilledFile(path, str(district), year, rows, problems)
+        rows.append(FilledRow(indicator_id, raw, where, r, columns["value"],
+                              getattr(cell_at(r, "as_of"), "value", None),
+                              _cell_text(getattr(cell_at(r, "note"), "value", None)), number))
+    return FilledFile(path, district, year, rows, problems)
 
 
-def _read_csv(path: Path) -> FilledFile:
+def _check_year(year: int, path: Path) -> None:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise CchcError(f"year {year} is outside the years a year file can give ({YEARS[0]}-{YEARS[1]})", file=path)
+
+
+def _csv_records(path: Path) -> csv.DictReader:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CchcError("the CSV file is not UTF-8", file=path, hint="save it as CSV UTF-8") from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in CSV_COLUMNS[:6] if c not in (reader.fieldnames or [])]
-    if missing:
-        raise CchcError(f"CSV columns missing: {', '.join(missing)}", file=path, line=1)
+    return csv.DictReader(io.StringIO(text, newline=""))  # newline="": LF, CRLF and CR-only line ends alike
+
+
+def _read_csv(path: Path) -> FilledFile:
+    reader = _csv_records(path)
     rows, districts, years = [], set(), set()
-    value_column = reader.fieldnames.index("value") + 1
-    for line, record in enumerate(reader, start=2):
-        districts.add(clean(record["district"]))
-        years.add(clean(record["year"]))
-        rows.append(FilledRow(clean(record["indicator_id"]), clean(record["value"]), f"row {line} \"value\"", line,
-                              value_column, clean(record["as_of"]) or None, clean(record["note"])))
+    try:
+        missing = [c for c in CSV_COLUMNS[:6] if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CchcError(f"CSV columns missing: {', '.join(missing)}", file=path, line=1)
+        value_column = reader.fieldnames.index("value") + 1
+        for record in reader:
+            line = reader.line_num
+            if len(rows) >= MAX_ROWS:
+                raise _too_big(path, f"more than {MAX_ROWS} rows", f"{MAX_ROWS} rows")
+            if any(len(value) > MAX_FIELD_CHARS for value in record.values() if isinstance(value, str)):
+                raise CchcError(f"a field of this row is longer than {MAX_FIELD_CHARS:,} characters", file=path,
+                                line=line)
+            if None in record or None in record.values():
+                raise CchcError(f"this row does not have the header's {len(reader.fieldnames)} fields",
+                                file=path, line=line)
+            districts.add(clean(record["district"]))
+            years.add(clean(record["year"]))
+            rows.append(FilledRow(clean(record["indicator_id"]), clean(record["value"]), f"row {line} \"value\"",
+                                  line, value_column, clean(record["as_of"]) or None, clean(record["note"])))
+    except csv.Error as exc:
+        raise CchcError(f"not a readable CSV file ({exc})", file=path, line=reader.line_num or None) from None
     if len(districts) != 1 or len(years) != 1:
         raise CchcError("a CSV update holds one district and one year "
-                        f"(found districts {sorted(districts)}, years {sorted(years)})", file=path)
+                        f"(found districts {sorted(districts)[:5]}, years {sorted(years)[:5]})", file=path)
     year = years.pop()
     if not year.isdigit():
         raise CchcError(f"year {year!r} is not a number", file=path, line=2)
+    _check_year(int(year), path)
     return FilledFile(path, districts.pop(), int(year), rows)
 
 
 def read_filled(path: Path) -> FilledFile:
     path = Path(path)
-    if not path.exists():
-        raise CchcError("no such file", file=path)
+    if not path.is_file():
+        raise CchcError("no such file" if not path.exists() else "not a regular file", file=path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _too_big(path, f"the file has {size:,} bytes", f"{MAX_FILE_BYTES >> 20} MB")
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         return _read_xlsx(path)
@@ -215,6 +341,9 @@ def _read_filled_value(spec: IndicatorSpec, row: FilledRow) -> tuple[float | Non
     text = row.raw
     vi, en = UNIT_HINTS[spec.unit]
     bad = Problem(row.cell, f"'{text}' không hợp lệ: cần {vi}", f"'{text}' is not {en}")
+    if row.number is not None and row.raw.endswith("%") and spec.unit != "percent":
+        return None, None, "", Problem(row.cell, f"'{text}': chỉ tiêu này không phải tỷ lệ (%); {vi}",
+                                       f"'{text}': this indicator is not a percentage; give {en}")
     if row.number is not None and spec.unit in ("count", "ratio") and row.number != int(row.number):
         return None, None, "", Problem(
             row.cell, f"'{text}' không phải số nguyên (Excel đọc là số thập phân; nếu là "
@@ -356,8 +485,8 @@ def year_entries(manifest: dict) -> list[dict]:
 # -- year files -> observations (used by the pipeline) -------------------------------------------------------------
 def year_file_observations(folder: Path, manifest: dict, entry: dict, source_file: str) -> list[dict]:
     """Observations of one stored year file, each with the file and cell it came from."""
-    path = folder / entry["file"]
-    data = path.read_bytes()
+    path = raw_file(folder / MANIFEST, entry)
+    data = read_bounded(path, MAX_FILE_BYTES)
     if entry.get("sha256") and hashlib.sha256(data).hexdigest() != entry["sha256"]:
         raise CchcError("checksum mismatch: the manifest records another sha256; raw files are immutable", file=path)
     filled = read_filled(path)

@@ -13,6 +13,7 @@ import re
 import sys
 from pathlib import Path
 
+from cchc_analysis.concurrency import STAGING_PREFIX
 from cchc_analysis import __version__
 from cchc_analysis.pack.plan import PACK_DIR, BuildPaths, Job
 
@@ -43,7 +44,7 @@ def hash_tree(root: Path, patterns: tuple[str, ...] = ("*",), exclude_dirs: tupl
         files.update(p for p in root.rglob(pat) if p.is_file())
     for p in sorted(files):
         rel = p.relative_to(root).as_posix()
-        if "__pycache__" in rel or any(rel.startswith(d + "/") for d in exclude_dirs):
+        if "__pycache__" in rel or rel.startswith(STAGING_PREFIX) or any(rel.startswith(d + "/") for d in exclude_dirs):
             continue
         h.update(rel.encode() + b"\0" + sha256_file(p).encode() + b"\n")
     return h.hexdigest()

@@ -40,6 +40,7 @@ def use_pack_style() -> None:
         "savefig.dpi": DPI,
         "svg.hashsalt": "cchc",
         "path.simplify": True,
+        "text.parse_math": False,  # data text is text: a '$' in a label or district name is not mathtext
     })
 
 

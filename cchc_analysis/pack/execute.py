@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cchc_analysis.concurrency import exit_with
 from cchc_analysis.pack.cache import KERNEL_NAME, cached_notebook
 from cchc_analysis.pack.plan import Job
 
@@ -74,7 +75,9 @@ def ensure_kernelspec(env: dict[str, str]) -> Path:
     return target
 
 
-def _init_worker(env: dict[str, str]) -> None:
+def _init_worker(env: dict[str, str], parent_pid: int | None = None) -> None:
+    if parent_pid:
+        exit_with(parent_pid)
     os.environ.update(env)
     # jsonschema (under nbformat) imports rfc3987_syntax when installed, which compiles a grammar at import time:
     # 0.7 s per worker for IRI format checks that notebook validation never uses. Make that optional import fail.
@@ -252,7 +255,8 @@ def _in_workers(todo: list, args: tuple, env: dict[str, str], workers: int, resu
     import multiprocessing
 
     ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(env,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(env, os.getpid())) as pool:
         futures = {pool.submit(execute_job, job, target, *args): job for job, target in todo}
         while_waiting()
         for fut in as_completed(futures):

@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+from cchc_analysis.dataset.csv_for_people import copy_csv_for_people
 from cchc_analysis.pack.catalog import catalog
 from cchc_analysis.pack.plan import BuildPaths, site
 
@@ -28,7 +29,10 @@ def write_downloads(processed: Path, data_dir: Path, lang: str) -> list[dict]:
         src = processed / name
         if not src.exists():
             continue
-        shutil.copyfile(src, data_dir / name)
+        if name.endswith(".csv"):
+            copy_csv_for_people(src, data_dir / name)  # formula-like cells neutralised for spreadsheet programs
+        else:
+            shutil.copyfile(src, data_dir / name)
         listing.append({"name": name, "href": f"data/{name}", "format": name.rsplit(".", 1)[1].upper(),
                         "size": human_size((data_dir / name).stat().st_size),
                         "description": descriptions[name]})

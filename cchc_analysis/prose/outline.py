@@ -47,7 +47,8 @@ _LETTER = re.compile(r"^\**\s*([a-zđ])\s*\)\s+(\S.*)$")
 _ORDINAL = re.compile(r"^[-–•+]?\s*\**\s*(\w+)\s+là\s*\**\s*:?\s*\**\s*(.*)$", re.IGNORECASE)
 _CLOSING = re.compile(r"^\s*(Trên đây là|Nơi nhận\s*:)", re.IGNORECASE)
 _APPENDIX = re.compile(r"^\s*\**\s*Phụ\s+lục\s+(\d+|[IVX]+)\b", re.IGNORECASE)
-_EMPHASIS = re.compile(r"\*+")
+# an emphasis pair (*text*, **text**) of the document export; a lone * ("(*)", "5 * 3", a bullet) is text and stays
+_EMPHASIS = re.compile(r"(?<![\w*])(\*{1,3})(?=[^\s*)])(.+?)(?<=[^\s*(])\1(?![\w*])")
 _SPACE = re.compile(r"\s+")
 
 # A line longer than this is a paragraph, not a heading, unless it is a numbered item (see _heading_at).
@@ -65,7 +66,7 @@ def fold(text: str) -> str:
 
 def clean_inline(text: str) -> str:
     """Display form of a heading or paragraph: no emphasis markers, single spaces."""
-    return _SPACE.sub(" ", _EMPHASIS.sub("", text)).strip()
+    return _SPACE.sub(" ", _EMPHASIS.sub(r"\2", text)).strip()
 
 
 @dataclass

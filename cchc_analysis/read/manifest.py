@@ -11,10 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.read.source import SourceText
+from cchc_analysis.read.manifest_schema import validate_manifest
+from cchc_analysis.read.source import SourceText, read_bounded
 from cchc_analysis.text import fold
 
 MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 1 << 20
 ADMIN_UNITS = Path(__file__).parent / "admin_units.csv"
 
 
@@ -38,13 +40,29 @@ class ReportMeta:
 
 def load_manifest(path: Path) -> dict:
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_bounded(path, MAX_MANIFEST_BYTES).decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CchcError("manifest is not UTF-8", file=path) from None
     except json.JSONDecodeError as exc:
         raise CchcError(f"manifest is not valid JSON: {exc.msg}", file=path, line=exc.lineno) from None
-    for key in ("district", "province", "files"):
-        if key not in manifest:
-            raise CchcError(f"manifest lacks '{key}'", file=path)
-    return manifest
+    return validate_manifest(manifest, path)
+
+
+def manifest_paths(root: Path) -> list[Path]:
+    """The manifests under ``root``, a district folder that is a symbolic link included (each once)."""
+    found = {p.resolve(): p for p in [*root.rglob(MANIFEST), *root.glob(f"*/{MANIFEST}")] if p.is_file()}
+    return sorted(found.values())
+
+
+def raw_file(manifest_path: Path, entry: dict) -> Path:
+    """The file an entry names: inside its district folder (a link may not lead out of it) and a regular file."""
+    folder = manifest_path.parent
+    path = folder / entry["file"]
+    if folder.resolve() not in path.resolve().parents:
+        raise CchcError(f"'{entry['file']}' leads outside the district folder {folder}", file=manifest_path)
+    if not path.exists():
+        raise CchcError(f"'{entry['file']}' is listed in the manifest but does not exist", file=manifest_path)
+    return path
 
 
 def discover(paths: list[Path]) -> list[ReportInput]:
@@ -53,14 +71,14 @@ def discover(paths: list[Path]) -> list[ReportInput]:
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            manifests = sorted(path.rglob(MANIFEST))
+            manifests = manifest_paths(path)
             if not manifests:
                 raise CchcError(f"no {MANIFEST} found under this folder; name report files directly", file=path)
             for manifest_path in manifests:
                 manifest = load_manifest(manifest_path)
                 for entry in manifest["files"]:
                     if entry.get("kind", "report") == "report":
-                        inputs.append(ReportInput(manifest_path.parent / entry["file"], manifest, entry))
+                        inputs.append(ReportInput(raw_file(manifest_path, entry), manifest, entry))
         elif path.exists():
             manifest_path = path.parent / MANIFEST
             manifest, entry = {}, {}

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from cchc_analysis.errors import CchcError
+
+MAX_REPORT_BYTES = 20 << 20  # the reference report has 103,585 bytes
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,27 @@ def decode_report(data: bytes, path: str | Path = "<report>") -> list[str]:
     return text.split("\n")
 
 
-def read_report(path: str | Path) -> SourceText:
-    path = Path(path)
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (a FIFO or device would hang or never end)."""
     try:
-        data = path.read_bytes()
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise CchcError("is a folder, not a file", file=path)
+        if not stat.S_ISREG(info.st_mode):
+            raise CchcError("is not a regular file (a pipe, socket or device?)", file=path)
+        if info.st_size > limit:
+            raise CchcError(f"has {info.st_size:,} bytes, more than a file of this kind can have "
+                            f"({limit:,})", file=path)
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)[:limit]
     except FileNotFoundError:
         raise CchcError("no such file", file=path) from None
-    except IsADirectoryError:
-        raise CchcError("is a folder, not a report file", file=path) from None
+    except OSError as exc:
+        raise CchcError(f"cannot read: {exc.strerror or exc}", file=path) from None
+
+
+def read_report(path: str | Path) -> SourceText:
+    path = Path(path)
+    data = read_bounded(path, MAX_REPORT_BYTES)
     lines = decode_report(data, path)
     return SourceText(path=path, lines=tuple(lines), sha256=hashlib.sha256(data).hexdigest())

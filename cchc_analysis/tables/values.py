@@ -24,14 +24,14 @@ class CellValue:
     denominator: float | None = None
 
 
-_INT = re.compile(r"^\d+$")
-_THOUSANDS_DOT = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
-_THOUSANDS_SPACE = re.compile(r"^\d{1,3}(?: \d{3})+$")
-_PERCENT = re.compile(r"^(\d+)(?:[.,](\d+))?\s*%?$")
+_INT = re.compile(r"^\d{1,15}$")  # a count has at most 15 digits: 10^15 is no district's figure
+_THOUSANDS_DOT = re.compile(r"^\d{1,3}(?:\.\d{3}){1,4}$")
+_THOUSANDS_SPACE = re.compile(r"^\d{1,3}(?: \d{3}){1,4}$")
+_PERCENT = re.compile(r"^(\d{1,15})(?:[.,](\d{1,15}))?\s*%?$")
 _NONE_PREFIX = re.compile(r"^khong co\b")
 # a number followed by what it counts, inside a sentence: "tinh giản 17 người"
 _COUNTED = re.compile(
-    r"(?<![\d./-])(\d{1,3}(?:\.\d{3})+|\d+)\s+"
+    r"(?<![\d./-])(\d{1,3}(?:\.\d{3}){1,4}|\d{1,15})\s+"
     r"(nguoi|ban|van ban|don vi|dv|ho so|tthc|thu tuc|co quan|lop|xa|phong)\b")
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import replace as replace_fields
 from datetime import date
 from pathlib import Path
 
+from cchc_analysis.concurrency import exclusive
 from cchc_analysis.dataset.build import build_dataset, discover
 from cchc_analysis.dataset.io import write_dataset
 from cchc_analysis.dataset.yearfile import (MANIFEST, UPDATES_DIR, FilledFile, Problem, check_filled, read_filled,
@@ -22,6 +24,9 @@ from cchc_analysis.errors import CchcError
 from cchc_analysis.text import slug
 from cchc_analysis.updates.template import DistrictFolder, find_district
 from cchc_analysis.workflow import evaluated_dataset
+
+
+SHOWN_PROBLEMS = 50  # a broken file can have thousands; the first ones and a count say enough
 
 
 # -- storing -----------------------------------------------------------------------------------------------------
@@ -62,23 +67,29 @@ def store(filled: FilledFile, folder: DistrictFolder, replace: bool, status: str
 
 def ingest(path: Path, raw_dir: Path, processed_dir: Path, replace: bool = False, status: str = "preliminary",
            source: str = "", received: date | None = None) -> tuple[list[Problem], str]:
-    """Validate; on any error raise IngestError (nothing changed). Else store and rebuild; returns warnings."""
-    filled = read_filled(Path(path))
-    folder = find_district(raw_dir, filled.district)
-    current = build_dataset(discover([raw_dir]), with_narrative=False).indicators
-    checked, problems = check_filled(filled, current, replace)
-    errors = [p for p in problems if p.severity == "error"]
-    warnings = [p for p in problems if p.severity != "error"]
-    if errors:
-        raise IngestError(filled.path, errors, warnings)
-    target, entry, old_manifest = store(filled, folder, replace, status, source, received or date.today())
-    try:
-        dataset = evaluated_dataset([raw_dir])
-        write_dataset(dataset, processed_dir)
-    except Exception:
-        target.unlink(missing_ok=True)
-        (folder.path / MANIFEST).write_bytes(old_manifest)
-        raise
+    """Validate; on any error raise IngestError (nothing changed). Else store and rebuild; returns warnings.
+
+    One command at a time over ``raw_dir`` and ``processed_dir`` (check, store and rebuild under one lock); an
+    interruption at any point (Ctrl-C, SIGTERM) removes the stored file and restores the manifest.
+    """
+    with exclusive(raw_dir, processed_dir):
+        filled = read_filled(Path(path))
+        folder = find_district(raw_dir, filled.district)
+        filled = replace_fields(filled, district=folder.district)  # `099`, `tuan-giao`: the district identified
+        current = build_dataset(discover([raw_dir]), with_narrative=False).indicators
+        checked, problems = check_filled(filled, current, replace)
+        errors = [p for p in problems if p.severity == "error"]
+        warnings = [p for p in problems if p.severity != "error"]
+        if errors:
+            raise IngestError(filled.path, errors, warnings)
+        target, entry, old_manifest = store(filled, folder, replace, status, source, received or date.today())
+        try:
+            dataset = evaluated_dataset([raw_dir])
+            write_dataset(dataset, processed_dir)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            (folder.path / MANIFEST).write_bytes(old_manifest)
+            raise
     new_rows = dataset.indicators[(dataset.indicators["district"] == folder.district)
                                   & (dataset.indicators["year"] == filled.year)
                                   & (dataset.indicators["source_file"].str.endswith(entry["file"]))]
@@ -90,7 +101,11 @@ def ingest(path: Path, raw_dir: Path, processed_dir: Path, replace: bool = False
 class IngestError(CchcError):
     def __init__(self, path: Path, errors: list[Problem], warnings: list[Problem]):
         self.errors, self.warnings = errors, warnings
-        lines = "\n".join(f"  {p}" for p in errors + warnings)
+        listed = (errors + warnings)[:SHOWN_PROBLEMS]
+        lines = "\n".join(f"  {p}" for p in listed)
+        if len(errors) + len(warnings) > len(listed):
+            lines += (f"\n  ... và {len(errors) + len(warnings) - len(listed)} vấn đề khác / and "
+                      f"{len(errors) + len(warnings) - len(listed)} more")
         super().__init__(f"{len(errors)} lỗi, không có gì được thay đổi / {len(errors)} error(s), nothing was "
                          f"changed:\n{lines}", file=path)
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from cchc_analysis.dataset.package import normalise_zip
-from cchc_analysis.dataset.yearfile import (COLUMNS, CSV_COLUMNS, INSTRUCTIONS_SHEET, MANIFEST, UNIT_HINTS,
-                                           _format_number, template_indicators)
+from cchc_analysis.dataset.yearfile import (COLUMNS, CSV_COLUMNS, INSTRUCTIONS_SHEET, UNIT_HINTS,
+                                           YEARS, _format_number, template_indicators)
 from cchc_analysis.errors import CchcError
+from cchc_analysis.read.manifest import load_manifest, manifest_paths
 from cchc_analysis.tables.specs import load_specs
 from cchc_analysis.text import fold
 
@@ -31,8 +34,8 @@ def find_district(raw_dir: Path, district: str) -> DistrictFolder:
     """A district folder of ``raw_dir`` by name, statistical code or folder name."""
     wanted = fold(district)
     found = []
-    for manifest_path in sorted(Path(raw_dir).rglob(MANIFEST)):
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for manifest_path in manifest_paths(Path(raw_dir)):
+        manifest = load_manifest(manifest_path)
         keys = {fold(manifest.get("district", "")), fold(manifest.get("district_code", "")),
                 fold(manifest_path.parent.name)}
         if wanted in keys:
@@ -62,25 +65,70 @@ def last_known(indicators, district: str) -> dict[str, str]:
 
 
 # -- template -----------------------------------------------------------------------------------------------------
-def write_template(raw_dir: Path, district: str, year: int, out: Path, fmt: str, indicators) -> Path:
+def write_template(raw_dir: Path, district: str, year: int, out: Path, fmt: str, indicators,
+                   force: bool = False) -> Path:
     """Write the fill-in template for ``district`` and ``year``; ``indicators`` gives the last known values."""
-    if not 2000 <= year <= 2100:
-        raise CchcError(f"--year {year} is not a plausible year")
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise CchcError(f"--year {year} is not a plausible year ({YEARS[0]}-{YEARS[1]})")
     folder = find_district(raw_dir, district)
-    last = last_known(indicators, folder.district) if indicators is not None else {}
-    specs = template_indicators()
-    tables = load_specs()
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _check_output(out, Path(raw_dir), force)
+    last = last_known(indicators, folder.district) if indicators is not None else {}
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for spec in specs:
+        for spec in template_indicators():
             writer.writerow([folder.district, spec.id, year, f"{year}-12-31", "", "", spec.label, spec.unit,
                              last.get(spec.id, "")])
-        out.write_text(buffer.getvalue(), encoding="utf-8")
+        with atomic_output(out) as tmp:
+            tmp.write_text(buffer.getvalue(), encoding="utf-8")
         return out
+    book = _workbook(folder, year, last)
+    with atomic_output(out) as tmp:
+        _save_workbook(book, tmp)
+    return out
+
+
+def _check_output(out: Path, raw_dir: Path, force: bool) -> None:
+    """Never over an analyst's filled workbook (unless --force), never into the raw data, never onto a folder."""
+    resolved = out.resolve()
+    if resolved == raw_dir.resolve() or raw_dir.resolve() in resolved.parents:
+        raise CchcError(f"will not write under the raw data folder {raw_dir} (raw files are immutable)", file=out,
+                        hint="write the template elsewhere; `cchc ingest` stores the filled file")
+    if out.is_dir():
+        raise CchcError("is a folder; give a file name", file=out)
+    if out.exists() and not out.is_file():
+        raise CchcError("is not a regular file (a device or pipe?); not replaced", file=out)
+    if out.exists() and not force:
+        raise CchcError("already exists (a filled template?); not overwritten", file=out,
+                        hint="choose another --out, or add --force to overwrite it")
+
+
+@contextlib.contextmanager
+def atomic_output(out: Path) -> Iterator[Path]:
+    """A temporary file beside ``out``, moved into place only when written completely; OSError named plainly."""
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        yield tmp
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise CchcError(f"cannot write: {exc.strerror or exc}", file=out) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _text(cell, value) -> None:
+    """A text cell is text: a manifest value beginning with '=' must not become a live formula."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
+def _workbook(folder: DistrictFolder, year: int, last: dict[str, str]):
+    specs = template_indicators()
+    tables = load_specs()
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -90,11 +138,11 @@ def write_template(raw_dir: Path, district: str, year: int, out: Path, fmt: str,
     guide.title = INSTRUCTIONS_SHEET
     meta = [("Huyện", folder.district), ("Mã huyện", folder.manifest.get("district_code", "")),
             ("Tỉnh", folder.manifest.get("province", "")), ("Năm", year), ("Phiên bản mẫu", 1)]
-    guide["A1"] = f"Mẫu nhập số liệu cải cách hành chính năm {year}: huyện {folder.district}"
+    _text(guide["A1"], f"Mẫu nhập số liệu cải cách hành chính năm {year}: huyện {folder.district}")
     guide["A1"].font = Font(bold=True, size=14)
     for i, (label, value) in enumerate(meta, start=3):
         guide.cell(i, 1, label).font = Font(bold=True)
-        guide.cell(i, 2, value)
+        _text(guide.cell(i, 2), value)
     steps = [
         "Cách điền (How to fill in):",
         f"1. Mở trang tính \"{year}\". Mỗi dòng là một chỉ tiêu; chỉ điền cột \"Năm {year}\", cột \"Tính đến ngày\" "
@@ -136,17 +184,17 @@ def write_template(raw_dir: Path, district: str, year: int, out: Path, fmt: str,
                   "parent": parent.label if parent else "", "kind": UNIT_HINTS[spec.unit][0],
                   "last": last.get(spec.id, ""), "value": None, "as_of": f"31/12/{year}", "note": None}
         for col, key in enumerate(keys, start=1):
-            cell = sheet.cell(row, col, values[key])
+            cell = sheet.cell(row, col)
+            _text(cell, values[key])
             if key in ("value", "as_of", "note"):
                 cell.fill = fill
-            if key in ("value", "as_of") and spec.unit == "ratio" or key == "as_of":
+            if key in ("value", "as_of"):  # Text: 2.232 and 99,5 stay as typed (no Excel date, no 0.995 for 99,5%)
                 cell.number_format = "@"
         if spec.unit in choice:
             choice[spec.unit].add(sheet.cell(row, value_col))
     sheet.freeze_panes = sheet.cell(2, value_col)
     book.active = 1
-    _save_workbook(book, out)
-    return out
+    return book
 
 
 def _save_workbook(book, out: Path) -> None:

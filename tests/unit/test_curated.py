@@ -18,8 +18,9 @@ FACT = {"id": "f", "line": 3, "quote": "12 văn bản", "raw": "12", "value": 12
 def district(tmp_path: Path, curated: str | None, sha: str | None = None) -> Path:
     folder = tmp_path / "d"
     folder.mkdir()
-    (folder / "report.txt").write_text("UBND huyện X\n\nđã ban hành 12 văn bản\n", encoding="utf-8")
-    files = [{"file": "report.txt", "kind": "report"}]
+    report = "UBND huyện X\n\nđã ban hành 12 văn bản\n"
+    (folder / "report.txt").write_text(report, encoding="utf-8")
+    files = [{"file": "report.txt", "kind": "report", "sha256": hashlib.sha256(report.encode("utf-8")).hexdigest()}]
     if curated is not None:
         (folder / "curated.yaml").write_text(curated, encoding="utf-8")
         digest = hashlib.sha256(curated.encode("utf-8")).hexdigest()

@@ -12,7 +12,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "cchc_analysis"
 LAYERS = ["core", "read", "tables", "checks", "prose", "dataset", "measures", "evaluation", "workflow", "updates",
           "pack", "synthetic", "cli"]
-CORE = {"__init__", "errors", "text", "findings", "locking"}
+CORE = {"__init__", "errors", "text", "findings", "concurrency"}
 
 
 def module_name(path: Path) -> str:
