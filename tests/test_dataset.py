@@ -137,7 +137,7 @@ def test_missing_dataset_is_a_clear_error(tmp_path):
 def test_a_bad_cell_names_the_file_and_column(written, tmp_path):
     for path in written.iterdir():
         (tmp_path / path.name).write_bytes(path.read_bytes())
-    districts = (tmp_path / "districts.csv").read_text(encoding="utf-8").replace(",False\n", ",maybe\n")
+    districts = (tmp_path / "districts.csv").read_text(encoding="utf-8").replace(",False,", ",maybe,")
     (tmp_path / "districts.csv").write_text(districts, encoding="utf-8")
     with pytest.raises(CchcError, match=r"districts.csv.*'synthetic'.*maybe"):
         load_dataset(tmp_path)

@@ -29,6 +29,8 @@ from cchc_analysis.tables.specs import codebook_rows, load_specs
 from cchc_analysis.tables.tidy import TidyResult, tidy_document
 from cchc_analysis.text import fold
 
+# What the manifest says of the report, kept in districts.csv (the method page cites the source document).
+DOCUMENT_FIELDS = ("title", "issuer", "answers_plan", "figures_as_of")
 # Below this many reports, worker processes cost more than they save.
 PARALLEL_MIN_REPORTS = 12
 
@@ -176,6 +178,7 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
     seen: dict[str, Path] = {}
     same_bytes: dict[str, Path] = {}  # sha256 -> report
     synthetic: dict[str, bool] = {}
+    documents: dict[str, dict] = {}
     for report, one in zip(inputs, map_reports(_parse_to_frames, inputs)):
         key = f"{fold(one.meta.province)}/{fold(one.meta.district)}"
         if key in seen:
@@ -188,6 +191,7 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
                             hint="each report belongs to one district folder; remove the copy")
         same_bytes[one.meta.sha256] = report.path
         synthetic[one.meta.district] = bool(report.manifest.get("synthetic", False))
+        documents[one.meta.district] = {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS}
         parsed.append(one)
 
     specs = load_specs()
@@ -232,7 +236,7 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
     districts = pd.DataFrame([{
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
-        "synthetic": synthetic[one.meta.district],
+        "synthetic": synthetic[one.meta.district], **documents[one.meta.district],
     } for one in parsed], columns=columns("districts"))
     return Dataset(
         indicators=indicators,

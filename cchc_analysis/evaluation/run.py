@@ -16,7 +16,8 @@ from cchc_analysis.read.source import read_report
 EVALUATION_COLUMNS = [
     "district", "criterion_id", "target", "area", "title_vi", "title_en", "source", "source_status",
     "source_note_vi", "source_note_en", "reference_vi", "reference_en", "district_level", "self_assessment",
-    "verdict", "verdict_vi", "verdict_en", "summary_vi", "summary_en", "evidence_vi", "evidence_en", "source_lines"]
+    "verdict", "verdict_vi", "verdict_en", "summary_vi", "summary_en", "reason_vi", "reason_en", "evidence_vi",
+    "evidence_en", "source_lines"]
 OBSERVATION_COLUMNS = ["district", "observation_id", "area", "kind", "priority", "text_vi", "text_en",
                        "recommendation_vi", "recommendation_en", "indicator_ids"]
 PART_COLUMNS = [
@@ -49,6 +50,7 @@ def _rows(verdict: Verdict, criteria) -> tuple[dict, list[dict]]:
         "self_assessment": verdict.self_assessment, "verdict": verdict.verdict,
         "verdict_vi": criteria.scale[verdict.verdict]["vi"], "verdict_en": criteria.scale[verdict.verdict]["en"],
         "summary_vi": verdict.summary["vi"], "summary_en": verdict.summary["en"],
+        "reason_vi": verdict.reason["vi"], "reason_en": verdict.reason["en"],
         "evidence_vi": "; ".join(dict.fromkeys(c for p in verdict.parts for c in p.citations["vi"])),
         "evidence_en": "; ".join(dict.fromkeys(c for p in verdict.parts for c in p.citations["en"])),
         "source_lines": ";".join(map(str, lines)),

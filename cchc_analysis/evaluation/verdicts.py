@@ -53,8 +53,9 @@ class Verdict:
     self_assessment: str                          # as printed (Đạt / Không đạt), "" when not a Phụ lục 8 target
     verdict: str
     parts: tuple[PartResult, ...]
-    summary: dict[str, str]
+    summary: dict[str, str]                      # the self-assessment, then the verdict and its reason
     target_line: int | None = None
+    reason: dict[str, str] = field(default_factory=dict)  # the verdict and its reason alone
 
 
 class DistrictEvidence:
@@ -123,9 +124,17 @@ class DistrictEvidence:
         if rows is None or rows.empty:
             return "—"
         unit = self.specs[iid].unit
-        return "; ".join(f"{when(r, lang)}: {value_text(r.get('value'), unit, lang, r.get('denominator'))}"
+        return "; ".join(f"{when(r, lang)}: {_shown(r, unit, lang)}"
                          for r in rows.sort_values(["as_of", "year"], kind="mergesort").to_dict("records")
                          if r.get("value") == r.get("value") or r.get("note"))
+
+
+def _shown(row: dict, unit: str, lang: str) -> str:
+    """A figure as printed for a reader; a cell that holds words instead is quoted (in the report's words)."""
+    value = row.get("value")
+    if (value is None or value != value) and row.get("note"):
+        return f"«{row['note']}»"
+    return value_text(value, unit, lang, row.get("denominator"))
 
 
 def value_text(value, unit: str, lang: str, denominator=None) -> str:
@@ -351,16 +360,17 @@ def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, target
     if criterion.target is not None and target is None:
         verdict = "chua_du_can_cu"
         summary = {lang: say("verdict_missing_target", lang) for lang in LANGS}
-        return Verdict(district, criterion, "", verdict, parts, summary)
+        return Verdict(district, criterion, "", verdict, parts, summary, reason=summary)
     verdict = combine([p.status for p in parts], self_not_met)
     key = f"verdict_{verdict}"
     if verdict == "chua_dat" and target:
         key += "_own" if self_not_met and all(p.status != "contradicted" for p in parts) else "_claimed"
     self_shown = {"vi": self_text, "en": {"dat": "met", "khong dat": "not met"}.get(fold(self_text), self_text)}
-    summary = {lang: ((say("self_assessment", lang, self=self_shown[lang]) + " ") if target else "")
-               + say(key, lang) for lang in LANGS}
+    reason = {lang: say(key, lang) for lang in LANGS}
+    summary = {lang: ((say("self_assessment", lang, self=self_shown[lang]) + " ") if target else "") + reason[lang]
+               for lang in LANGS}
     line = int(target["source_line"]) if target and target.get("source_line") == target.get("source_line") else None
-    return Verdict(district, criterion, self_text, verdict, parts, summary, line)
+    return Verdict(district, criterion, self_text, verdict, parts, summary, line, reason)
 
 
 def evaluate_district(criteria: Criteria, ev: DistrictEvidence, targets: pd.DataFrame, district: str) -> list[Verdict]:

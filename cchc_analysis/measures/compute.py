@@ -30,7 +30,10 @@ def measure_values(indicators: pd.DataFrame, measures: Iterable[Measure]) -> pd.
     (``COLUMNS``), ordered by measure, district, year and as-of date. ``indicators`` needs ``INPUT_COLUMNS``."""
     measures = list(measures)
     needed = {i for m in measures for i in (*m.numerator, *m.denominator)}
-    rows = indicators.loc[indicators["indicator_id"].isin(needed) & indicators["value"].notna(), INPUT_COLUMNS]
+    actual = indicators["value"].notna()
+    if "value_status" in indicators:  # a figure stated as a forecast is not the column's actual
+        actual &= indicators["value_status"] != "forecast"
+    rows = indicators.loc[indicators["indicator_id"].isin(needed) & actual, INPUT_COLUMNS]
     if rows.empty:
         return empty_values()
     rows = rows.assign(column=rows["period"].astype(str) + "|" + rows["as_of"].fillna("").astype(str))

@@ -10,6 +10,7 @@ from IPython.display import HTML
 
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.pack import compare as C
+from cchc_analysis.pack import evaluation_views as E
 from cchc_analysis.pack import layout
 from cchc_analysis.pack import views as P
 from cchc_analysis.pack.catalog import catalog
@@ -20,10 +21,11 @@ def _cell(page: str, cell: str, lang: str, **fragments) -> HTML:
 
 
 def area(cell: str, ds: Dataset, area: str, lang: str) -> HTML:
-    """A cell of an area page: title | headline | indicators | charts | change | derived | report_text | quality
+    """A cell of an area page: title | conclusion | headline | indicators | charts | change | derived | report_text | quality
     | targets."""
     fragments = {
         "title": lambda: {"area_label": P.area_label(area, lang), "district_line": P.district_line(ds, lang)},
+        "conclusion": lambda: {"conclusion": E.area_conclusion(ds, area, lang)},
         "headline": lambda: {"figures": P.headline_html(ds, area, lang)},
         "indicators": lambda: {"note": P.asof_note(ds, area, lang), "table": P.indicators_table_html(ds, area, lang)},
         "charts": dict,
@@ -42,7 +44,7 @@ def overview(cell: str, ds: Dataset, lang: str) -> HTML:
     fragments = {
         "title": lambda: {"district_line": P.district_line(ds, lang)},
         "headline": lambda: {"cards": P.overview_headlines_html(ds, lang)},
-        "self_assessment": lambda: {"table": P.self_assessment_html(ds, lang)},
+        "self_assessment": lambda: {"rows": [r for r in E.verdict_rows(ds, lang) if r["reference"]]},
         "quality_summary": lambda: {"table": P.quality_summary_html(ds, lang)},
         "how_to_read": dict,
     }
@@ -66,3 +68,31 @@ def compare_area(area: str, latest, ranks, corpus: Dataset, lang: str, max_rows:
 
 def compare_quality(quality, area: str, lang: str, max_rows: int | None) -> HTML:
     return _cell("compare", "quality", lang, table=C.quality_html(quality, area, lang, max_rows))
+
+
+def summary(cell: str, ds: Dataset, lang: str) -> HTML:
+    """A cell of the summary page: title | judgement | findings | recommendations | verdicts | context."""
+    as_of = ds.districts["figures_as_of"].iloc[0] if ds.districts is not None and len(ds.districts) else ""
+    fragments = {
+        "title": lambda: {"district_line": P.district_line(ds, lang),
+                          "source_line": E.words(lang)["source_line"].format(as_of=P.fmt_date(as_of or "", lang))},
+        "judgement": lambda: {"sentences": E.overall_judgement(ds, lang), "cards": E.scorecard(ds, lang)},
+        "findings": lambda: {"strengths": E.observations(ds, "strength", lang, n=3),
+                             "weaknesses": E.observations(ds, "weakness", lang, n=3)},
+        "recommendations": lambda: {"items": E.recommendations(ds, lang), "own": E.district_recommendations(ds)},
+        "verdicts": lambda: {"rows": E.verdict_rows(ds, lang)},
+        "context": lambda: {"ranking": E.ranking_context(ds, lang), "indices": E.index_rows(ds, lang)},
+    }
+    return _cell("summary", cell, lang, **fragments[cell]())
+
+
+def method(cell: str, ds: Dataset, lang: str) -> HTML:
+    """A cell of the method page: title | source | criteria | scale | rules."""
+    fragments = {
+        "title": lambda: {"district_line": P.district_line(ds, lang)},
+        "source": lambda: {"document": E.source_document(ds, lang)},
+        "criteria": lambda: {"sources": E.criteria_sources(ds, lang)},
+        "scale": lambda: {"items": E.scale_rules(lang)},
+        "rules": dict,
+    }
+    return _cell("method", cell, lang, **fragments[cell]())

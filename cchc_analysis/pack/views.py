@@ -106,6 +106,8 @@ def fmt_value(value, unit: str, lang: str = "vi", denominator=None) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if unit == "percent":
+        if value > 100:  # a count typed into a share row, or shares from figures that disagree: never a percentage
+            return t("over_100", lang).format(value=fmt_number(value, lang))
         return fmt_number(value, lang) + ("\u00a0%" if lang == "vi" else "%")
     if unit == "dat":
         return t("dat_true" if value else "dat_false", lang)
@@ -262,6 +264,9 @@ def indicators_wide(ds: Dataset, area: str, lang: str = "vi") -> tuple[list[dict
             p = colkey(r)
             if pd.isna(r["value"]):
                 row[p] = r["raw"] if r["raw"] else ""
+            elif r.get("value_status") == "forecast":
+                row[p] = t("forecast", lang).format(value=fmt_value(r["value"], r["unit"], lang, r.get("denominator")),
+                                                   date=fmt_date(r["as_of"], lang))
             else:
                 row[p] = fmt_value(r["value"], r["unit"], lang, r.get("denominator"))
         rows.append(row)
@@ -292,10 +297,30 @@ def indicators_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
 
 
 def annual_series(ds: Dataset, indicator_id: str) -> pd.DataFrame:
-    """year, period, as_of, value for one indicator, in time order, empty values dropped."""
+    """year, period, as_of, value for one indicator, in time order: the figures that can be compared over time.
+
+    Empty values and forecasts are dropped; so is a share above 100% (a count in a share row); and a flow (what
+    happened in a period, e.g. documents issued) keeps full years only: a part year (2020 to 31/3) would show a fall
+    that did not happen."""
     df = ds.indicators[ds.indicators["indicator_id"] == indicator_id]
-    df = df[df["value"].notna()].sort_values(["year", "as_of"], kind="stable")
+    df = df[df["value"].notna()]
+    if "value_status" in df:
+        df = df[df["value_status"] != "forecast"]
+    df = df[~((df["unit"] == "percent") & (df["value"] > 100))]
+    if indicator_kind(ds, indicator_id) == "flow":
+        df = df[pd.Series([not is_partial(y, a) for y, a in zip(df["year"], df["as_of"])], index=df.index,
+                          dtype=bool)]
+    df = df.sort_values(["year", "as_of"], kind="stable")
     return df[["year", "period", "as_of", "value", "unit"]].reset_index(drop=True)
+
+
+def indicator_kind(ds: Dataset, indicator_id: str) -> str:
+    """stock | flow | rate | flag | none, from the codebook (the specs' ``kind``)."""
+    book = ds.codebook
+    if book is None or "kind" not in book:
+        return ""
+    found = book.loc[book["indicator_id"] == indicator_id, "kind"]
+    return str(found.iloc[0]) if len(found) else ""
 
 
 def change_since_first(series: pd.DataFrame) -> dict | None:
@@ -386,10 +411,22 @@ def derived_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
         if df.empty:
             continue
         row = {"measure": m.label[lang], "how": m.how[lang], "_key": m.key, "_df": df}
+        disagree = _years_in_error(ds, (*m.numerator, *m.denominator))
         for _, r in df.iterrows():
-            row[colkey(r)] = fmt_value(r["value"], m.unit, lang)
+            text = fmt_value(r["value"], m.unit, lang)
+            row[colkey(r)] = t("totals_disagree", lang).format(value=text) if int(r["year"]) in disagree else text
         rows.append(row)
     return rows
+
+
+def _years_in_error(ds: Dataset, indicator_ids: tuple[str, ...]) -> set[int]:
+    """Years in which the quality checks found one of these rows inconsistent (a total that is not the sum of its
+    parts, a part above its whole): a share computed from them is flagged where it is shown."""
+    q = ds.quality
+    if q is None or q.empty:
+        return set()
+    bad = q[(q["severity"] == "error") & q["indicator_id"].isin(indicator_ids) & q["year"].notna()]
+    return {int(y) for y in bad["year"]}
 
 
 def derived_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
@@ -408,7 +445,7 @@ def headline_figures(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
     out = []
     for m in [m for m in measures_for_area(area) if m.headline]:
         last = latest_figure(values, m)
-        if last is None:
+        if last is None or (m.unit == "percent" and last["value"] > 100):  # figures that disagree: no headline
             continue
         out.append({"key": m.key, "label": m.label[lang], "value": fmt_value(last["value"], m.unit, lang),
                     "raw_value": float(last["value"]), "unit": m.unit,
