@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: report parse test bench bench-build bench-corpus bench-import clean venv
+.PHONY: report parse test test-fast bench bench-build bench-corpus bench-import clean venv
 
 venv: $(STAMP)
 
@@ -21,9 +21,13 @@ report: $(STAMP)
 parse: $(STAMP)
 	$(BIN)/cchc parse
 
-## Run the test suite.
+## Run the test suite: tests/unit (tiny fixtures), tests/integration (report -> dataset -> evaluation), tests/pack.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## The unit tier alone (seconds): while working on the code.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
 
 ## Benchmarks (figures printed, nothing asserted).
 bench: $(STAMP)

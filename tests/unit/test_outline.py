@@ -9,7 +9,7 @@ import pytest
 
 from cchc_analysis.prose.outline import parse_outline, narrative_bounds
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "narrative" / "outline_slips.txt"
 REPORT = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
 

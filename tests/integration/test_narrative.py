@@ -21,7 +21,7 @@ from cchc_analysis.prose.prose_checks import run_checks
 from cchc_analysis.prose.sections import AREAS, KINDS, build_sections, item_area
 from cchc_analysis.read.manifest import discover
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
 SOURCE = "data/raw/tuan-giao/bao-cao-tong-ket-cchc-2011-2020.txt"
 FIX = ROOT / "tests" / "fixtures" / "narrative"

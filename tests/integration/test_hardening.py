@@ -25,7 +25,7 @@ from cchc_analysis.errors import CchcError
 from cchc_analysis.updates import ingest as ingest_module
 from cchc_analysis.updates.ingest import IngestError, ingest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str]:

@@ -16,7 +16,7 @@ from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.errors import CchcError
 from cchc_analysis.findings import Finding
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from cchc_analysis.dataset.build import build_dataset
 from cchc_analysis.read.manifest import discover
 from cchc_analysis.synthetic import MARK, write_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from cchc_analysis.dataset.yearfile import read_filled, template_indicators
 from cchc_analysis.updates.ingest import IngestError, ingest
 from cchc_analysis.updates.template import write_template
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def snapshot(*folders: Path) -> dict[str, str]:

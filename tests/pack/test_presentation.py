@@ -17,7 +17,7 @@ from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.pack import charts as plotting
 from cchc_analysis.pack import views as P
 
-FIXTURE = Path(__file__).parent / "fixtures" / "pack" / "processed"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "pack" / "processed"
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from cchc_analysis.pack import compare as C
 from cchc_analysis.pack import views as P
 from cchc_analysis.synthetic import write_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 
 TOTAL, DESK, ON_TIME = "tthc_tong_so", "tthc_mot_cua_tong", "tthc_dung_hen_huyen"

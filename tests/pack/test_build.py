@@ -28,9 +28,9 @@ from cchc_analysis.pack.execute import build_environment, ensure_kernelspec
 from cchc_analysis.pack.plan import BuildPaths, pdf_name, plan_jobs, read_areas
 from cchc_analysis.errors import CchcError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-FIXTURE = Path(__file__).parent / "fixtures" / "pack" / "processed"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "pack" / "processed"
 AREAS = read_areas()
 DISTRICT_PAGES = ["summary", "overview"] + [f"area-{a}" for a in AREAS] + ["method"]  # site.yaml's order
 
