@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cchc_analysis.tables.extract import extract  # noqa: E402
 from cchc_analysis.dataset.build import build_dataset, parse_report  # noqa: E402
 from cchc_analysis.read.manifest import discover, identify  # noqa: E402
 from cchc_analysis.read.source import read_report  # noqa: E402
+from cchc_analysis.tables.extract import extract  # noqa: E402
 from cchc_analysis.tables.specs import load_specs  # noqa: E402
 from cchc_analysis.tables.tidy import tidy_document  # noqa: E402
 

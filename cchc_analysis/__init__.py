@@ -1,3 +1,4 @@
-"""cchc_analysis: Vietnamese CCHC (public-administration-reform) reports -> tidy, validated data and an evaluation pack."""
+"""cchc_analysis: Vietnamese CCHC (public-administration-reform) reports -> tidy, validated data, an evaluation
+and a published evaluation pack."""
 
 __version__ = "0.1.0"

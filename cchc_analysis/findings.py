@@ -5,9 +5,9 @@ report's lines) and what was found as a message key with its parameters. The wor
 (``messages.yaml``, Vietnamese and English), so every page can word a finding in its own language; the English
 ``message`` of quality.csv is rendered from it. Nothing reads message text back.
 
-A parameter is a plain value (text, or a number already formatted as the check prints it) or a nested message ``{"key": ..., "params": {...}}``, rendered in the
-same language: optional clauses ("; 2 part(s) left blank") are nested messages or the empty text; a list is
-rendered item by item, joined by "; ".
+A parameter is a plain value (text, or a number already formatted as the check prints it) or a nested message
+``{"key": ..., "params": {...}}``, rendered in the same language: optional clauses ("; 2 part(s) left blank") are
+nested messages or the empty text; a list is rendered item by item, joined by "; ".
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ def describe(frames: dict[str, pd.DataFrame]) -> dict:
             "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": _schema(table, present),
         })
     return {
-        "name": PACKAGE_NAME, "title": "CCHC (public-administration-reform) reports of Vietnamese districts as tidy data",
+        "name": PACKAGE_NAME,
+        "title": "CCHC (public-administration-reform) reports of Vietnamese districts as tidy data",
         "description": "Tables extracted from district CCHC reports (appendix tables Phụ lục 1-8) with provenance "
                        "to the line of the report, validation findings, and the report's prose as data. "
                        "Alongside: indicators.parquet (the observations), cchc-tables.xlsx (the tables but the cell "

@@ -20,8 +20,8 @@ from cchc_analysis.errors import CchcError
 from cchc_analysis.read.manifest import raw_file
 from cchc_analysis.read.source import read_bounded
 from cchc_analysis.tables.specs import IndicatorSpec, load_specs
-from cchc_analysis.text import clean, fold
 from cchc_analysis.tables.values import read_count, read_percent, read_value
+from cchc_analysis.text import clean, fold
 
 MANIFEST = "manifest.json"
 UPDATES_DIR = "updates"
@@ -241,7 +241,8 @@ def _read_xlsx(path: Path) -> FilledFile:
             problems.append(problem)
         if not indicator_id:
             if raw:
-                problems.append(Problem(where, "có giá trị nhưng không có mã chỉ tiêu", "a value without an indicator id"))
+                problems.append(Problem(where, "có giá trị nhưng không có mã chỉ tiêu",
+                                        "a value without an indicator id"))
             continue
         rows.append(FilledRow(indicator_id, raw, where, r, columns["value"],
                               getattr(cell_at(r, "as_of"), "value", None),
@@ -336,50 +337,73 @@ def _parse_as_of(raw, year: int) -> date | None:
     return None
 
 
-def _read_filled_value(spec: IndicatorSpec, row: FilledRow) -> tuple[float | None, float | None, str,
-                                                                       Problem | None]:
+Reading = tuple[float | None, float | None, str, "Problem | None"]
+
+
+def _read_filled_value(spec: IndicatorSpec, row: FilledRow) -> Reading:
+    """(value, denominator, value_status, problem) of one filled cell, read for its indicator's unit."""
     text = row.raw
     vi, en = UNIT_HINTS[spec.unit]
     bad = Problem(row.cell, f"'{text}' không hợp lệ: cần {vi}", f"'{text}' is not {en}")
-    if row.number is not None and row.raw.endswith("%") and spec.unit != "percent":
-        return None, None, "", Problem(row.cell, f"'{text}': chỉ tiêu này không phải tỷ lệ (%); {vi}",
-                                       f"'{text}': this indicator is not a percentage; give {en}")
-    if row.number is not None and spec.unit in ("count", "ratio") and row.number != int(row.number):
-        return None, None, "", Problem(
-            row.cell, f"'{text}' không phải số nguyên (Excel đọc là số thập phân; nếu là "
-                      f"{text.replace('.', '')} thì gõ liền, không dấu chấm)", f"'{text}' is not a whole number")
-    if row.number is not None and spec.unit == "percent" and 0 <= row.number <= 100:
-        return row.number, None, "number", None
+    if row.number is not None:  # a number Excel stored (not text): no Vietnamese re-reading
+        read = _excel_number(spec, row, vi, en)
+        if read is not None:
+            return read
     if spec.unit == "ratio":
-        match = re.fullmatch(r"(\d+)\s*/\s*(\d+)", text)
-        if match:
-            numerator, denominator = float(match.group(1)), float(match.group(2))
-            if numerator > denominator:
-                return None, None, "", Problem(row.cell, f"'{text}': tử số lớn hơn mẫu số",
-                                               f"'{text}': the part exceeds the whole")
-            return numerator, denominator, "number", None
-        number = read_count(text)
-        return (number, None, "number", None) if number is not None else (None, None, "", bad)
-    if spec.unit == "count":
-        if re.fullmatch(r"-\s*\d[\d.]*", text):
-            return None, None, "", Problem(row.cell, f"'{text}': số lượng không được âm",
-                                           f"'{text}': a count cannot be negative")
-        if re.fullmatch(r"\d+\.\d+", text) and read_count(text) is None:
-            return None, None, "", Problem(
-                row.cell, f"'{text}' không phải số nguyên (nếu là {text.replace('.', '')} thì gõ liền, không dấu chấm)",
-                f"'{text}' is not a whole number")
-    if spec.unit == "percent":
-        number = read_percent(text)
-        if number is not None and number > 100:
-            return None, None, "", Problem(row.cell, f"'{text}': tỷ lệ không được vượt quá 100%",
-                                           f"'{text}': a percentage cannot exceed 100")
-        if re.fullmatch(r"-\s*\d[\d.,]*%?", text):
-            return None, None, "", Problem(row.cell, f"'{text}': tỷ lệ không được âm",
-                                           f"'{text}': a percentage cannot be negative")
+        return _ratio(text, row, bad)
+    problem = _count_problem(text, row) if spec.unit == "count" else \
+        _percent_problem(text, row) if spec.unit == "percent" else None
+    if problem is not None:
+        return None, None, "", problem
     cell = read_value(text, spec.unit)
     if cell.status in ("number", "text_zero", "assessment") and cell.value is not None:
         return cell.value, None, cell.status, None
     return None, None, "", bad
+
+
+def _excel_number(spec: IndicatorSpec, row: FilledRow, vi: str, en: str) -> Reading | None:
+    text = row.raw
+    if text.endswith("%") and spec.unit != "percent":
+        return None, None, "", Problem(row.cell, f"'{text}': chỉ tiêu này không phải tỷ lệ (%); {vi}",
+                                       f"'{text}': this indicator is not a percentage; give {en}")
+    if spec.unit in ("count", "ratio") and row.number != int(row.number):
+        return None, None, "", Problem(
+            row.cell, f"'{text}' không phải số nguyên (Excel đọc là số thập phân; nếu là "
+                      f"{text.replace('.', '')} thì gõ liền, không dấu chấm)", f"'{text}' is not a whole number")
+    if spec.unit == "percent" and 0 <= row.number <= 100:
+        return row.number, None, "number", None
+    return None
+
+
+def _ratio(text: str, row: FilledRow, bad: Problem) -> Reading:
+    match = re.fullmatch(r"(\d+)\s*/\s*(\d+)", text)
+    if match:
+        numerator, denominator = float(match.group(1)), float(match.group(2))
+        if numerator > denominator:
+            return None, None, "", Problem(row.cell, f"'{text}': tử số lớn hơn mẫu số",
+                                           f"'{text}': the part exceeds the whole")
+        return numerator, denominator, "number", None
+    number = read_count(text)
+    return (number, None, "number", None) if number is not None else (None, None, "", bad)
+
+
+def _count_problem(text: str, row: FilledRow) -> Problem | None:
+    if re.fullmatch(r"-\s*\d[\d.]*", text):
+        return Problem(row.cell, f"'{text}': số lượng không được âm", f"'{text}': a count cannot be negative")
+    if re.fullmatch(r"\d+\.\d+", text) and read_count(text) is None:
+        return Problem(row.cell, f"'{text}' không phải số nguyên (nếu là {text.replace('.', '')} thì gõ liền, "
+                                 "không dấu chấm)", f"'{text}' is not a whole number")
+    return None
+
+
+def _percent_problem(text: str, row: FilledRow) -> Problem | None:
+    number = read_percent(text)
+    if number is not None and number > 100:
+        return Problem(row.cell, f"'{text}': tỷ lệ không được vượt quá 100%",
+                       f"'{text}': a percentage cannot exceed 100")
+    if re.fullmatch(r"-\s*\d[\d.,]*%?", text):
+        return Problem(row.cell, f"'{text}': tỷ lệ không được âm", f"'{text}': a percentage cannot be negative")
+    return None
 
 
 def check_filled(filled: FilledFile, indicators, replace: bool) -> tuple[list[CheckedValue], list[Problem]]:

@@ -83,8 +83,8 @@ class Node:
     last_line: int = 0            # last non-empty line before the next heading of same/higher rank
     inline: bool = False          # a numbered paragraph ("1.1. Tiếp tục ...") rather than a heading line
     notes: list[str] = field(default_factory=list)
-    children: list["Node"] = field(default_factory=list)
-    parent: "Node | None" = field(default=None, repr=False)
+    children: list[Node] = field(default_factory=list)
+    parent: Node | None = field(default=None, repr=False)
     id: str = ""
     body: list[tuple[int, str]] = field(default_factory=list)  # (line, raw text) of own lines, no children
 
@@ -94,7 +94,7 @@ class Node:
         for child in self.children:
             yield from child.walk()
 
-    def ancestors(self) -> list["Node"]:
+    def ancestors(self) -> list[Node]:
         out, node = [], self.parent
         while node is not None and node.kind != "root":
             out.append(node)
@@ -140,7 +140,7 @@ class Node:
                 paragraphs.append(t)
         return "\n\n".join(paragraphs)
 
-    def find(self, node_id: str) -> "Node | None":
+    def find(self, node_id: str) -> Node | None:
         for n in self.walk():
             if n.id == node_id:
                 return n
@@ -337,7 +337,8 @@ def _check_numbering(parent: Node, node: Node) -> None:
             node.notes.append(f"numbering slip: {node.label} repeats the number of line {prev.line}; "
                               f"expected {_fmt(node.kind, expected)}")
         elif node.number != expected and node.kind != "part":
-            node.notes.append(f"numbering slip: {node.label} follows {prev.label}; expected {_fmt(node.kind, expected)}")
+            node.notes.append(f"numbering slip: {node.label} follows {prev.label}; "
+                              f"expected {_fmt(node.kind, expected)}")
     elif node.number and node.number[-1] != 1 and node.kind in ("decimal", "letter", "ordinal", "roman"):
         node.notes.append(f"numbering: first item is {node.label}, not 1")
     if node.kind == "decimal" and parent.kind == "decimal" and node.number[:-1] != parent.number:

@@ -51,7 +51,7 @@ class IndicatorSpec:
     description: str = ""
     sum_of: tuple[str, ...] = ()
     at_most: tuple[Limit, ...] = ()
-    children: list["IndicatorSpec"] = field(default_factory=list)
+    children: list[IndicatorSpec] = field(default_factory=list)
     parts: tuple[dict, ...] = ()
     breakdown_label_column: int | None = None
     data_column: int | None = None
@@ -199,7 +199,7 @@ def codebook_rows(specs: dict[int, TableSpec]) -> list[dict]:
                 "indicator_id": spec.id, "appendix": spec.appendix, "section": spec.section, "area": spec.area,
                 "label_vi": spec.label, "label_en": spec.label_en, "unit": spec.unit, "kind": spec.kind,
                 "stt": spec.stt or "", "parent_id": spec.parent_id, "parent": parent.label if parent else "",
-                "sum_of": "|".join(spec.sum_of), "at_most": "|".join(l.other for l in spec.at_most),
+                "sum_of": "|".join(spec.sum_of), "at_most": "|".join(limit.other for limit in spec.at_most),
                 "description": spec.description,
             })
     return rows

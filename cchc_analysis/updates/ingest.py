@@ -18,13 +18,19 @@ from pathlib import Path
 from cchc_analysis.concurrency import exclusive
 from cchc_analysis.dataset.build import build_dataset, discover
 from cchc_analysis.dataset.io import write_dataset
-from cchc_analysis.dataset.yearfile import (MANIFEST, UPDATES_DIR, FilledFile, Problem, check_filled, read_filled,
-                                           year_entries)
+from cchc_analysis.dataset.yearfile import (
+    MANIFEST,
+    UPDATES_DIR,
+    FilledFile,
+    Problem,
+    check_filled,
+    read_filled,
+    year_entries,
+)
 from cchc_analysis.errors import CchcError
 from cchc_analysis.text import slug
 from cchc_analysis.updates.template import DistrictFolder, find_district
 from cchc_analysis.workflow import evaluated_dataset
-
 
 SHOWN_PROBLEMS = 50  # a broken file can have thousands; the first ones and a count say enough
 

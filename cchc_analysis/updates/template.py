@@ -12,8 +12,15 @@ from datetime import datetime
 from pathlib import Path
 
 from cchc_analysis.dataset.package import normalise_zip
-from cchc_analysis.dataset.yearfile import (COLUMNS, CSV_COLUMNS, INSTRUCTIONS_SHEET, UNIT_HINTS,
-                                           YEARS, _format_number, template_indicators)
+from cchc_analysis.dataset.yearfile import (
+    COLUMNS,
+    CSV_COLUMNS,
+    INSTRUCTIONS_SHEET,
+    UNIT_HINTS,
+    YEARS,
+    _format_number,
+    template_indicators,
+)
 from cchc_analysis.errors import CchcError
 from cchc_analysis.read.manifest import load_manifest, manifest_paths
 from cchc_analysis.tables.specs import load_specs

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cchc_analysis.errors import CchcError
 from cchc_analysis.dataset.build import build_dataset
+from cchc_analysis.errors import CchcError
 from cchc_analysis.read.manifest import discover
 from cchc_analysis.synthetic import MARK, write_corpus
 

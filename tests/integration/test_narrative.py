@@ -11,8 +11,6 @@ import yaml
 
 from cchc_analysis.dataset.build import findings_frame
 from cchc_analysis.dataset.schema import columns
-
-QUALITY_COLUMNS = columns("quality")
 from cchc_analysis.prose.curated import Curated, curated_for
 from cchc_analysis.prose.facts import FACT_COLUMNS, parse_vi_number, scan_figures
 from cchc_analysis.prose.narrative import analyse_narrative
@@ -20,6 +18,8 @@ from cchc_analysis.prose.outline import parse_outline
 from cchc_analysis.prose.prose_checks import run_checks
 from cchc_analysis.prose.sections import AREAS, KINDS, build_sections, item_area
 from cchc_analysis.read.manifest import discover
+
+QUALITY_COLUMNS = columns("quality")
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
@@ -79,7 +79,9 @@ def test_section_kinds_and_counts(result):
     secs = result.sections
     assert {s["kind"] for s in secs} == set(KINDS)
     assert {s["area"] for s in secs} <= set(AREAS) | {"general"}
-    by_kind = lambda k: [s for s in secs if s["kind"] == k]
+    def by_kind(kind):
+        return [s for s in secs if s["kind"] == kind]
+
     assert len(by_kind("lessons")) == 7
     assert len(by_kind("tasks_2021_2030")) == 9
     assert len(by_kind("solutions_2021_2030")) == 7
@@ -93,7 +95,7 @@ def test_section_kinds_and_counts(result):
 
 def test_sections_do_not_overlap_and_text_is_from_their_lines(result, lines):
     spans = sorted((s["first_line"], s["last_line"], s["id"]) for s in result.sections)
-    for (a0, a1, ai), (b0, b1, bi) in zip(spans, spans[1:]):
+    for (_, a1, ai), (b0, _, bi) in zip(spans, spans[1:]):
         assert a1 < b0, (ai, bi)
     for s in result.sections:
         # the first sentence of a section's text is on its lines

@@ -8,10 +8,10 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from cchc_analysis.errors import CchcError
 from cchc_analysis.dataset.build import build_dataset
 from cchc_analysis.dataset.io import write_dataset
 from cchc_analysis.dataset.schema import pandera_schema
+from cchc_analysis.errors import CchcError
 from cchc_analysis.read.manifest import discover
 
 # (indicator_id, period, value, as_of, source_line) as printed in the report

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from cchc_analysis.cli import main
 from cchc_analysis.dataset.io import load_dataset
-from cchc_analysis.errors import CchcError
 from cchc_analysis.dataset.yearfile import read_filled, template_indicators
+from cchc_analysis.errors import CchcError
 from cchc_analysis.updates.ingest import IngestError, ingest
 from cchc_analysis.updates.template import write_template
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.tables.extract import extract
 from cchc_analysis.read.source import SourceText, decode_report
+from cchc_analysis.tables.extract import extract
 
 T = "\t"
 HEADER = ["STT\tChỉ tiêu\tCác cơ quan, đơn vị\t\t", "\t\tNăm 2015\tNăm 2016\tNăm 2020 (Tính đến 31/3)"]

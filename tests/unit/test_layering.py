@@ -1,7 +1,7 @@
 """The package's stages import one way only: an earlier stage never imports a later one, and no module cycles.
 
-read -> tables -> checks -> prose -> dataset -> measures -> evaluation -> workflow -> updates -> pack -> cli, with the core
-modules (errors, text, findings, locking) below them all. Lazy imports inside functions count too.
+read -> tables -> checks -> prose -> dataset -> measures -> evaluation -> workflow -> updates -> pack -> cli, with
+the core modules (errors, text, findings, concurrency) below them all. Lazy imports inside functions count too.
 """
 
 from __future__ import annotations

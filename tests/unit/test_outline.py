@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cchc_analysis.prose.outline import parse_outline, narrative_bounds
+from cchc_analysis.prose.outline import narrative_bounds, parse_outline
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "narrative" / "outline_slips.txt"
