@@ -27,6 +27,7 @@ from cchc_analysis.measures.compute import latest_values, measure_values
 from cchc_analysis.measures.definitions import Measure, measure, measures_for_area
 from cchc_analysis.pack import layout
 from cchc_analysis.pack.catalog import LANGS, catalog
+from cchc_analysis.text import format_date, format_number
 
 FIRST_YEAR = 2015
 
@@ -87,18 +88,10 @@ def targets_2021_2030() -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------- formatting
 
 def fmt_number(value, lang: str = "vi", decimals: int = 2) -> str:
-    """2232 -> "2.232" (vi) / "2,232" (en); 99.95 -> "99,95" / "99.95"; NaN -> ""."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    """2232 -> "2.232" (vi) / "2,232" (en); 99.95 -> "99,95" / "99.95"; NaN or NA -> "" (``text.format_number``)."""
+    if value is None or value is pd.NA:
         return ""
-    v = round(float(value), decimals)
-    if v == 0:
-        v = 0.0  # no "-0"
-    text = f"{v:,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if lang == "vi":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    return format_number(value, lang, decimals)
 
 
 def fmt_value(value, unit: str, lang: str = "vi", denominator=None) -> str:
@@ -120,10 +113,7 @@ def fmt_value(value, unit: str, lang: str = "vi", denominator=None) -> str:
 
 def fmt_date(iso: str, lang: str = "vi") -> str:
     """"2020-03-31" -> "31/3/2020" (both languages use day/month/year here)."""
-    if not iso:
-        return ""
-    y, m, d = iso.split("-")
-    return f"{int(d)}/{int(m)}/{y}"
+    return format_date(iso)
 
 
 def is_partial(year, as_of: str) -> bool:
