@@ -65,7 +65,7 @@ def load_rules(path: Path = OBSERVATIONS_FILE) -> tuple[dict, ...]:
 
 
 def _years(rows) -> str:
-    years = sorted({int(y) for y in rows["year"]})
+    years = sorted({int(r["year"]) for r in rows})
     return f"{years[0]}-{years[-1]}" if len(years) > 2 else ", ".join(map(str, years))
 
 
@@ -79,7 +79,7 @@ def _holds(condition: dict, ev: DistrictEvidence, errors: int) -> dict | None:
         return ({"value": {lang: format_number(fact["value"], lang) for lang in LANGS}, "quote": fact["quote"]}
                 if fact is not None else None)
     rows = ev.series.get(condition["indicator"])
-    if rows is None or rows.empty:
+    if not rows:
         return None
     unit = ev.specs[condition["indicator"]].unit
     cite = {lang: ev.cite(condition["indicator"], lang) for lang in LANGS}
@@ -90,24 +90,25 @@ def _holds(condition: dict, ev: DistrictEvidence, errors: int) -> dict | None:
 def _indicator_params(kind: str, condition: dict, rows, unit: str) -> dict | None:
     op = OPS[condition["op"]]
     if kind == "all_years":
-        if len(rows) < condition["min_years"] or not all(op(v, condition["value"]) for v in rows["value"]):
+        if len(rows) < condition["min_years"] or not all(op(r["value"], condition["value"]) for r in rows):
             return None
-        values = sorted(set(rows["value"]))
+        values = sorted({r["value"] for r in rows})
         shown = {lang: " - ".join(dict.fromkeys(value_text(v, unit, lang) for v in (values[0], values[-1])))
                  for lang in LANGS}
         return {"n": len(rows), "years": _years(rows), "value": shown}
     if kind == "latest":
-        last = rows.iloc[-1].to_dict()
+        last = rows[-1]
         if not op(last["value"], condition["value"]):
             return None
         return {"value": {lang: value_text(last["value"], unit, lang) for lang in LANGS},
                 "when": {lang: when(last, lang) for lang in LANGS}}
-    total = rows["value"].sum()
+    total = sum(r["value"] for r in rows)
     if not op(total, condition["value"]):
         return None
-    last = rows.iloc[-1].to_dict()
-    span = f"{int(rows['year'].min())} - {when(last, 'vi').removeprefix('năm ')}"
-    span_en = f"{int(rows['year'].min())} - {when(last, 'en')}"
+    last = rows[-1]
+    first = min(int(r["year"]) for r in rows)
+    span = f"{first} - {when(last, 'vi').removeprefix('năm ')}"
+    span_en = f"{first} - {when(last, 'en')}"
     return {"total": {lang: format_number(total, lang) for lang in LANGS}, "years": {"vi": span, "en": span_en}}
 
 

@@ -10,7 +10,7 @@ from cchc_analysis.evaluation.criteria import judgements_from, load_criteria
 from cchc_analysis.evaluation.observations import observe
 from cchc_analysis.evaluation.verdicts import LANGS, DistrictEvidence, Verdict, evaluate_district, say
 from cchc_analysis.prose.curated import curated_for
-from cchc_analysis.read.manifest import ReportInput
+from cchc_analysis.read.manifest import ReportInput, display_path
 from cchc_analysis.read.source import read_report
 
 EVALUATION_COLUMNS = [
@@ -58,31 +58,40 @@ def _rows(verdict: Verdict, criteria) -> tuple[dict, list[dict]]:
     return row, parts
 
 
+def _by_district(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """A table split by district once (a filter per district would scan the whole corpus for each)."""
+    if frame is None or frame.empty:
+        return {}
+    return {name: rows for name, rows in frame.groupby("district", sort=False)}
+
+
 def evaluate(dataset: Dataset, reports: list[ReportInput]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Judge every criterion for every district of ``dataset``; ``reports`` give each district's folder (for its
     curated judgements) and report lines (to check quotes). Returns the verdicts, their parts and the strengths and
     weaknesses found by rule."""
     criteria = load_criteria()
-    by_file = {str(r.path): r for r in reports}
+    by_file = {display_path(r.path): r for r in reports}
+    indicators, quality = _by_district(dataset.indicators), _by_district(dataset.quality)
+    facts, targets = _by_district(dataset.facts), _by_district(dataset.targets)
+    sections: dict[str, list[dict]] = {}
+    for section in dataset.sections or []:
+        sections.setdefault(section.get("district", ""), []).append(section)
+    nothing = dataset.indicators.iloc[0:0]
     rows, part_rows, notes = [], [], []
     for district in dataset.districts.to_dict("records"):
         name = district["district"]
-        report = next((r for path, r in by_file.items() if path.endswith(district["source_file"])
-                       or district["source_file"].endswith(path)), None)
+        report = by_file.get(district["source_file"])
         lines = list(read_report(report.path).lines) if report else []
         curated = curated_for(report) if report else None
         judgements = judgements_from(curated.judgements, curated.path, criteria) if curated else {}
-        evidence = DistrictEvidence(
-            dataset.indicators[dataset.indicators["district"] == name],
-            dataset.quality[dataset.quality["district"] == name],
-            dataset.facts[dataset.facts["district"] == name] if dataset.facts is not None else None,
-            [s for s in dataset.sections if s.get("district") == name], lines, judgements)
-        targets = dataset.targets[dataset.targets["district"] == name]
-        for verdict in evaluate_district(criteria, evidence, targets, name):
+        own_quality = quality.get(name, dataset.quality.iloc[0:0])
+        evidence = DistrictEvidence(indicators.get(name, nothing), own_quality, facts.get(name),
+                                    sections.get(name, []), lines, judgements)
+        for verdict in evaluate_district(criteria, evidence, targets.get(name), name):
             row, parts = _rows(verdict, criteria)
             rows.append(row)
             part_rows += parts
-        errors = int(((dataset.quality["district"] == name) & (dataset.quality["severity"] == "error")).sum())
+        errors = int((own_quality["severity"] == "error").sum())
         notes += [{"district": name, "observation_id": o.id, "area": o.area, "kind": o.kind, "priority": o.priority,
                    "text_vi": o.text["vi"], "text_en": o.text["en"], "recommendation_vi": o.recommendation["vi"],
                    "recommendation_en": o.recommendation["en"], "indicator_ids": ";".join(o.indicators)}

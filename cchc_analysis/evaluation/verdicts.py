@@ -59,24 +59,29 @@ class Verdict:
 
 
 class DistrictEvidence:
-    """One district's figures, findings, stated facts, sections and report lines, indexed for the rules."""
+    """One district's figures, findings, stated facts, sections and report lines, indexed once for the rules (plain
+    records: a corpus judges hundreds of districts, and pandas per lookup would cost more than the judging)."""
 
     def __init__(self, indicators: pd.DataFrame, quality: pd.DataFrame, facts: pd.DataFrame | None,
                  sections: list[dict], lines: list[str], judgements: dict[tuple[str, str], Judgement]):
-        # a forecast stated in a cell is not the column's actual: it never carries a verdict
-        valued = indicators[indicators["value"].notna() & (indicators.get("value_status", "") != "forecast")]
-        self.series = {iid: rows.sort_values(["as_of", "year"], kind="mergesort")
-                       for iid, rows in valued.groupby("indicator_id", sort=False)}
-        self.all_rows = {iid: rows for iid, rows in indicators.groupby("indicator_id", sort=False)}
+        wanted = [c for c in ("indicator_id", "period", "year", "as_of", "value", "denominator", "note",
+                              "value_status", "source_line") if c in indicators]
+        records = sorted(indicators[wanted].to_dict("records"), key=lambda r: (r.get("as_of") or "", r["year"]))
+        self.all_rows: dict[str, list[dict]] = {}
+        self.series: dict[str, list[dict]] = {}  # actual figures only: no empty cell, no forecast
+        for row in records:
+            self.all_rows.setdefault(row["indicator_id"], []).append(row)
+            if row["value"] == row["value"] and row["value"] is not None and row.get("value_status") != "forecast":
+                self.series.setdefault(row["indicator_id"], []).append(row)
         problems = quality[quality["severity"].isin(["error", "warning"])
                            & quality["check"].astype(str).str.split(":").str[0].isin(TABLE_CHECKS)]
-        self.problems = {iid: rows for iid, rows in problems.groupby("indicator_id", sort=False)}
+        self.problems = set(problems["indicator_id"])
         self.facts = ({row["id"]: row for row in facts.to_dict("records")}
                       if facts is not None and len(facts) and "id" in facts else {})
         self.sections = sorted((s for s in sections if s.get("first_line")), key=lambda s: s["first_line"])
         self.lines = lines
         self.judgements = judgements
-        self.specs = {iid: spec for table in load_specs().values() for iid, spec in table.indicators.items()}
+        self.specs = _all_specs()
 
     # -- citing ------------------------------------------------------------------------------------------------
     def stt(self, spec: IndicatorSpec) -> str:
@@ -106,26 +111,21 @@ class DistrictEvidence:
 
     # -- figures -----------------------------------------------------------------------------------------------
     def latest(self, iid: str, year: int | None = None) -> dict | None:
-        rows = self.series.get(iid)
-        if rows is None:
-            return None
-        if year is not None:
-            rows = rows[rows["year"] == year]
-        return rows.iloc[-1].to_dict() if len(rows) else None
+        rows = [r for r in self.series.get(iid, ()) if year is None or r["year"] == year]
+        return rows[-1] if rows else None
 
     def lines_of(self, iids: tuple[str, ...]) -> set[int]:
-        return {int(line) for iid in iids if iid in self.all_rows for line in self.all_rows[iid]["source_line"]}
+        return {int(r["source_line"]) for iid in iids for r in self.all_rows.get(iid, ())}
 
     def inconsistent(self, iids: tuple[str, ...]) -> bool:
         return any(iid in self.problems for iid in iids)
 
     def values_text(self, iid: str, lang: str) -> str:
         rows = self.all_rows.get(iid)
-        if rows is None or rows.empty:
+        if not rows:
             return "—"
         unit = self.specs[iid].unit
-        return "; ".join(f"{when(r, lang)}: {_shown(r, unit, lang)}"
-                         for r in rows.sort_values(["as_of", "year"], kind="mergesort").to_dict("records")
+        return "; ".join(f"{when(r, lang)}: {_shown(r, unit, lang)}" for r in rows
                          if r.get("value") == r.get("value") or r.get("note"))
 
 
@@ -241,14 +241,13 @@ def _inconsistent(criterion: Criterion, part: Part, ev: DistrictEvidence, used: 
 def _every_year(criterion: Criterion, part: Part, ev: DistrictEvidence) -> PartResult:
     rule = part.rule
     iid = rule["indicator"]
-    rows = ev.series.get(iid)
-    rows = rows[rows["year"].isin(rule["years"])] if rows is not None else None
+    rows = [r for r in ev.series.get(iid, ()) if r["year"] in rule["years"]]
     if ev.inconsistent((iid,)):
         return _inconsistent(criterion, part, ev, (iid,))
-    if rows is None or rows.empty:
+    if not rows:
         return _result(criterion, part, "no_evidence", _texts("part_no_figure", part), ev, ())
-    failing = [int(y) for y, v in zip(rows["year"], rows["value"]) if not v > rule["above"]]
-    missing = [y for y in rule["years"] if y not in set(rows["year"].astype(int))]
+    failing = [int(r["year"]) for r in rows if not r["value"] > rule["above"]]
+    missing = [y for y in rule["years"] if y not in {int(r["year"]) for r in rows}]
     cite = {lang: ev.cite(iid, lang) for lang in LANGS}
     if not failing and not missing:
         years = ", ".join(str(y) for y in rule["years"])
@@ -341,17 +340,16 @@ def combine(statuses: list[str], self_not_met: bool) -> str:
     return "chua_du_can_cu"
 
 
-def _target_row(criterion: Criterion, targets: pd.DataFrame) -> dict | None:
-    if criterion.target is None or targets is None or targets.empty:
+def _target_row(criterion: Criterion, targets: dict[str, dict]) -> dict | None:
+    """The report's Phụ lục 8 target of this number, when its wording matches the criterion's."""
+    row = targets.get(str(criterion.target)) if criterion.target is not None else None
+    if row is None:
         return None
-    rows = targets[targets["number"].astype(str) == str(criterion.target)].to_dict("records")
-    if not rows:
-        return None
-    text = fold(str(rows[0].get("text", "")))
-    return rows[0] if all(fold(word) in text for word in criterion.match) else None
+    text = fold(str(row.get("text", "")))
+    return row if all(fold(word) in text for word in criterion.match) else None
 
 
-def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, targets: pd.DataFrame,
+def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, targets: dict[str, dict],
           district: str) -> Verdict:
     target = _target_row(criterion, targets)
     self_text = str(target.get("assessment", "")) if target else ""
@@ -374,4 +372,11 @@ def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, target
 
 
 def evaluate_district(criteria: Criteria, ev: DistrictEvidence, targets: pd.DataFrame, district: str) -> list[Verdict]:
-    return [judge(criterion, criteria, ev, targets, district) for criterion in criteria.criteria]
+    by_number = ({str(row["number"]): row for row in targets.to_dict("records")}
+                 if targets is not None and len(targets) else {})
+    return [judge(criterion, criteria, ev, by_number, district) for criterion in criteria.criteria]
+
+
+@lru_cache(maxsize=1)
+def _all_specs() -> dict[str, IndicatorSpec]:
+    return {iid: spec for table in load_specs().values() for iid, spec in table.indicators.items()}

@@ -119,8 +119,7 @@ def test_part_for_ministries_is_not_held_against_the_district():
 
 def test_own_not_met_is_credited():
     c = criterion(part({"type": "none"}), target=16)
-    targets = pd.DataFrame([{"number": 16, "text": "100% cơ quan kết nối", "assessment": "Không đạt",
-                             "source_line": 9}])
+    targets = {"16": {"number": 16, "text": "100% cơ quan kết nối", "assessment": "Không đạt", "source_line": 9}}
     verdict = judge(c, load_criteria(), evidence(frame()), targets, "X")
     assert verdict.verdict == "chua_dat" and "tự đánh giá của huyện" in verdict.summary["vi"]
 
@@ -128,7 +127,7 @@ def test_own_not_met_is_credited():
 def test_a_target_numbered_differently_is_not_misjudged():
     c = Criterion(id="c", source="nq30c", area="tthc", title={"vi": "t", "en": "t"},
                   parts=(part({"type": "none"}),), target=1, match=("giam chi phi",))
-    targets = pd.DataFrame([{"number": 1, "text": "Một mục tiêu khác", "assessment": "Đạt", "source_line": 9}])
+    targets = {"1": {"number": 1, "text": "Một mục tiêu khác", "assessment": "Đạt", "source_line": 9}}
     verdict = judge(c, load_criteria(), evidence(frame()), targets, "X")
     assert verdict.verdict == "chua_du_can_cu" and "Phụ lục 8" in verdict.summary["vi"]
 
