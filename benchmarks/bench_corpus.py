@@ -36,16 +36,22 @@ def measure(corpus: Path, out: Path, workers: int | None) -> dict:
     sys.path.insert(0, str(ROOT))
     from cchc_analysis.dataset.build import build_dataset
     from cchc_analysis.dataset.io import write_dataset
+    from cchc_analysis.evaluation.run import evaluate
     from cchc_analysis.read.manifest import discover
 
     start = time.perf_counter()
-    dataset = build_dataset(discover([corpus]), workers=workers)
+    reports = discover([corpus])
+    dataset = build_dataset(reports, workers=workers)
     parsed = time.perf_counter() - start
+    start = time.perf_counter()
+    dataset.evaluation, dataset.evaluation_parts, dataset.observations = evaluate(dataset, reports)
+    evaluated = time.perf_counter() - start
     start = time.perf_counter()
     write_dataset(dataset, out)
     written = time.perf_counter() - start
     return {"districts": int(dataset.districts.shape[0]), "observations": int(len(dataset.indicators)),
-            "findings": int(len(dataset.quality)), "parse_s": round(parsed, 2), "write_s": round(written, 2),
+            "findings": int(len(dataset.quality)), "parse_s": round(parsed, 2), "evaluate_s": round(evaluated, 2),
+            "write_s": round(written, 2),
             "rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "rss_worker_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
 
@@ -76,10 +82,11 @@ def main() -> None:
 
     print(f"SYNTHETIC corpus (6 yearly columns per district), {os.cpu_count()} cores, workers={args.workers}; "
           "fresh process per size")
-    print("parse = discover+extract+tidy+validate+prose; write = CSV, Parquet, datapackage, Excel; "
+    print("parse = discover+extract+tidy+validate+prose; evaluate = verdicts and observations; "
+          "write = CSV, Parquet, datapackage, Excel; "
           "compare = compare.ipynb via papermill (kernel start included)")
     header = (f"{'districts':>9} {'observations':>12} {'findings':>9} {'parse s':>8} {'ms/district':>11} "
-              f"{'write s':>8} {'compare s':>9} {'RSS main MB':>11} {'RSS worker MB':>13}")
+              f"{'evaluate s':>10} {'write s':>8} {'compare s':>9} {'RSS main MB':>11} {'RSS worker MB':>13}")
     print(header)
     rows = []
     for size in args.sizes:
@@ -95,7 +102,8 @@ def main() -> None:
             r["compare_s"] = time_compare(out, Path(tmp))
             rows.append(r)
             print(f"{r['districts']:>9} {r['observations']:>12} {r['findings']:>9} {r['parse_s']:>8} "
-                  f"{r['parse_s'] / r['districts'] * 1000:>11.1f} {r['write_s']:>8} {r['compare_s']:>9} "
+                  f"{r['parse_s'] / r['districts'] * 1000:>11.1f} {r['evaluate_s']:>10} {r['write_s']:>8} "
+                  f"{r['compare_s']:>9} "
                   f"{r['rss_main_mb']:>11} {r['rss_worker_mb']:>13}", flush=True)
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
