@@ -90,12 +90,12 @@ def refs_of(html_text: str) -> Refs:
 def test_every_notebook_executed_for_every_area(pack):
     report = pack["report"]
     assert report.status == "built"
-    assert [r.name for r in report.results] == ["overview"] + [f"area-{a}" for a in AREAS]
+    assert [r.name for r in report.results] == ["overview"] + [f"area-{a}" for a in AREAS] + ["annex"]
     assert all(r.ok and not r.cached for r in report.results)
     for a in AREAS:
         assert (pack["site"] / f"area-{a}.html").exists()
     assert {p.name for p in pack["site"].glob("*.html")} == \
-        {"index.html", "overview.html"} | {f"area-{a}.html" for a in AREAS}
+        {"index.html", "overview.html", "annex.html"} | {f"area-{a}.html" for a in AREAS}
 
 
 @pytest.mark.parametrize("area", AREAS)
@@ -349,11 +349,12 @@ def test_plan_follows_the_site_description(tmp_path):
     """Pages, their order, notebooks and parameters come from site.yaml: a district's pages, then the comparison."""
     paths = BuildPaths(tmp_path, tmp_path / "processed", tmp_path / "out", NOTEBOOKS, tmp_path / "cache", "en")
     jobs = plan_jobs(paths, "Tuần Giáo", ["tthc", "cbccvc"], "en", compare=True)
-    assert [j.name for j in jobs] == ["overview", "area-tthc", "area-cbccvc", "compare"]
-    assert [Path(j.notebook).name for j in jobs] == ["overview.ipynb", "area.ipynb", "area.ipynb", "compare.ipynb"]
+    assert [j.name for j in jobs] == ["overview", "area-tthc", "area-cbccvc", "annex", "compare"]
+    assert [Path(j.notebook).name for j in jobs] == ["overview.ipynb", "area.ipynb", "area.ipynb", "annex.ipynb",
+                                                     "compare.ipynb"]
     assert jobs[1].parameters == {"district": "Tuần Giáo", "area": "tthc", "lang": "en",
                                   "data_dir": str((tmp_path / "processed").resolve())}
-    assert jobs[3].parameters["districts"] is None and jobs[3].parameters["areas"] == ["tthc", "cbccvc"]
+    assert jobs[4].parameters["districts"] is None and jobs[4].parameters["areas"] == ["tthc", "cbccvc"]
     assert [j.name for j in plan_jobs(paths, None, ["tthc"], "en", compare=True)] == ["compare"]
     assert paths.site_name == "site-en" and pdf_name("Tuần Giáo", "vi") == "danh-gia-cchc-tuan-giao.pdf"
     assert pdf_name(None, "en") == "district-comparison-en.pdf"
@@ -386,7 +387,7 @@ def test_kernelspec_resolves_to_this_python(tmp_path, monkeypatch):
 
 
 def test_notebooks_committed_without_outputs():
-    for name in ("area.ipynb", "overview.ipynb"):
+    for name in ("area.ipynb", "overview.ipynb", "annex.ipynb"):
         nb = nbformat.read(NOTEBOOKS / name, as_version=4)
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) == 1

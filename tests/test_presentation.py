@@ -42,7 +42,7 @@ def test_fmt_number(value, lang, expected):
 
 
 def test_fmt_value_by_unit():
-    assert P.fmt_value(99.76, "percent", "vi") == "99,76\u00a0%"
+    assert P.fmt_value(99.76, "percent", "vi") == "99,76%"
     assert P.fmt_value(99.76, "percent", "en") == "99.76%"
     assert P.fmt_value(1, "dat", "vi") == "Đạt"
     assert P.fmt_value(0, "dat", "vi") == "Không đạt"
@@ -114,7 +114,7 @@ def test_measure_missing_rows_give_empty_frame(ds):
 
 def test_headlines_carry_as_of(ds):
     figs = {f["key"]: f for f in P.headline_figures(ds, "cbccvc", "vi")}
-    assert figs["fill_rate_civil_servants"]["value"] == "91,84\u00a0%"
+    assert figs["fill_rate_civil_servants"]["value"] == "91,84%"
     assert figs["fill_rate_civil_servants"]["when"] == "2020 (đến 31/3/2020)"
 
 
@@ -128,7 +128,7 @@ def test_data_strings_are_escaped_on_pages(ds):
     # the fixture's sections.json and quality.csv hold markup: it must reach the page as text
     assert "<script>" not in P.sections_html(ds, "tthc", "vi")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in P.sections_html(ds, "tthc", "vi")
-    assert "&lt;b&gt;" in P.quality_table_html(ds, "tthc", "vi")
+    assert "&lt;b&gt;" in P.annex_html(ds, "vi")  # findings are worded on the annex page
 
 
 def test_sections_degrade_gracefully(ds):
