@@ -321,3 +321,12 @@ def test_axe_finds_no_wcag_aa_violation(packs, browser, lang):
                 " + v.nodes.slice(0, 2).map(n => n.target.join(' ')).join(', ')))", awaited=True)
             found += [f"{page.name} at {width}px: {v}" for v in result]
     assert not found, "\n".join(found)
+
+
+def test_data_folder_has_a_bilingual_readme(packs):
+    for lang in ("vi", "en"):
+        readme = (packs[lang] / "data" / "README.md").read_text(encoding="utf-8")
+        assert "CC BY 4.0" in readme and "indicators.csv" in readme and "quality.csv" in readme
+        assert "Cách trích dẫn" in readme and "How to cite" in readme  # both languages, the pack's first
+        first = readme.split("\n", 1)[0]
+        assert first.startswith("# Số liệu" if lang == "vi" else "# Data")
