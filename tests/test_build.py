@@ -276,7 +276,7 @@ def test_only_changed_notebooks_rerun(pack, tmp_path):
 def test_two_builds_are_byte_identical(pack, tmp_path):
     again = B.build(processed=pack["processed"], out=tmp_path / "reports", cache=tmp_path / "cache",
                     notebooks=NOTEBOOKS, parse=False, quiet=True, force=True)
-    assert again.kernels_started == len(AREAS) + 1
+    assert again.kernels_started == len(AREAS) + 2  # the overview, the areas, the annex
     first = tree_hashes(pack["root"] / "reports")
     second = tree_hashes(tmp_path / "reports")
     assert first.keys() == second.keys()
@@ -299,7 +299,7 @@ def test_failing_notebook_fails_the_build_and_is_not_published(pack, tmp_path):
     msg = str(err.value)
     assert "area-tthc" in msg and "broken on purpose" in msg and "area-the_che" not in msg
     assert {r.name: r.ok for r in err.value.report.results} == {"overview": True, "area-the_che": True,
-                                                                "area-tthc": False}
+                                                                "area-tthc": False, "annex": True}
     assert tree_hashes(out) == before  # nothing published, the previous pack untouched
     assert not any(p.name.startswith(".cchc-build-") for p in out.iterdir())
 

@@ -505,14 +505,14 @@ def facts_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
     rows = []
     for _, r in f.iterrows():
         value = fmt_number(pd.to_numeric(r.get("value", ""), errors="coerce"), lang)
-        unit = r.get("unit", "")
+        unit = W.text_of(r.get("unit"))
         word = units.get(unit, unit)
         shown = value + ("%" if unit == "percent" else (f" {word}" if word else ""))
-        qualifier = catalog(lang)["views"].get(f"qualifier_{r.get('qualifier', '')}", "")
-        line = str(r.get("line", "")).strip()
+        qualifier = catalog(lang)["views"].get(f"qualifier_{W.text_of(r.get('qualifier'))}", "")
+        line = W.text_of(r.get("line")).strip()
         rows.append({"value": (qualifier + " " + shown).strip(),
-                     "counts": r.get("counts", "") if lang == "en" else "",
-                     "period": fact_period(r.get("period", ""), lang), "quote": f"“{r.get('quote', '')}”",
+                     "counts": W.text_of(r.get("counts")) if lang == "en" else "",
+                     "period": fact_period(W.text_of(r.get("period")), lang), "quote": f"“{W.text_of(r.get('quote'))}”",
                      "where": ctx.cite(int(line), lang) if line.isdigit() else ""})
     return rows
 
@@ -595,7 +595,7 @@ def annex_areas(ds: Dataset, lang: str = "vi") -> list[dict]:
         counts = rows["severity"].value_counts().to_dict()
         shown = rows[rows["severity"].isin(W.SHOWN)].copy()
         shown["_o"] = shown["severity"].map(SEVERITY_ORDER)
-        shown = shown.sort_values(["_o", "check", "indicator_id", "year"], kind="stable")
+        shown = shown.sort_values(["_o", "check", "indicator_id", "year"], kind="stable", na_position="first")
         findings = []
         for group in W.merged_findings(shown):
             years = W.years_of(group)

@@ -36,6 +36,13 @@ ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
 
 
+def text_of(value) -> str:
+    """A cell as text: "" for None, NaN and pandas' NA (whose truth value is an error)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
 def t(key: str, lang: str) -> str:
     return catalog(lang)["wording"][key]
 
@@ -119,14 +126,17 @@ class Context:
         self.sections = [s for s in (ds.sections or []) if s.get("first_line")]
         tables = ds.tables if ds.tables is not None else pd.DataFrame()
         self.tables = [(int(r["first_line"]), int(r["last_line"]), int(r["appendix"]))
-                       for _, r in tables.iterrows() if str(r.get("first_line", "")).strip()]
+                       for _, r in tables.iterrows()
+                       if text_of(r.get("first_line")).strip() and text_of(r.get("last_line")).strip()
+                       and text_of(r.get("appendix")).strip()]
         facts = ds.facts if ds.facts is not None else pd.DataFrame()
         self.quotes: dict[str, list[tuple[str, str]]] = {}
         for _, f in facts.iterrows():
-            line = str(f.get("line", ""))
-            self.quotes.setdefault(line, []).append((str(f.get("value", "")), str(f.get("quote", ""))))
+            line = text_of(f.get("line"))
+            self.quotes.setdefault(line, []).append((text_of(f.get("value")), text_of(f.get("quote"))))
         book = ds.codebook if ds.codebook is not None else pd.DataFrame(columns=["label_vi", "label_en"])
-        self.label_en = {str(r["label_vi"]).strip(): str(r["label_en"]) for _, r in book.iterrows() if r["label_en"]}
+        self.label_en = {text_of(r["label_vi"]).strip(): text_of(r["label_en"]) for _, r in book.iterrows()
+                         if text_of(r["label_en"])}
 
     def section_of(self, line: int) -> dict | None:
         for s in self.sections:
@@ -181,11 +191,11 @@ def ordinal_of(heading: str) -> int | None:
 
 def finding_segments(row, ctx: Context, lang: str) -> list[dict]:
     """A finding of quality.csv worded in ``lang`` from its message key and parameters, as segments."""
-    key = row.get("message_key", "") or ""
+    key = text_of(row.get("message_key"))
     if key not in message_catalog():  # a dataset written before findings had keys: its message as it is
         return segments(str(row.get("message", "")), lang)
-    params = row.get("params", "") or "{}"
-    params = json.loads(params) if isinstance(params, str) else dict(params)
+    params = row.get("params")
+    params = dict(params) if isinstance(params, dict) else json.loads(text_of(params) or "{}")
     text = _render(key, params, ctx, lang)
     text = re.sub(r"(?:dòng|lines?)\s+" + LINE_START + r"(\d+)" + LINE_END,
                   lambda m: ctx.cite(int(m.group(1)), lang), text)
@@ -221,7 +231,7 @@ def _leaf(name: str, value, params: dict, ctx: Context, lang: str) -> str:
         return _render(value["key"], value["params"], ctx, lang)
     if isinstance(value, list):
         return "; ".join(_leaf(name, v, params, ctx, lang) for v in value)
-    value = "" if value is None else str(value)
+    value = text_of(value)
     if name == "check":
         return ""
     if name in ("line", "lines"):
@@ -280,13 +290,13 @@ SHOWN = ("error", "warning")
 
 def finding_area(row, ctx: Context, area_of_appendix: dict, area_of_indicator: dict) -> str:
     """The reform area a finding belongs to: its appendix, its indicator, or the section of its first line."""
-    app = str(row.get("appendix", "") or "").split(".")[0]
+    app = text_of(row.get("appendix")).split(".")[0]
     if app and app in area_of_appendix:
         return area_of_appendix[app]
-    iid = row.get("indicator_id", "")
+    iid = text_of(row.get("indicator_id"))
     if iid and iid in area_of_indicator:
         return area_of_indicator[iid]
-    for n in str(row.get("source_lines", "") or "").split(";"):
+    for n in text_of(row.get("source_lines")).split(";"):
         if n.strip().isdigit() and ctx.area_of_line(int(n)):
             return ctx.area_of_line(int(n))
     return ""
@@ -296,14 +306,15 @@ def merged_findings(rows: pd.DataFrame) -> list[list[dict]]:
     """Findings of one area that differ only by year (the same check on the same indicator) as one group each."""
     groups: dict[tuple, list[dict]] = {}
     for _, r in rows.iterrows():
-        key = (r.get("severity"), r.get("check"), r.get("message_key"), r.get("indicator_id", ""))
-        if not r.get("indicator_id", "") or not str(r.get("year", "")).strip():
+        key = (text_of(r.get("severity")), text_of(r.get("check")), text_of(r.get("message_key")),
+               text_of(r.get("indicator_id")))
+        if not key[3] or text_of(r.get("year")).strip() in ("", "<NA>"):
             key = key + (len(groups),)  # a prose finding stands alone
         groups.setdefault(key, []).append(r.to_dict())
     return list(groups.values())
 
 
 def years_of(group: list[dict]) -> str:
-    years = sorted({str(r.get("year", "")).split(".")[0] for r in group
-                    if str(r.get("year", "")).strip() not in ("", "None", "nan", "<NA>")})
+    years = sorted({text_of(r.get("year")).split(".")[0] for r in group
+                    if text_of(r.get("year")).strip() not in ("", "<NA>")})
     return ", ".join(years)
