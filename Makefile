@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+AXE    := tests/js/node_modules/axe-core/axe.min.js
 
 .PHONY: report parse test test-fast bench bench-build bench-corpus bench-import clean venv
 
@@ -21,8 +22,13 @@ report: $(STAMP)
 parse: $(STAMP)
 	$(BIN)/cchc parse
 
+## axe-core for the accessibility test (npm, pinned by tests/js/package-lock.json; no browser is downloaded).
+$(AXE): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 ## Run the test suite: tests/unit (tiny fixtures), tests/integration (report -> dataset -> evaluation), tests/pack.
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest -q
 
 ## The unit tier alone (seconds): while working on the code.

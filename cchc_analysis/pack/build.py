@@ -31,8 +31,17 @@ from pathlib import Path
 from cchc_analysis.errors import CchcError
 from cchc_analysis.pack import cache as K
 from cchc_analysis.pack.catalog import LANGS
-from cchc_analysis.pack.plan import (DEFAULT_CACHE, DEFAULT_NOTEBOOKS, BuildPaths, Job, check_notebooks, pdf_name,
-                                     plan_jobs, read_areas, read_districts)
+from cchc_analysis.pack.plan import (
+    DEFAULT_CACHE,
+    DEFAULT_NOTEBOOKS,
+    BuildPaths,
+    Job,
+    check_notebooks,
+    pdf_name,
+    plan_jobs,
+    read_areas,
+    read_districts,
+)
 
 START_TIMEOUT = 60
 EXECUTION_TIMEOUT = 300
@@ -117,8 +126,8 @@ def dataset_line(units: dict[str, tuple[str, bool]], district: str | None, lang:
 
     text = catalog(lang)
     if district:
-        info = {"district": district, "district_line": f"{text['views']['district']} {district}, "
-                                                       f"{text['views']['province']} {units[district][0]}"}
+        info = {"district": district,
+                "district_line": text["views"]["district_line"].format(district=district, province=units[district][0])}
     else:
         n_prov = len({province for province, _ in units.values()})
         counts = text["site"]["corpus_counts" if n_prov > 1 else "corpus_counts_one_province"]

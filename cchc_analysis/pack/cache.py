@@ -13,8 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-from cchc_analysis.concurrency import STAGING_PREFIX
 from cchc_analysis import __version__
+from cchc_analysis.concurrency import STAGING_PREFIX
 from cchc_analysis.pack.plan import PACK_DIR, BuildPaths, Job
 
 PACKAGE_DIR = PACK_DIR.parent

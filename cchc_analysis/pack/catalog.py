@@ -1,7 +1,8 @@
 """The pack's UI strings: one catalog per language, ``text/vi.yaml`` and ``text/en.yaml``, with the same keys.
 
 Sections: ``views`` (a district's pages), ``how_to_read``, ``units``, ``compare`` (the comparison page), ``site``
-(index and build) and ``downloads`` (one description per data file). Templates get a section as ``t``.
+(index and build), ``downloads`` (one description per data file), ``wording`` and ``plurals`` (how data is
+worded, ``pack.wording``), ``fact_units`` (stated figures' units), ``readme`` (the data folder's README). Templates get a section as ``t``.
 """
 
 from __future__ import annotations

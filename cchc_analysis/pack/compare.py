@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.measures.compare import comparable_measures, overall_rank
 from cchc_analysis.dataset.io import load_dataset
 from cchc_analysis.dataset.model import Dataset
+from cchc_analysis.measures.compare import comparable_measures, overall_rank
 from cchc_analysis.pack import views as P
 from cchc_analysis.pack.catalog import catalog
 
@@ -75,14 +75,14 @@ def districts_html(corpus: Dataset, lang: str = "vi", max_rows: int | None = 40)
                 for province, r in per.iterrows()]
         cols = [("province", t("province", lang)), ("n", t("districts", lang)),
                 ("synthetic", t("synthetic_column", lang))]
-        return P.html_table(rows, cols, numeric={"n", "synthetic"})
+        return P.html_table(rows, cols, numeric={"n", "synthetic"}, lang=lang)
     counts = corpus.indicators.groupby("district")["value"].count()
     rows = [{"district": _district_cell(r.district, r.synthetic, lang), "code": r.district_code, "province": r.province,
              "n": P.fmt_number(counts.get(r.district, 0), lang)}
             for r in corpus.districts.itertuples()]
     cols = [("district", t("district", lang)), ("code", t("code", lang)), ("province", t("province", lang)),
             ("n", t("reports", lang))]
-    return P.html_table(rows, cols, numeric={"n"})
+    return P.html_table(rows, cols, numeric={"n"}, lang=lang)
 
 
 def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Dataset, area: str, lang: str = "vi",
@@ -128,7 +128,8 @@ def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Dataset
     note = t("ranking_note", lang)
     if len(shown) < len(order):
         note += " " + t("shown", lang).format(shown=len(shown), total=len(order))
-    return P.render_block(P.table_block(rows, cols, css_class="data compare", numeric={"overall"}, note=note))
+    return P.render_block(P.table_block(rows, cols, css_class="data compare", numeric={"overall"}, note=note,
+                                        lang=lang))
 
 
 def quality_html(quality: pd.DataFrame, area: str, lang: str = "vi", max_rows: int | None = 40) -> str:
@@ -147,7 +148,8 @@ def quality_html(quality: pd.DataFrame, area: str, lang: str = "vi", max_rows: i
     note = t("quality_note", lang)
     if len(shown) < len(q):
         note += " " + t("shown", lang).format(shown=len(shown), total=len(q))
-    return P.render_block(P.table_block(rows, cols, numeric={"completeness", "errors", "warnings"}, note=note))
+    return P.render_block(P.table_block(rows, cols, numeric={"completeness", "errors", "warnings"}, note=note,
+                                        lang=lang))
 
 
 def summary_html(quality: pd.DataFrame, latest: pd.DataFrame, areas: list[str], lang: str = "vi") -> str:
@@ -163,4 +165,4 @@ def summary_html(quality: pd.DataFrame, latest: pd.DataFrame, areas: list[str], 
     cols = [("area", P.t("area", lang)), ("measures", t("rates", lang)), ("districts", t("districts", lang)),
             ("completeness", t("completeness", lang)), ("errors", t("errors", lang)),
             ("warnings", t("warnings", lang))]
-    return P.html_table(rows, cols, numeric={"measures", "districts", "completeness", "errors", "warnings"})
+    return P.html_table(rows, cols, numeric={"measures", "districts", "completeness", "errors", "warnings"}, lang=lang)

@@ -5,6 +5,8 @@ evaluation_parts.csv, observations.csv); here they are selected, ordered and lai
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from cchc_analysis.dataset.model import Dataset
@@ -14,7 +16,16 @@ from cchc_analysis.pack.views import district_line
 from cchc_analysis.text import format_date, format_number
 
 SCALE = ("dat", "dat_mot_phan", "chua_dat", "chua_du_can_cu", "khong_danh_gia")
+QUOTED = re.compile(r"(«[^»]*»)")
 RANKING_FACTS = ("cd_xep_hang_chi_so_4", "cd_xep_hang_chi_so_5")
+
+
+def said(text: str, lang: str) -> list[dict]:
+    """Text as segments for ``blocks.html.j2`` ``said``: on English pages the report's own words, which the
+    evaluation quotes in «», are marked lang="vi"."""
+    if lang != "en":
+        return [{"text": text, "lang": ""}]
+    return [{"text": piece, "lang": "vi" if QUOTED.fullmatch(piece) else ""} for piece in QUOTED.split(text) if piece]
 
 
 def words(lang: str) -> dict:
@@ -70,8 +81,8 @@ def verdict_rows(ds: Dataset, lang: str, area: str | None = None) -> list[dict]:
         rows.append({
             "criterion": r[f"title_{lang}"], "reference": reference if r.get(f"reference_{lang}") else "",
             "self": _self_text(r.get("self_assessment", ""), lang), "verdict": r["verdict"],
-            "verdict_label": verdict_name(r["verdict"], lang), "reason": r[f"reason_{lang}"],
-            "parts": [p["text"] for p in parts_of(ds, r["criterion_id"], lang)],
+            "verdict_label": verdict_name(r["verdict"], lang), "reason": said(r[f"reason_{lang}"], lang),
+            "parts": [said(p["text"], lang) for p in parts_of(ds, r["criterion_id"], lang)],
             "evidence": r.get(f"evidence_{lang}") or "",
             "secondary": r.get("source_status") != "verified", "source_note": r[f"source_note_{lang}"],
         })
@@ -89,9 +100,13 @@ def parts_of(ds: Dataset, criterion_id: str, lang: str) -> list[dict]:
     if parts is None:
         return []
     rows = parts[parts["criterion_id"] == criterion_id]
-    return [{"status": r["status"], "status_label": catalog(lang)["verdicts"]["part_" + r["status"]],
-             "text": r[f"text_{lang}"][:1].upper() + r[f"text_{lang}"][1:], "context": [c for c in (r[f"context_{lang}"] or "").split(" | ") if c]}
-            for r in rows.to_dict("records")]
+    out = []
+    for r in rows.to_dict("records"):
+        text = r[f"text_{lang}"]
+        out.append({"status": r["status"], "status_label": catalog(lang)["verdicts"]["part_" + r["status"]],
+                    "text": text[:1].upper() + text[1:],
+                    "context": [c for c in (r[f"context_{lang}"] or "").split(" | ") if c]})
+    return out
 
 
 def observations(ds: Dataset, kind: str, lang: str, area: str | None = None, n: int | None = None) -> list[dict]:
@@ -103,7 +118,7 @@ def observations(ds: Dataset, kind: str, lang: str, area: str | None = None, n: 
     if area is not None:
         notes = notes[notes["area"] == area]
     notes = notes.sort_values(["priority", "observation_id"], ascending=[False, True], kind="stable")
-    rows = [{"text": r[f"text_{lang}"], "recommendation": r[f"recommendation_{lang}"] or ""}
+    rows = [{"text": said(r[f"text_{lang}"], lang), "recommendation": r[f"recommendation_{lang}"] or ""}
             for r in notes.to_dict("records")]
     return rows[:n] if n else rows
 
@@ -129,7 +144,7 @@ def ranking_context(ds: Dataset, lang: str) -> str:
     if found.empty:
         return ""
     row = found.iloc[0]
-    return words(lang)["ranking"].format(quote=row["quote"])
+    return said(words(lang)["ranking"].format(quote=row["quote"]), lang)
 
 
 def index_rows(ds: Dataset, lang: str) -> list[dict]:
@@ -150,7 +165,7 @@ def area_conclusion(ds: Dataset, area: str, lang: str) -> dict:
     verdicts = verdict_rows(ds, lang, area)
     ev = _evaluation(ds)
     ids = list(ev.loc[ev["area"] == area, "criterion_id"])
-    evidence = [p["text"] for cid in ids for p in parts_of(ds, cid, lang)
+    evidence = [said(p["text"], lang) for cid in ids for p in parts_of(ds, cid, lang)
                 if p["status"] in ("supported", "contradicted", "partly")][:3]
     return {"verdicts": verdicts, "evidence": evidence,
             "strengths": observations(ds, "strength", lang, area),
@@ -177,11 +192,13 @@ def source_document(ds: Dataset, lang: str) -> list[dict]:
     if ds.districts is None or ds.districts.empty:
         return []
     d = ds.districts.iloc[0]
-    items = [(m["doc_title"], d.get("title", "")), (m["doc_issuer"], d.get("issuer", "")),
-             (m["doc_plan"], d.get("answers_plan", "")),
-             (m["doc_as_of"], _date(d.get("figures_as_of", ""))),
-             (m["doc_district"], district_line(ds, lang))]
-    return [{"label": label, "value": value} for label, value in items if isinstance(value, str) and value]
+    source = "vi" if lang == "en" else ""  # the document's own title, issuer and plan are Vietnamese
+    items = [(m["doc_title"], d.get("title", ""), source), (m["doc_issuer"], d.get("issuer", ""), source),
+             (m["doc_plan"], d.get("answers_plan", ""), source),
+             (m["doc_as_of"], _date(d.get("figures_as_of", "")), ""),
+             (m["doc_district"], district_line(ds, lang), "")]
+    return [{"label": label, "value": [{"text": value, "lang": text_lang}]}
+            for label, value, text_lang in items if isinstance(value, str) and value]
 
 
 def _date(iso) -> str:

@@ -251,8 +251,8 @@ def execute_jobs(jobs: list[Job], cache_dir: Path, env: dict[str, str], n_jobs: 
 
 def _in_workers(todo: list, args: tuple, env: dict[str, str], workers: int, results: list[Result], progress,
                 while_waiting) -> None:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,

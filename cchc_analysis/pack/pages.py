@@ -40,15 +40,26 @@ def area(cell: str, ds: Dataset, area: str, lang: str) -> HTML:
 
 
 def overview(cell: str, ds: Dataset, lang: str) -> HTML:
-    """A cell of the overview page: title | headline | self_assessment | quality_summary | how_to_read."""
+    """A cell of the overview page: title | headline | self_assessment | quality_summary | report_text |
+    how_to_read."""
     fragments = {
         "title": lambda: {"district_line": P.district_line(ds, lang)},
         "headline": lambda: {"cards": P.overview_headlines_html(ds, lang)},
         "self_assessment": lambda: {"rows": [r for r in E.verdict_rows(ds, lang) if r["reference"]]},
         "quality_summary": lambda: {"table": P.quality_summary_html(ds, lang)},
+        "report_text": lambda: {"sections": P.general_sections_html(ds, lang)},
         "how_to_read": dict,
     }
     return _cell("overview", cell, lang, **fragments[cell]())
+
+
+def annex(cell: str, ds: Dataset, lang: str) -> HTML:
+    """A cell of the technical annex: title | findings (every area's problems and the counts of its checks)."""
+    fragments = {
+        "title": lambda: {"district_line": P.district_line(ds, lang)},
+        "findings": lambda: {"areas": P.annex_html(ds, lang)},
+    }
+    return _cell("annex", cell, lang, **fragments[cell]())
 
 
 def compare_title(corpus: Dataset, lang: str) -> HTML:
@@ -93,6 +104,6 @@ def method(cell: str, ds: Dataset, lang: str) -> HTML:
         "source": lambda: {"document": E.source_document(ds, lang)},
         "criteria": lambda: {"sources": E.criteria_sources(ds, lang)},
         "scale": lambda: {"items": E.scale_rules(lang)},
-        "rules": dict,
+        "rules": lambda: {"figure_rules": [E.said(x, lang) for x in catalog(lang)["method"]["figure_rules"]]},
     }
     return _cell("method", cell, lang, **fragments[cell]())

@@ -38,6 +38,7 @@ def pdf_parts(pages: dict[str, str], order: list[str]) -> list[dict]:
         anchor = name[:-5]
         for other in order:
             body = body.replace(f'href="{other}"', f'href="#{other[:-5]}"')
+            body = body.replace(f'href="{other}#', 'href="#')  # a link to a place in another page (annex.html#annex-x)
         body = re.sub(r'id="(cell-\d+)"', lambda m, a=anchor: f'id="{a}-{m.group(1)}"', body)
         parts.append({"anchor": anchor, "body": Markup(body)})  # the pack's own rendered HTML
     return parts

@@ -36,7 +36,21 @@ def write_downloads(processed: Path, data_dir: Path, lang: str) -> list[dict]:
         listing.append({"name": name, "href": f"data/{name}", "format": name.rsplit(".", 1)[1].upper(),
                         "size": human_size((data_dir / name).stat().st_size),
                         "description": descriptions[name]})
+    write_readme(data_dir, [d["name"] for d in listing], lang)
     return listing
+
+
+def write_readme(data_dir: Path, names: list[str], lang: str) -> None:
+    """README.md of the data folder, in both languages (the pack's first): what each file is, the licence, how to
+    cite. Words from the catalogs (``readme`` and ``downloads``)."""
+    parts = []
+    for one in (lang, *[x for x in ("vi", "en") if x != lang]):
+        c = catalog(one)
+        r = c["readme"]
+        files = "\n".join(f"- `{name}`: {c['downloads'][name]}" for name in names)
+        parts.append(f"# {r['title']}\n\n{r['lead']}\n\n## {r['files']}\n\n{files}\n\n"
+                     f"## {r['licence_title']}\n\n{r['licence']}\n\n## {r['cite_title']}\n\n{r['cite']}\n")
+    (data_dir / "README.md").write_text("\n---\n\n".join(parts), encoding="utf-8")
 
 
 def publish(tmp_root: Path, paths: BuildPaths, pdf_file: str) -> None:

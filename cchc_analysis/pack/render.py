@@ -99,6 +99,7 @@ def render_index(site: Path, ds, lang: str, nav: list[dict], ds_info: dict, pdf_
     import jinja2
 
     from cchc_analysis.pack import views as P
+    from cchc_analysis.pack import wording as W
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR / TEMPLATE_NAME)), autoescape=True,
                              keep_trailing_newline=True)
@@ -113,7 +114,7 @@ def render_index(site: Path, ds, lang: str, nav: list[dict], ds_info: dict, pdf_
             continue
         area = item["kind"][5:]
         counts = summary.get(area, {})
-        qtext = ", ".join(f"{counts[s]} {P.t('sev_' + s, lang)}" for s in ("error", "warning") if counts.get(s))
+        qtext = ", ".join(W.plural(s, counts[s], lang) for s in ("error", "warning") if counts.get(s))
         cards.append({"href": item["href"], "title": item["label"], "figures": P.headline_figures(ds, area, lang),
                       "quality": (P.t("quality", lang) + ": " + qtext) if qtext else ""})
     lead = text["views"]["more_pages"] if ds is not None else \

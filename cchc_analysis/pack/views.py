@@ -26,6 +26,7 @@ from cchc_analysis.errors import CchcError
 from cchc_analysis.measures.compute import latest_values, measure_values
 from cchc_analysis.measures.definitions import Measure, measure, measures_for_area
 from cchc_analysis.pack import layout
+from cchc_analysis.pack import wording as W
 from cchc_analysis.pack.catalog import LANGS, catalog
 from cchc_analysis.text import format_date, format_number
 
@@ -101,7 +102,7 @@ def fmt_value(value, unit: str, lang: str = "vi", denominator=None) -> str:
     if unit == "percent":
         if value > 100:  # a count typed into a share row, or shares from figures that disagree: never a percentage
             return t("over_100", lang).format(value=fmt_number(value, lang))
-        return fmt_number(value, lang) + ("\u00a0%" if lang == "vi" else "%")
+        return fmt_number(value, lang) + "%"
     if unit == "dat":
         return t("dat_true" if value else "dat_false", lang)
     if unit == "flag":
@@ -135,12 +136,17 @@ def when_label(period: str, year, as_of: str, lang: str) -> str:
 
 
 def table_block(rows: list[dict], columns: list[tuple[str, str]], css_class: str = "data",
-                numeric: set[str] = frozenset(), caption: str | None = None, note: str | None = None) -> dict:
+                numeric: set[str] = frozenset(), caption: str | None = None, note: str | None = None,
+                lang: str = "vi", label: str | None = None) -> dict:
     """What ``blocks.html.j2``'s ``table`` lays out: headers, column widths, cells (``num`` when right-aligned).
-    ``columns`` is [(key, header)]; the template escapes every header and cell."""
-    cells = [[{"text": _cell_text(row.get(key, "")), "num": key in numeric and _looks_numeric(row.get(key, ""))}
+    ``columns`` is [(key, header)]; the template escapes every header and cell. On English pages a cell of
+    Vietnamese source text is marked ``lang="vi"``. ``label`` names the scrolling box the table sits in (its caption
+    or the section's heading) for screen readers."""
+    cells = [[{"text": _cell_text(row.get(key, "")), "num": key in numeric and _looks_numeric(row.get(key, "")),
+               "segs": W.segments(_cell_text(row.get(key, "")), lang)}
               for key, _ in columns] for row in rows]
     return {"kind": "table", "css_class": css_class, "caption": caption, "note": note,
+            "label": label or caption or columns[0][1],
             "widths": column_widths(rows, columns), "headers": [h for _, h in columns], "rows": cells}
 
 
@@ -154,9 +160,10 @@ def render_block(block: dict) -> str:
 
 
 def html_table(rows: list[dict], columns: list[tuple[str, str]], css_class: str = "data",
-               numeric: set[str] = frozenset(), caption: str | None = None) -> str:
+               numeric: set[str] = frozenset(), caption: str | None = None, lang: str = "vi",
+               label: str | None = None) -> str:
     """An HTML table; every header and cell is escaped. ``columns`` is [(key, header)]."""
-    return render_block(table_block(rows, columns, css_class, numeric, caption))
+    return render_block(table_block(rows, columns, css_class, numeric, caption, lang=lang, label=label))
 
 
 def _cell_text(value) -> str:
@@ -249,7 +256,7 @@ def indicators_wide(ds: Dataset, area: str, lang: str = "vi") -> tuple[list[dict
             shown.add(pid)
         shown.add(iid)
         row = {"indicator": ("\u2003" + label) if pid else label,
-               "parent": parent, "unit": unit_label(first["unit"], lang)}
+               "parent": parent, "unit": W.unit_word(iid, first["unit"], lang)}
         for _, r in sub.iterrows():
             p = colkey(r)
             if pd.isna(r["value"]):
@@ -283,7 +290,7 @@ def indicators_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     if not rows:
         return render_block(message_block(t("no_data", lang)))
     numeric = {k for k, _ in columns[2:]}
-    return html_table(rows, columns, numeric=numeric)
+    return html_table(rows, columns, numeric=numeric, lang=lang)
 
 
 def annual_series(ds: Dataset, indicator_id: str) -> pd.DataFrame:
@@ -376,7 +383,7 @@ def change_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
         return render_block(message_block(t("no_data", lang)))
     cols = [("indicator", t("indicator", lang)), ("first", t("first", lang)), ("latest", t("latest", lang)),
             ("change", t("change", lang)), ("change_pct", t("change_pct", lang)), ("trend", t("trend", lang))]
-    return html_table(rows, cols, numeric={"first", "latest", "change", "change_pct"})
+    return html_table(rows, cols, numeric={"first", "latest", "change", "change_pct"}, lang=lang)
 
 
 # --------------------------------------------------------------------------------------------------- derived measures
@@ -426,7 +433,7 @@ def derived_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     frames = pd.concat([r["_df"] for r in rows])
     pcols = period_columns(frames.assign(period=frames["period"].astype(str)), lang)
     cols = [("measure", t("measure", lang))] + pcols + [("how", t("how", lang))]
-    return html_table(rows, cols, numeric={p for p, _ in pcols})
+    return html_table(rows, cols, numeric={p for p, _ in pcols}, lang=lang)
 
 
 def headline_figures(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
@@ -452,13 +459,35 @@ def headline_html(ds: Dataset, area: str, lang: str = "vi") -> str:
 
 # --------------------------------------------------------------------------------------------------- narrative
 
-KINDS = ("results", "limitations", "causes")
+KINDS = ("results", "limitations", "causes", "lessons", "tasks_2021_2030", "solutions_2021_2030", "recommendations")
+GENERAL_KINDS = ("overall_assessment", "lessons", "tasks_2021_2030", "solutions_2021_2030", "recommendations")
 
 
 def sections_for_area(ds: Dataset, area: str) -> list[dict]:
+    """Every section of the prose filed under the area (its results, limitations and causes, and the lessons,
+    2021-2030 tasks and solutions and recommendations of the report's last parts that name it)."""
     if not ds.sections:
         return []
     return [s for s in ds.sections if s.get("area") == area and s.get("kind") in KINDS]
+
+
+def general_sections(ds: Dataset) -> list[dict]:
+    """The sections about the programme as a whole (overall assessment, lessons, tasks, solutions, recommendations
+    not filed under one area): shown on the overview, so that every section of the prose is on some page."""
+    if not ds.sections:
+        return []
+    return [s for s in ds.sections if s.get("area") not in area_ids() and s.get("kind") in GENERAL_KINDS]
+
+
+def _shown_sections(ds: Dataset, secs: list[dict], kinds: tuple[str, ...], lang: str) -> list[dict]:
+    ctx = W.Context(ds)
+    order = {k: i for i, k in enumerate(kinds)}
+    secs = sorted(secs, key=lambda s: (order.get(s.get("kind"), 99), s.get("first_line") or 0))
+    return [{"title": t_or(f"kind_{s.get('kind', '')}", s.get("kind", ""), lang),
+             "heading": nfc(s.get("heading", "")).strip(),
+             "where": ctx.cite(int(s.get("first_line") or 0), lang),
+             "paragraphs": [p.strip() for p in nfc(str(s.get("text", ""))).split("\n") if p.strip()]}
+            for s in secs]
 
 
 def sections_html(ds: Dataset, area: str, lang: str = "vi") -> str:
@@ -467,14 +496,16 @@ def sections_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     secs = sections_for_area(ds, area)
     if not secs:
         return render_block(message_block(t("no_sections_area", lang), "muted"))
-    order = {k: i for i, k in enumerate(KINDS)}
-    secs = sorted(secs, key=lambda s: (order.get(s.get("kind"), 99), s.get("first_line") or 0))
-    shown = [{"title": t_or(f"kind_{s.get('kind', '')}", s.get("kind", ""), lang),
-              "heading": nfc(s.get("heading", "")),
-              "lines": f"{t('line_ref', lang)} {s.get('first_line', '')}-{s.get('last_line', '')}",
-              "paragraphs": [p.strip() for p in nfc(str(s.get("text", ""))).split("\n") if p.strip()]}
-             for s in secs]
-    return layout.macro("blocks.html.j2", "narrative", shown)
+    return layout.macro("blocks.html.j2", "narrative", _shown_sections(ds, secs, KINDS, lang),
+                        t("report_text_folded", lang))
+
+
+def general_sections_html(ds: Dataset, lang: str = "vi") -> str:
+    secs = general_sections(ds)
+    if not secs:
+        return render_block(message_block(t("no_sections", lang), "muted"))
+    return layout.macro("blocks.html.j2", "narrative", _shown_sections(ds, secs, GENERAL_KINDS, lang),
+                        t("report_text_folded", lang))
 
 
 def facts_for_area(ds: Dataset, area: str) -> pd.DataFrame:
@@ -484,20 +515,44 @@ def facts_for_area(ds: Dataset, area: str) -> pd.DataFrame:
     return f[f["area"] == area].reset_index(drop=True)
 
 
-def facts_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
-    """Figures the report's prose states for the area, each with its quote and line (facts.csv, when present)."""
+def fact_period(period: str, lang: str) -> str:
+    """A stated figure's period in the pack's language: "2011/2020" -> "2011-2020", "report date" -> "đến thời điểm
+    báo cáo" (catalog ``fact_periods``), ISO dates as 31/3/2020."""
+    words = W.rules()[lang]["fact_periods"] or {}
+    text = W.iso_to_text(str(period))
+    for en, said in sorted(words.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(en, said)
+    return re.sub(r"(\d{4})/(\d{4})", r"\1-\2", text).replace("/", " - ")
+
+
+def facts_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
     f = facts_for_area(ds, area)
-    if f.empty:
-        return ""
+    ctx = W.Context(ds)
+    units = catalog(lang)["fact_units"]
     rows = []
     for _, r in f.iterrows():
         value = fmt_number(pd.to_numeric(r.get("value", ""), errors="coerce"), lang)
-        rows.append({"value": value + (f" {r['unit']}" if r.get("unit") else ""), "counts": r.get("counts", ""),
-                     "period": r.get("period", ""), "quote": f"“{r.get('quote', '')}”",
-                     "line": r.get("line", "")})
-    cols = [("value", t("stated_value", lang)), ("counts", t("stated_counts", lang)), ("period", t("year", lang)),
-            ("quote", t("quote", lang)), ("line", t("lines", lang))]
-    return layout.macro("blocks.html.j2", "facts", t("facts", lang), table_block(rows, cols, css_class="data facts"))
+        unit = W.text_of(r.get("unit"))
+        word = units.get(unit, unit)
+        shown = value + ("%" if unit == "percent" else (f" {word}" if word else ""))
+        qualifier = catalog(lang)["views"].get(f"qualifier_{W.text_of(r.get('qualifier'))}", "")
+        line = W.text_of(r.get("line")).strip()
+        rows.append({"value": (qualifier + " " + shown).strip(),
+                     "counts": W.text_of(r.get("counts")) if lang == "en" else "",
+                     "period": fact_period(W.text_of(r.get("period")), lang), "quote": f"“{W.text_of(r.get('quote'))}”",
+                     "where": ctx.cite(int(line), lang) if line.isdigit() else ""})
+    return rows
+
+
+def facts_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
+    """Figures the report's prose states for the area, each with its quote and where it stands (facts.csv)."""
+    rows = facts_rows(ds, area, lang)
+    if not rows:
+        return ""
+    cols = [("value", t("stated_value", lang))] + ([("counts", t("stated_counts", lang))] if lang == "en" else []) \
+        + [("quote", t("quote", lang)), ("period", t("period", lang)), ("where", t("where", lang))]
+    return layout.macro("blocks.html.j2", "facts", t("facts", lang),
+                        table_block(rows, cols, css_class="data facts", lang=lang, label=t("facts", lang)))
 
 
 # --------------------------------------------------------------------------------------------------- quality
@@ -505,35 +560,85 @@ def facts_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2, "ok": 3}
 
 
+@lru_cache(maxsize=4)
+def _area_maps() -> dict:
+    a = areas()
+    return {str(app): area for app, area in zip(a["appendix"], a["area"])}
+
+
+def quality_areas(ds: Dataset) -> pd.Series:
+    """The reform area of every finding of ``ds.quality``: its appendix, its indicator, or its section's area."""
+    q = ds.quality
+    if q is None or q.empty:
+        return pd.Series(dtype=str)
+    ctx = W.Context(ds)
+    by_indicator = dict(zip(ds.indicators["indicator_id"], ds.indicators["area"]))
+    return pd.Series([W.finding_area(r, ctx, _area_maps(), by_indicator) for _, r in q.iterrows()], index=q.index)
+
+
 def quality_for_area(ds: Dataset, area: str) -> pd.DataFrame:
     q = ds.quality
-    if q.empty:
-        return q
-    app = int(areas().set_index("area").loc[area, "appendix"])
-    ids = set(ds.indicators.loc[ds.indicators["area"] == area, "indicator_id"])
-    by_app = q["appendix"].astype(str) == str(app) if "appendix" in q else False
-    by_id = q["indicator_id"].isin(ids) if "indicator_id" in q else False
-    out = q[by_app | by_id].copy()
+    if q is None or q.empty:
+        return q if q is not None else pd.DataFrame()
+    out = q[quality_areas(ds) == area].copy()
     out["_o"] = out["severity"].map(SEVERITY_ORDER).fillna(9)
     return out.sort_values(["_o", "check"], kind="stable").drop(columns="_o").reset_index(drop=True)
 
 
-def quality_rows(df: pd.DataFrame, lang: str) -> list[dict]:
-    rows = []
-    for _, r in df.iterrows():
-        rows.append({"severity": t_or(f"sev_{r.get('severity', '')}", r.get("severity", ""), lang),
-                     "check": r.get("check", ""), "year": r.get("year", ""), "message": r.get("message", ""),
-                     "lines": str(r.get("source_lines", "")).replace(";", ", ")})
-    return rows
+def quality_counts_text(counts: dict, lang: str) -> str:
+    """"2 lỗi, 5 cảnh báo; 12 phép kiểm tra khớp" from counts by severity."""
+    problems = [W.plural(s, counts[s], lang) for s in ("error", "warning") if counts.get(s)]
+    text = ", ".join(problems) if problems else t("no_problem", lang)
+    if counts.get("ok"):
+        text += "; " + W.plural("ok", counts["ok"], lang)
+    if counts.get("info"):
+        text += "; " + W.plural("info", counts["info"], lang)
+    return text + "."
 
 
 def quality_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
+    """On an area page: how many problems and agreements its checks found, and a link to the annex that lists them."""
     df = quality_for_area(ds, area)
     if df.empty:
         return render_block(message_block(t("no_quality", lang), "muted"))
-    cols = [("severity", t("severity", lang)), ("check", t("check", lang)), ("year", t("year", lang)),
-            ("message", t("message", lang)), ("lines", t("lines", lang))]
-    return html_table(quality_rows(df, lang), cols, css_class="data quality")
+    counts = df["severity"].value_counts().to_dict()
+    return layout.macro("blocks.html.j2", "quality_count", quality_counts_text(counts, lang),
+                        f"annex.html#annex-{area}", t("see_annex", lang))
+
+
+def annex_areas(ds: Dataset, lang: str = "vi") -> list[dict]:
+    """The technical annex: per area (and one for the report as a whole), its errors and warnings in plain words,
+    findings that differ only by year merged into one naming its years, and the counts of the rest."""
+    q = ds.quality
+    if q is None or q.empty:
+        return []
+    ctx = W.Context(ds)
+    where = quality_areas(ds)
+    out = []
+    for area in area_ids() + [""]:
+        rows = q[where == area]
+        if rows.empty:
+            continue
+        counts = rows["severity"].value_counts().to_dict()
+        shown = rows[rows["severity"].isin(W.SHOWN)].copy()
+        shown["_o"] = shown["severity"].map(SEVERITY_ORDER)
+        shown = shown.sort_values(["_o", "check", "indicator_id", "year"], kind="stable", na_position="first")
+        findings = []
+        for group in W.merged_findings(shown):
+            years = W.years_of(group)
+            severity = group[0]["severity"]
+            findings.append({"severity": severity,
+                             "severity_label": t_or(f"sev_{severity}", severity, lang).capitalize(),
+                             "text": W.finding_segments(group[0], ctx, lang),
+                             "years": t("in_years", lang).format(years=years) if len(group) > 1 else ""})
+        out.append({"id": area or "general", "title": area_label(area, lang) if area else t("whole_report", lang),
+                    "counts": quality_counts_text(counts, lang), "findings": findings,
+                    "none": t("no_problem_area", lang)})
+    return out
+
+
+def annex_html(ds: Dataset, lang: str = "vi") -> str:
+    return layout.macro("blocks.html.j2", "annex", annex_areas(ds, lang))
 
 
 def quality_summary(ds: Dataset, lang: str = "vi") -> list[dict]:
@@ -548,7 +653,7 @@ def quality_summary(ds: Dataset, lang: str = "vi") -> list[dict]:
 
 def quality_summary_html(ds: Dataset, lang: str = "vi") -> str:
     cols = [("area", t("area", lang))] + [(k, t(f"sev_{k}", lang)) for k in SEVERITY_ORDER]
-    return html_table(quality_summary(ds, lang), cols, numeric=set(SEVERITY_ORDER))
+    return html_table(quality_summary(ds, lang), cols, numeric=set(SEVERITY_ORDER), lang=lang)
 
 
 # --------------------------------------------------------------------------------------------------- targets
@@ -574,7 +679,7 @@ def targets_for_area(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
         rows.append({"target": (tg["measure_vi"] if lang == "vi" else tg["measure_en"]) + " — " + "; ".join(levels),
                      "evidence": evidence or "—",
                      "comparison": t(comparison, lang) if comparison in ("indicative", "direct", "none") else comparison,
-                     "source": tg["source"] + (f" ({tg['note']})" if tg["note"] else ""),
+                     "source": tg["source"] + (f" ({tg['note']})" if tg["note"] and lang == "en" else ""),
                      "status": t_or(f"status_{tg['status']}", tg["status"], lang)})
     return rows
 
@@ -585,45 +690,10 @@ def targets_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
         return render_block(message_block(t("no_targets", lang), "muted"))
     cols = [("target", t("target", lang)), ("evidence", t("evidence", lang)), ("comparison", t("comparison", lang)),
             ("status", t("status", lang)), ("source", t("source", lang))]
-    return html_table(rows, cols, css_class="data targets")
+    return html_table(rows, cols, css_class="data targets", lang=lang)
 
 
 # --------------------------------------------------------------------------------------------------- overview
-
-def self_assessment_rows(ds: Dataset, lang: str = "vi") -> list[dict]:
-    """Phụ lục 8 targets with the report's own assessment and the cross-check findings about each."""
-    tg = ds.targets
-    if tg.empty:
-        return []
-    q = ds.quality
-    tq = q[q["check"].str.contains("target")] if not q.empty and "check" in q else q
-    rows = []
-    for _, r in tg.iterrows():
-        n = str(r.get("number", "")).strip()
-        ev = []
-        for _, f in tq.iterrows():
-            if target_number_of(f) == n:
-                sev = t_or(f"sev_{f.get('severity', '')}", f.get("severity", ""), lang)
-                ev.append(f"[{sev}] {f.get('message', '')}")
-        rows.append({"number": n, "text": r.get("text", ""), "assessment": r.get("assessment", ""),
-                     "evidence": " | ".join(ev) if ev else t("no_evidence", lang)})
-    return rows
-
-
-def target_number_of(finding) -> str:
-    """The Phụ lục 8 target number a cross-check finding is about ("" when it names none): its ``target`` field."""
-    target = finding.get("target")
-    return "" if target is None or pd.isna(target) or target == "" else str(int(target))
-
-
-def self_assessment_html(ds: Dataset, lang: str = "vi") -> str:
-    rows = self_assessment_rows(ds, lang)
-    if not rows:
-        return render_block(message_block(t("no_data", lang), "muted"))
-    cols = [("number", t("number", lang)), ("text", t("target", lang)), ("assessment", t("assessment", lang)),
-            ("evidence", t("evidence_found", lang))]
-    return html_table(rows, cols, css_class="data selfassess")
-
 
 def overview_headlines_html(ds: Dataset, lang: str = "vi") -> str:
     """A card per area: its title linking to its page, its headline figures."""
@@ -634,7 +704,7 @@ def overview_headlines_html(ds: Dataset, lang: str = "vi") -> str:
 
 
 def district_line(ds: Dataset, lang: str = "vi") -> str:
-    return f"{t('district', lang)} {ds.district}, {t('province', lang)} {ds.province}"
+    return t("district_line", lang).format(district=ds.district, province=ds.province)
 
 
 def page_name(area: str | None) -> str:

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "pack" / "processed"
 AREAS = read_areas()
-DISTRICT_PAGES = ["summary", "overview"] + [f"area-{a}" for a in AREAS] + ["method"]  # site.yaml's order
+DISTRICT_PAGES = ["summary", "overview"] + [f"area-{a}" for a in AREAS] + ["method", "annex"]  # site.yaml's order
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -268,7 +268,7 @@ def test_only_changed_notebooks_rerun(pack, tmp_path):
                      parse=False, quiet=True, areas=["tthc"])
     # a subset of areas reuses the cached overview? no: the overview's parameters are the same, so it is cached
     assert {r.name: r.cached for r in report.results} == {"summary": True, "overview": True, "area-tthc": True,
-                                                          "method": True}
+                                                          "method": True, "annex": True}
     assert report.kernels_started == 0
 
 
@@ -299,7 +299,7 @@ def test_failing_notebook_fails_the_build_and_is_not_published(pack, tmp_path):
     assert "area-tthc" in msg and "broken on purpose" in msg and "area-the_che" not in msg
     assert {r.name: r.ok for r in err.value.report.results} == {"summary": True, "overview": True,
                                                                 "area-the_che": True, "area-tthc": False,
-                                                                "method": True}
+                                                                "method": True, "annex": True}
     assert tree_hashes(out) == before  # nothing published, the previous pack untouched
     assert not any(p.name.startswith(".cchc-build-") for p in out.iterdir())
 
@@ -349,12 +349,12 @@ def test_plan_follows_the_site_description(tmp_path):
     """Pages, their order, notebooks and parameters come from site.yaml: a district's pages, then the comparison."""
     paths = BuildPaths(tmp_path, tmp_path / "processed", tmp_path / "out", NOTEBOOKS, tmp_path / "cache", "en")
     jobs = plan_jobs(paths, "Tuần Giáo", ["tthc", "cbccvc"], "en", compare=True)
-    assert [j.name for j in jobs] == ["summary", "overview", "area-tthc", "area-cbccvc", "method", "compare"]
+    assert [j.name for j in jobs] == ["summary", "overview", "area-tthc", "area-cbccvc", "method", "annex", "compare"]
     assert [Path(j.notebook).name for j in jobs] == ["summary.ipynb", "overview.ipynb", "area.ipynb", "area.ipynb",
-                                                     "method.ipynb", "compare.ipynb"]
+                                                     "method.ipynb", "annex.ipynb", "compare.ipynb"]
     assert jobs[2].parameters == {"district": "Tuần Giáo", "area": "tthc", "lang": "en",
                                   "data_dir": str((tmp_path / "processed").resolve())}
-    assert jobs[5].parameters["districts"] is None and jobs[5].parameters["areas"] == ["tthc", "cbccvc"]
+    assert jobs[6].parameters["districts"] is None and jobs[6].parameters["areas"] == ["tthc", "cbccvc"]
     assert [j.name for j in plan_jobs(paths, None, ["tthc"], "en", compare=True)] == ["compare"]
     assert paths.site_name == "site-en" and pdf_name("Tuần Giáo", "vi") == "danh-gia-cchc-tuan-giao.pdf"
     assert pdf_name(None, "en") == "district-comparison-en.pdf"
@@ -387,7 +387,7 @@ def test_kernelspec_resolves_to_this_python(tmp_path, monkeypatch):
 
 
 def test_notebooks_committed_without_outputs():
-    for name in ("area.ipynb", "overview.ipynb"):
+    for name in ("area.ipynb", "overview.ipynb", "annex.ipynb"):
         nb = nbformat.read(NOTEBOOKS / name, as_version=4)
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +41,7 @@ def test_fmt_number(value, lang, expected):
 
 
 def test_fmt_value_by_unit():
-    assert P.fmt_value(99.76, "percent", "vi") == "99,76\u00a0%"
+    assert P.fmt_value(99.76, "percent", "vi") == "99,76%"
     assert P.fmt_value(99.76, "percent", "en") == "99.76%"
     assert P.fmt_value(1, "dat", "vi") == "Đạt"
     assert P.fmt_value(0, "dat", "vi") == "Không đạt"
@@ -114,7 +113,7 @@ def test_measure_missing_rows_give_empty_frame(ds):
 
 def test_headlines_carry_as_of(ds):
     figs = {f["key"]: f for f in P.headline_figures(ds, "cbccvc", "vi")}
-    assert figs["fill_rate_civil_servants"]["value"] == "91,84\u00a0%"
+    assert figs["fill_rate_civil_servants"]["value"] == "91,84%"
     assert figs["fill_rate_civil_servants"]["when"] == "2020 (đến 31/3/2020)"
 
 
@@ -128,7 +127,7 @@ def test_data_strings_are_escaped_on_pages(ds):
     # the fixture's sections.json and quality.csv hold markup: it must reach the page as text
     assert "<script>" not in P.sections_html(ds, "tthc", "vi")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in P.sections_html(ds, "tthc", "vi")
-    assert "&lt;b&gt;" in P.quality_table_html(ds, "tthc", "vi")
+    assert "&lt;b&gt;" in P.annex_html(ds, "vi")  # findings are worded on the annex page
 
 
 def test_sections_degrade_gracefully(ds):
@@ -141,15 +140,6 @@ def test_quality_for_area(ds):
     q = P.quality_for_area(ds, "tthc")
     assert list(q["check"]) == ["published_vs_total"]
     assert P.quality_for_area(ds, "to_chuc_bo_may").empty
-
-
-def test_self_assessment_joins_cross_checks(ds):
-    rows = {r["number"]: r for r in P.self_assessment_rows(ds, "vi")}
-    assert rows["8"]["evidence"].startswith("[khớp]")
-    assert "claimed" in rows["11"]["evidence"]
-    assert rows["1"]["evidence"] == "chưa được kiểm tra"
-    assert P.target_number_of({"target": 12, "message": "Phụ lục 8 target 3"}) == "12"
-    assert P.target_number_of({"target": pd.NA, "message": "Phụ lục 8 target 12 (line 647)"}) == ""
 
 
 def test_targets_file_has_source_and_status():
