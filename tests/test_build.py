@@ -23,6 +23,7 @@ import pytest
 
 from cchc_analysis.dataset.io import load_dataset
 from cchc_analysis.pack import build as B
+from cchc_analysis.pack import charts as plotting
 from cchc_analysis.pack import views as P
 from cchc_analysis.pack.execute import build_environment, ensure_kernelspec
 from cchc_analysis.pack.plan import BuildPaths, pdf_name, plan_jobs, read_areas
@@ -117,7 +118,8 @@ def test_area_page_content(pack, area):
     area_obs = ds.indicators[ds.indicators["area"] == area]
     if (area_obs["as_of"] == "2020-03-31").any():
         assert "đến 31/3/2020" in html_text  # as-of dates are said where shown
-    assert 'src="data:image/png;base64,' in html_text  # charts embedded
+    if plotting.area_charts(ds, area, "vi"):
+        assert 'src="data:image/svg+xml;base64,' in html_text  # charts embedded as SVG
     # no code, no errors
     assert "output_error" not in html_text and "Traceback" not in html_text
     assert "import " not in html_text and "load_dataset" not in html_text
