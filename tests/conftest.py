@@ -1,4 +1,5 @@
-"""Shared fixtures: the reference report, and the dataset parsed from it once per test session."""
+"""Shared fixtures: the reference report, the dataset parsed from it once per test session, and the Vietnamese pack
+built from it once per session (tests/test_build.py, tests/pack/)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,41 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
+
+
+PACK_FIXTURE = Path(__file__).parent / "fixtures" / "pack" / "processed"
+
+
+@pytest.fixture(scope="session")
+def processed(tmp_path_factory) -> Path:
+    """The real dataset parsed from data/raw/ into a temporary folder (the small fixture when the parser is absent)."""
+    import shutil
+
+    out = tmp_path_factory.mktemp("processed")
+    try:
+        from cchc_analysis.workflow import parse_and_write
+    except ImportError:
+        shutil.copytree(PACK_FIXTURE, out, dirs_exist_ok=True)
+        return out
+    parse_and_write([ROOT / "data" / "raw"], out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def pack(tmp_path_factory, processed):
+    """The Vietnamese pack, every area, built once (cold: empty cache)."""
+    import time
+
+    from cchc_analysis.dataset.io import load_dataset
+    from cchc_analysis.pack.build import build
+
+    root = tmp_path_factory.mktemp("pack")
+    t0 = time.perf_counter()
+    report = build(processed=processed, out=root / "reports", cache=root / "cache", notebooks=ROOT / "notebooks",
+                   parse=False, quiet=True, jobs=2)
+    report.timings["wall"] = time.perf_counter() - t0
+    return {"root": root, "report": report, "site": report.site, "pdf": report.pdf, "processed": processed,
+            "ds": load_dataset(processed).for_district()}
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,7 +20,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cchc_analysis.dataset.io import load_dataset
 from cchc_analysis.pack import build as B
 from cchc_analysis.pack import charts as plotting
 from cchc_analysis.pack import views as P
@@ -38,30 +36,6 @@ AREAS = read_areas()
 def tree_hashes(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="session")
-def processed(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("processed")
-    try:
-        from cchc_analysis.workflow import parse_and_write
-    except ImportError:
-        shutil.copytree(FIXTURE, out, dirs_exist_ok=True)
-        return out
-    parse_and_write([ROOT / "data" / "raw"], out)
-    return out
-
-
-@pytest.fixture(scope="session")
-def pack(tmp_path_factory, processed):
-    """The Vietnamese pack, every area, built once (cold: empty cache)."""
-    root = tmp_path_factory.mktemp("pack")
-    t0 = time.perf_counter()
-    report = B.build(processed=processed, out=root / "reports", cache=root / "cache", notebooks=NOTEBOOKS,
-                     parse=False, quiet=True, jobs=2)
-    report.timings["wall"] = time.perf_counter() - t0
-    return {"root": root, "report": report, "site": report.site, "pdf": report.pdf, "processed": processed,
-            "ds": load_dataset(processed).for_district()}
 
 
 def page(pack, name: str) -> str:

@@ -274,8 +274,9 @@ def alt_text(series: list[Series], lang: str) -> str:
         full = _full(s.frame)
         a, b = full.iloc[0], full.iloc[-1]
         panel = text["chart_panel"].format(
-            label=s.label.rstrip(" .:"), first=P.fmt_value(a["value"], s.unit, lang), first_period=a["period"] or a["year"],
-            last=P.fmt_value(b["value"], s.unit, lang), last_period=b["period"] or b["year"])
+            label=s.label.rstrip(" .:"), first=P.fmt_value(a["value"], s.unit, lang),
+            first_period=a["period"] or a["year"], last=P.fmt_value(b["value"], s.unit, lang),
+            last_period=b["period"] or b["year"])
         for _, r in s.frame.drop(full.index).iterrows():
             panel += text["chart_part"].format(value=P.fmt_value(r["value"], s.unit, lang),
                                                date=P.fmt_date(r["as_of"], lang))
