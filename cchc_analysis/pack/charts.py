@@ -150,7 +150,8 @@ def _measure_kind(m, kinds: dict[str, str]) -> str:
 
 def area_series(ds, area: str, lang: str) -> list[Series]:
     """Every candidate series of an area: its derived measures, then its indicators (report order)."""
-    kinds = dict(zip(ds.codebook["indicator_id"], ds.codebook["kind"])) if not ds.codebook.empty else {}
+    book = ds.codebook
+    kinds = dict(zip(book["indicator_id"], book["kind"])) if {"indicator_id", "kind"} <= set(book.columns) else {}
     values = P.area_measure_values(ds, area)
     out = []
     for m in measures_for_area(area):
