@@ -237,7 +237,7 @@ def draw_panel(ax, s: Series, color: str, lang: str) -> bool:
     ticks = [str(r["period"] or r["year"]) + ("*" if part else "") for (_, r), part in zip(df.iterrows(), partial)]
     ax.set_xticks(x, ticks)
     ax.set_xlim(-0.4, len(x) - 0.6)
-    ax.set_title(wrap(s.label, 48), loc="left")
+    ax.set_title(wrap(s.label, 40), loc="left")
     _y_axis(ax, s, lang)
     return bool(part_x)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from cchc_analysis.errors import CchcError
 from cchc_analysis.pack import layout
 from cchc_analysis.pack.catalog import catalog
 from cchc_analysis.pack.plan import site
@@ -26,8 +27,12 @@ PDF_VARIANT = "pdf/ua-1"  # tagged PDF: structure tree, /Lang from <html lang>, 
 
 def on_paper(order: list[str]) -> list[str]:
     """The page files of ``order`` whose ``site.yaml`` entry does not say ``pdf: false``."""
+    pages = site()["pages"]
+    for p in pages:
+        if not isinstance(p.get("pdf", True), bool):
+            raise CchcError(f"site.yaml: page {p['name']!r}: 'pdf' must be true or false, not {p['pdf']!r}")
     left_out = [re.compile(re.escape(p["name"]).replace(re.escape("{area}"), ".+") + r"\.html")
-                for p in site()["pages"] if p.get("pdf", True) is False]
+                for p in pages if p.get("pdf", True) is False]
     return [name for name in order if not any(rx.fullmatch(name) for rx in left_out)]
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from cchc_analysis.errors import CchcError
 from cchc_analysis.pack import pdf as D
 from cchc_analysis.pack.catalog import catalog
 from cchc_analysis.pack.plan import site
@@ -101,6 +102,9 @@ def test_pages_left_off_paper_follow_site_yaml(monkeypatch):
     pages[1]["pdf"] = False  # the area pages
     monkeypatch.setattr(D, "site", lambda: {"pages": pages})
     assert D.on_paper(["overview.html", "area-tthc.html", "area-cbccvc.html"]) == ["overview.html"]
+    pages[1]["pdf"] = "no"
+    with pytest.raises(CchcError, match="'pdf' must be true or false"):
+        D.on_paper(["overview.html"])
 
 
 class Visible(HTMLParser):
@@ -164,3 +168,44 @@ def test_no_word_or_number_broken_or_run_together(printed, pack):
     words = vis.words | svg_words(doc) | {str(i) for i in range(200)}  # page numbers
     strange = sorted(words_of(pdftotext(pdf, layout=False)) - words)
     assert not strange, f"{lang}: words in the PDF that the pages do not have (broken?): {strange[:30]}"
+
+
+def word_boxes(pdf: Path) -> list[tuple[float, list[tuple[float, float, float, float, str]]]]:
+    """Per page: its width and the box of every word (pdftotext -bbox)."""
+    import html
+
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    pages = []
+    for pg in out.split("<page ")[1:]:
+        width = float(re.search(r'width="([\d.]+)"', pg).group(1))
+        words = [(float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', pg)]
+        pages.append((width, sorted(words, key=lambda r: (r[1], r[0]))))
+    return pages
+
+
+def overlaps(words) -> list[tuple[str, str]]:
+    """Pairs of words on one line whose boxes overlap: text run together ("20152016", "ThayThay")."""
+    found = []
+    for i, a in enumerate(words):
+        for b in words[i + 1:i + 60]:
+            if b[1] >= a[3]:
+                break
+            same_line = min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * (a[3] - a[1])
+            if same_line and min(a[2], b[2]) - max(a[0], b[0]) > 1.0:
+                found.append((a[4], b[4]))
+    return found
+
+
+def test_tables_fit_the_page_and_no_text_runs_together(printed):
+    lang, _site, pdf = printed
+    for n, (width, words) in enumerate(word_boxes(pdf), 1):
+        past = [w[4] for w in words if w[2] > width - 30]  # the right margin is 13 mm (37 pt)
+        assert not past, f"{lang} page {n}: text past the right margin: {past[:10]}"
+        assert not overlaps(words), f"{lang} page {n}: words drawn over each other: {overlaps(words)[:10]}"
+
+
+def test_overlap_detector_finds_run_together_words():
+    line = [(10, 100, 30, 108, "2015"), (28, 100, 48, 108, "2016"), (60, 100, 80, 108, "2017")]
+    assert overlaps(line) == [("2015", "2016")]
+    assert overlaps([(10, 100, 30, 108, "a"), (10, 110, 30, 118, "b")]) == []  # two lines of one cell
