@@ -99,10 +99,11 @@ def names_in_order(site_dir: Path) -> list[str]:
 
 def test_pages_left_off_paper_follow_site_yaml(monkeypatch):
     pages = [dict(p) for p in site()["pages"]]
-    pages[1]["pdf"] = False  # the area pages
+    areas = next(p for p in pages if p["name"] == "area-{area}")
+    areas["pdf"] = False
     monkeypatch.setattr(D, "site", lambda: {"pages": pages})
     assert D.on_paper(["overview.html", "area-tthc.html", "area-cbccvc.html"]) == ["overview.html"]
-    pages[1]["pdf"] = "no"
+    areas["pdf"] = "no"
     with pytest.raises(CchcError, match="'pdf' must be true or false"):
         D.on_paper(["overview.html"])
 
