@@ -1,4 +1,5 @@
-"""Shared fixtures: the reference report, and the dataset parsed from it once per test session."""
+"""Shared fixtures: the reference report, the dataset parsed from it once per test session, and the Vietnamese pack
+built from it once per session (tests/pack/)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,35 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
+
+
+
+
+@pytest.fixture(scope="session")
+def processed(tmp_path_factory) -> Path:
+    """The real dataset parsed and evaluated from data/raw/ into a temporary folder."""
+    from cchc_analysis.workflow import parse_and_write
+
+    out = tmp_path_factory.mktemp("processed")
+    parse_and_write([ROOT / "data" / "raw"], out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def pack(tmp_path_factory, processed):
+    """The Vietnamese pack, every area, built once (cold: empty cache)."""
+    import time
+
+    from cchc_analysis.dataset.io import load_dataset
+    from cchc_analysis.pack.build import build
+
+    root = tmp_path_factory.mktemp("pack")
+    t0 = time.perf_counter()
+    report = build(processed=processed, out=root / "reports", cache=root / "cache", notebooks=ROOT / "notebooks",
+                   parse=False, quiet=True, jobs=2)
+    report.timings["wall"] = time.perf_counter() - t0
+    return {"root": root, "report": report, "site": report.site, "pdf": report.pdf, "processed": processed,
+            "ds": load_dataset(processed).for_district()}
 
 
 @pytest.fixture(scope="session")

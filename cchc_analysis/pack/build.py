@@ -216,7 +216,8 @@ def render_and_publish(paths: BuildPaths, results: list, planned: list[Job], sit
     pages = render.render_pages(results, site, spec)
     report.timings["html"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    build_pdf(pages, [f"{j.name}.html" for j in planned], ds_info, paths.lang, site, tmp_root / pdf_file)
+    build_pdf(pages, [f"{j.name}.html" for j in planned], ds_info, paths.lang, site, tmp_root / pdf_file,
+              ds=prepared.get("ds"))
     shutil.copyfile(tmp_root / pdf_file, site / pdf_file)
     report.timings["pdf"] = time.perf_counter() - t1
     render.render_index(site, prepared["ds"], paths.lang, spec["nav"], ds_info, pdf_file,

@@ -1,25 +1,36 @@
-"""Charts for the evaluation pack: DejaVu Sans (all 92 Vietnamese letters), deterministic PNG bytes.
+"""Charts for the evaluation pack: DejaVu Sans (all 92 Vietnamese letters), deterministic bytes.
 
-``use_pack_style()`` sets the fonts; chart helpers return PNG bytes written without the "Software" metadata and
-with a fixed dpi, so the same data gives the same bytes on every build. ``show_png`` displays them in a notebook.
+An area page gets one figure of a few small multiples (``area_chart``): the most informative series of the area,
+never a constant or all-zero one, never the same series twice. Part-year points (2020 as of 31/3) stand alone,
+unjoined, hollow, named by a legend entry: a flow counted over three months is not a fall. Counts get whole-number
+axes. The figure is SVG with its text kept as text (``svg.fonttype: none``), a fixed hash salt and no date, so the
+same data gives the same bytes on every build; its alt text says what each panel shows, in the page's language.
+
+``compare_chart`` (the comparison page) still returns PNG bytes shown by ``show_png``.
 """
 
 from __future__ import annotations
 
+import base64
 import io
+import math
 import textwrap
+from dataclasses import dataclass
 
 import matplotlib
 import matplotlib.ticker
 import pandas as pd
 from matplotlib.figure import Figure  # not pyplot: no GUI backend, no global figure registry, half the import
+from matplotlib.lines import Line2D
 
 from cchc_analysis.measures.definitions import measures_for_area
 from cchc_analysis.pack import views as P
+from cchc_analysis.pack.catalog import catalog
 
 FONT = "DejaVu Sans"
 DPI = 100
 COLORS = ["#1f5f8b", "#c0392b", "#2e8b57", "#8e44ad", "#d68910", "#566573"]
+MAX_PANELS = 4
 
 
 def use_pack_style() -> None:
@@ -39,6 +50,8 @@ def use_pack_style() -> None:
         "figure.dpi": DPI,
         "savefig.dpi": DPI,
         "svg.hashsalt": "cchc",
+        "svg.fonttype": "none",  # text stays text: searchable, selectable, read aloud, drawn in the page's font
+        "svg.id": None,
         "path.simplify": True,
         "text.parse_math": False,  # data text is text: a '$' in a label or district name is not mathtext
     })
@@ -51,19 +64,125 @@ def png_bytes(fig) -> bytes:
     return buf.getvalue()
 
 
+def svg_bytes(fig) -> bytes:
+    """The figure as SVG: text as text, no date, no tool version, ids from the fixed hash salt."""
+    use_pack_style()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    return buf.getvalue()
+
+
+def data_uri(svg: bytes) -> str:
+    """The SVG as a ``data:`` URI for an ``img`` element (the page stays one self-contained file)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
 def wrap(text: str, width: int = 42) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _panel_grid(n: int, ncols: int, row_h: float, bottom_in: float, bottom_pad: float, hspace: float):
+# --- which series are worth a panel -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Series:
+    """One panel's data: label in the page's language, frame (year, period, as_of, value), unit (count | percent),
+    kind (flow | stock | rate: a flow is what happened in the period) and where it comes from (measure or
+    indicator id)."""
+    label: str
+    frame: pd.DataFrame
+    unit: str
+    kind: str
+    key: str
+
+
+def _full(df: pd.DataFrame) -> pd.DataFrame:
+    return df[[not P.is_partial(y, a) for y, a in zip(df["year"], df["as_of"])]]
+
+
+MIN_POINTS = 3  # two points make a line that says no more than the table
+FLAT = 0.05  # a series whose full years stay within 5% of its largest value is flat (as views.trend says)
+
+
+def informative(s: Series) -> bool:
+    """At least ``MIN_POINTS`` full-year points whose values change: not constant, not all zero, not flat within
+    ``FLAT``."""
+    full = _full(s.frame)["value"].astype(float)
+    if len(full) < MIN_POINTS or not (full != 0).any():
+        return False
+    return float(full.max() - full.min()) / float(full.abs().max()) >= FLAT
+
+
+def signature(s: Series) -> tuple:
+    """The points a series draws: two series with the same signature are the same line."""
+    return tuple((str(p), str(a), round(float(v), 6))
+                 for p, a, v in zip(s.frame["period"], s.frame["as_of"], s.frame["value"]))
+
+
+def spread(s: Series) -> float:
+    """How much the series says: its range over its largest magnitude, weighted by the number of full years."""
+    values = s.frame["value"].astype(float)
+    top = float(values.abs().max()) or 1.0
+    return (float(values.max() - values.min()) / top) * math.sqrt(len(_full(s.frame)))
+
+
+def pick_series(candidates: list[Series], max_panels: int = MAX_PANELS) -> list[Series]:
+    """The ``max_panels`` most informative series, each drawn once, in the order given (measures before indicators,
+    each in report order)."""
+    seen: set[tuple] = set()
+    kept = []
+    for s in candidates:
+        sig = signature(s)
+        if s.unit not in ("count", "percent") or sig in seen or not informative(s):
+            continue
+        seen.add(sig)
+        kept.append(s)
+    best = sorted(range(len(kept)), key=lambda i: (-spread(kept[i]), i))[:max_panels]
+    return [kept[i] for i in sorted(best)]
+
+
+def _measure_kind(m, kinds: dict[str, str]) -> str:
+    if m.kind == "ratio" or m.unit == "percent":
+        return "rate"
+    if m.kind == "cumulative":
+        return "stock"
+    return "flow" if any(kinds.get(i) == "flow" for i in m.numerator) else "stock"
+
+
+def area_series(ds, area: str, lang: str) -> list[Series]:
+    """Every candidate series of an area: its derived measures, then its indicators (report order)."""
+    book = ds.codebook
+    kinds = dict(zip(book["indicator_id"], book["kind"])) if {"indicator_id", "kind"} <= set(book.columns) else {}
+    values = P.area_measure_values(ds, area)
+    out = []
+    for m in measures_for_area(area):
+        df = values[values["measure"] == m.key]
+        if not df.empty:
+            df = df.sort_values(["year", "as_of"], kind="stable")[["year", "period", "as_of", "value"]]
+            out.append(Series(m.label[lang], df.reset_index(drop=True), m.unit, _measure_kind(m, kinds), m.key))
+    df = P.area_indicators(ds, area)
+    for iid in P.indicator_order(df):
+        s = P.annual_series(ds, iid)
+        if s.empty:
+            continue
+        row = df[df["indicator_id"] == iid].iloc[0]
+        label = P.label_of(row, lang)
+        if row.get("parent") and lang == "vi" and len(label) < 25:
+            label = f"{row['parent']}: {label}"
+        out.append(Series(label, s, s["unit"].iloc[0], kinds.get(iid, "stock"), iid))
+    return out
+
+
+# --- drawing ------------------------------------------------------------------------------------------------------
+
+def _panel_grid(n: int, ncols: int, row_h: float, bottom_in: float, bottom_pad: float, hspace: float,
+                top_in: float = 0.45, width: float = 4.1):
     """A figure of ``n`` panels in ``ncols`` columns with fixed margins in inches instead of tight_layout: one draw
     per chart instead of three (charts dominate a notebook's run time). Returns (fig, axes, figure height)."""
     use_pack_style()
     ncols = min(ncols, n)
     nrows = (n + ncols - 1) // ncols
-    top_in = 0.45
     fig_h = row_h * nrows + top_in + bottom_in
-    fig = Figure(figsize=(4.1 * ncols, fig_h))
+    fig = Figure(figsize=(width * ncols, fig_h))
     axes = fig.subplots(nrows, ncols, squeeze=False)
     fig.subplots_adjust(left=0.09 if ncols > 1 else 0.12, right=0.98, top=1 - (top_in + 0.45) / fig_h,
                         bottom=(bottom_in + bottom_pad) / fig_h, wspace=0.28, hspace=1.0 / row_h * hspace)
@@ -81,73 +200,105 @@ def _finish(fig, axes, n: int, fig_h: float, title: str, lang: str) -> bytes:
     return png_bytes(fig)
 
 
-def series_chart(series: list[tuple[str, pd.DataFrame, str]], title: str, lang: str = "vi",
-                 ncols: int = 2) -> bytes | None:
-    """Small multiples, one panel per (label, frame with year/period/as_of/value, unit); each panel its own scale.
+def _y_axis(ax, s: Series, lang: str) -> None:
+    """Counts on whole numbers from zero; shares from zero to 100 when they fit; negative values padded."""
+    y = s.frame["value"].astype(float)
+    lo, hi = float(y.min()), float(y.max())
+    if s.unit == "count":
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
+        decimals = 0
+    else:
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))
+        decimals = 1
+        ax.set_ylabel("%")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: P.fmt_number(v, lang, decimals)))
+    if lo >= 0:  # counts and shares: the axis starts at zero, so small changes are not magnified
+        top = 100 if s.unit == "percent" and hi <= 100 else hi
+        ax.set_ylim(0, max(top * 1.12, 1))
+    else:
+        pad = (hi - lo) * 0.15 or 1
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
 
-    Partial years (2020 as of 31/3) are drawn hollow and their tick says so.
-    """
-    series = [s for s in series if not s[1].empty]
+
+def draw_panel(ax, s: Series, color: str, lang: str) -> bool:
+    """One series: full years joined by a line, part-year points alone and hollow; True when it has one."""
+    df = s.frame
+    x = list(range(len(df)))
+    y = df["value"].astype(float).tolist()
+    partial = [P.is_partial(yr, a) for yr, a in zip(df["year"], df["as_of"])]
+    full_x = [xi for xi, part in zip(x, partial) if not part]
+    full_y = [yi for yi, part in zip(y, partial) if not part]
+    ax.plot(full_x, full_y, color=color, linewidth=1.6, marker="o", markersize=4.5)
+    part_x = [xi for xi, part in zip(x, partial) if part]
+    if part_x:
+        ax.plot(part_x, [yi for yi, part in zip(y, partial) if part], linestyle="none", marker="o", markersize=6,
+                markerfacecolor="white", markeredgecolor=color, markeredgewidth=1.4)
+    ticks = [str(r["period"] or r["year"]) + ("*" if part else "") for (_, r), part in zip(df.iterrows(), partial)]
+    ax.set_xticks(x, ticks)
+    ax.set_xlim(-0.4, len(x) - 0.6)
+    ax.set_title(wrap(s.label, 40), loc="left")
+    _y_axis(ax, s, lang)
+    return bool(part_x)
+
+
+def _part_dates(series: list[Series], lang: str) -> str:
+    dates = sorted({a for s in series for y, a in zip(s.frame["year"], s.frame["as_of"]) if P.is_partial(y, a)})
+    return ", ".join(P.fmt_date(d, lang) for d in dates)
+
+
+def series_figure(series: list[Series], lang: str = "vi", ncols: int = 2) -> bytes | None:
+    """Small multiples, one panel per series, each its own scale; SVG bytes, None without a series."""
     if not series:
         return None
     n = len(series)
-    fig, axes, fig_h = _panel_grid(n, ncols, row_h=2.55, bottom_in=0.1, bottom_pad=0.55, hspace=1.25)
-    for ax, (label, df, unit), color in zip(axes.flat, series, COLORS * 10):
-        df = df.sort_values("year", kind="stable")
-        x = list(range(len(df)))
-        y = df["value"].astype(float).tolist()
-        partial = [P.is_partial(yr, a) for yr, a in zip(df["year"], df["as_of"])]
-        ax.plot(x, y, color=color, linewidth=1.6)
-        for xi, yi, part in zip(x, y, partial):
-            ax.plot([xi], [yi], marker="o", markersize=5, color=color,
-                    markerfacecolor="white" if part else color)
-        ticks = []
-        for (_, r), part in zip(df.iterrows(), partial):
-            lab = str(r["period"])
-            if part:
-                lab += f"\n({P.fmt_date(r['as_of'], lang)})"
-            ticks.append(lab)
-        ax.set_xticks(x, ticks)
-        ax.set_title(wrap(label), loc="left")
-        if unit == "percent":
-            ax.set_ylabel("%")
-        lo, hi = min(y), max(y)
-        if lo >= 0:  # counts and shares: the axis starts at zero, so small changes are not magnified
-            ax.set_ylim(0, (100 if unit == "percent" and hi <= 100 else hi) * 1.12 or 1)
-        else:
-            pad = (hi - lo) * 0.15 or 1
-            ax.set_ylim(lo - pad, hi + pad)
-    return _finish(fig, axes, n, fig_h, title, lang)
+    legend = any(P.is_partial(y, a) for s in series for y, a in zip(s.frame["year"], s.frame["as_of"]))
+    fig, axes, _h = _panel_grid(n, ncols, row_h=2.25, bottom_in=0.35 if legend else 0.05, bottom_pad=0.35,
+                                hspace=1.2, top_in=0.05, width=3.6)
+    for ax, s, color in zip(axes.flat, series, COLORS * 10):
+        draw_panel(ax, s, color, lang)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    if legend:
+        handle = Line2D([], [], linestyle="none", marker="o", markersize=6, markerfacecolor="white",
+                        markeredgecolor=COLORS[-1], markeredgewidth=1.4)
+        text = "* " + catalog(lang)["paper"]["part_year"].format(date=_part_dates(series, lang))
+        fig.legend([handle], [text], loc="lower left", frameon=False, fontsize=8, bbox_to_anchor=(0.01, 0.0))
+    return svg_bytes(fig)
 
 
-def area_charts(ds, area: str, lang: str = "vi", max_panels: int = 6) -> list[bytes]:
-    """Two charts for an area page: its derived measures, and its main indicators (numeric, at least 2 values)."""
-    charts = []
-    values = P.area_measure_values(ds, area)
-    measures = [(m.label[lang], values[values["measure"] == m.key], m.unit)
-                for m in measures_for_area(area) if m.unit in ("percent", "count")]
-    measures = [s for s in measures if len(s[1]) >= 2][:max_panels]
-    title_m = P.t("derived", lang)
-    png = series_chart(measures, title_m, lang)
-    if png:
-        charts.append(png)
-    df = P.area_indicators(ds, area)
-    used = set()
+def alt_text(series: list[Series], lang: str) -> str:
+    """What the figure shows, panel by panel, in the page's language: first and last full year, part-year points."""
+    text = catalog(lang)["paper"]
     panels = []
-    for iid in P.indicator_order(df):
-        s = P.annual_series(ds, iid)
-        if len(s) < 2 or s["unit"].iloc[0] not in ("count", "percent") or iid in used:
-            continue
-        used.add(iid)
-        row = df[df["indicator_id"] == iid].iloc[0]
-        label = P.label_of(row, lang)
-        if row.get("parent") and lang == "vi":
-            label = f"{row['parent']}: {label}" if len(label) < 25 else label
-        panels.append((label, s, s["unit"].iloc[0]))
-    png = series_chart(panels[:max_panels], P.t("indicators_by_year", lang), lang)
-    if png:
-        charts.append(png)
-    return charts
+    for s in series:
+        full = _full(s.frame)
+        a, b = full.iloc[0], full.iloc[-1]
+        panel = text["chart_panel"].format(
+            label=s.label.rstrip(" .:"), first=P.fmt_value(a["value"], s.unit, lang),
+            first_period=a["period"] or a["year"], last=P.fmt_value(b["value"], s.unit, lang),
+            last_period=b["period"] or b["year"])
+        for _, r in s.frame.drop(full.index).iterrows():
+            panel += text["chart_part"].format(value=P.fmt_value(r["value"], s.unit, lang),
+                                               date=P.fmt_date(r["as_of"], lang))
+        panels.append(panel + ".")
+    return text["chart_alt"].format(panels=" ".join(panels))
+
+
+def area_chart(ds, area: str, lang: str = "vi", max_panels: int = MAX_PANELS) -> dict | None:
+    """The area page's figure: ``{"svg": bytes, "src": data URI, "alt": text}``, None when no series says
+    anything."""
+    series = pick_series(area_series(ds, area, lang), max_panels)
+    svg = series_figure(series, lang)
+    if svg is None:
+        return None
+    return {"svg": svg, "src": data_uri(svg), "alt": alt_text(series, lang)}
+
+
+def area_charts(ds, area: str, lang: str = "vi", max_panels: int = MAX_PANELS) -> list[dict]:
+    """The area page's figures (zero or one)."""
+    chart = area_chart(ds, area, lang, max_panels)
+    return [chart] if chart else []
 
 
 def show_png(data: bytes, alt: str = "") -> None:

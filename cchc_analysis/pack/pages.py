@@ -20,6 +20,12 @@ def _cell(page: str, cell: str, lang: str, **fragments) -> HTML:
     return HTML(str(layout.macro(f"{page}.html.j2", cell, catalog(lang), **fragments)))
 
 
+def _charts(ds: Dataset, area: str, lang: str) -> list[dict]:
+    from cchc_analysis.pack import charts  # matplotlib: only for the cell that draws
+
+    return charts.area_charts(ds, area, lang)
+
+
 def area(cell: str, ds: Dataset, area: str, lang: str) -> HTML:
     """A cell of an area page: title | conclusion | headline | indicators | charts | change | derived | report_text | quality
     | targets."""
@@ -28,7 +34,7 @@ def area(cell: str, ds: Dataset, area: str, lang: str) -> HTML:
         "conclusion": lambda: {"conclusion": E.area_conclusion(ds, area, lang)},
         "headline": lambda: {"figures": P.headline_html(ds, area, lang)},
         "indicators": lambda: {"note": P.asof_note(ds, area, lang), "table": P.indicators_table_html(ds, area, lang)},
-        "charts": dict,
+        "charts": lambda: {"charts": _charts(ds, area, lang)},
         "change": lambda: {"table": P.change_table_html(ds, area, lang)},
         "derived": lambda: {"table": P.derived_table_html(ds, area, lang)},
         "report_text": lambda: {"sections": P.sections_html(ds, area, lang),
