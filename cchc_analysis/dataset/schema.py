@@ -141,6 +141,8 @@ _FIELDS = [
           "Các chỉ tiêu mà chỉ tiêu này là tổng (phân cách bằng |)", nullable=True),
     Field("at_most", "string", "Indicators this one cannot exceed (|-separated)",
           "Các chỉ tiêu mà chỉ tiêu này không được vượt quá (phân cách bằng |)", nullable=True),
+    Field("description", "string", "What the indicator counts, where the report leaves it unclear",
+          "Chỉ tiêu đếm gì, khi báo cáo chưa nói rõ", nullable=True),
     Field("kind", "string",
           "stock (a figure at a date) | flow (what happened in the period: never compared across a part year) | "
           "rate | flag | none (a heading row)",
@@ -148,8 +150,6 @@ _FIELDS = [
           "tỷ lệ | flag: có/không, Đạt/Không đạt | none: dòng tiêu đề", values=KINDS),
     Field("stt", "string", "Row number (STT) as printed in the report's table", "Số thứ tự (STT) như in trong bảng",
           nullable=True),
-    Field("description", "string", "What the indicator counts, where the report leaves it unclear",
-          "Chỉ tiêu đếm gì, khi báo cáo chưa nói rõ", nullable=True),
     Field("check", "string", "Name of the validation check", "Tên phép kiểm tra"),
     Field("severity", "string", "error | warning | info | ok (checked and agreed)",
           "error: lỗi | warning: cảnh báo | info: thông tin | ok: đã kiểm tra và khớp", values=SEVERITIES),

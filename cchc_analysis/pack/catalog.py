@@ -2,7 +2,9 @@
 
 Sections: ``views`` (a district's pages), ``how_to_read``, ``units``, ``compare`` (the comparison page), ``site``
 (index and build), ``downloads`` (one description per data file), ``wording`` and ``plurals`` (how data is
-worded, ``pack.wording``), ``fact_units`` (stated figures' units), ``readme`` (the data folder's README). Templates get a section as ``t``.
+worded, ``pack.wording``), ``fact_units`` (stated figures' units), ``readme`` (the data folder's README),
+``summary``, ``verdicts`` and ``method`` (the evaluation's pages), ``paper`` (the PDF). A template gets one as
+``t``.
 """
 
 from __future__ import annotations

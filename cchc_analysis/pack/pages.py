@@ -27,8 +27,8 @@ def _charts(ds: Dataset, area: str, lang: str) -> list[dict]:
 
 
 def area(cell: str, ds: Dataset, area: str, lang: str) -> HTML:
-    """A cell of an area page: title | conclusion | headline | indicators | charts | change | derived | report_text | quality
-    | targets."""
+    """A cell of an area page: title | conclusion | headline | indicators | charts | change | derived | report_text
+    | quality | targets."""
     fragments = {
         "title": lambda: {"area_label": P.area_label(area, lang), "district_line": P.district_line(ds, lang)},
         "conclusion": lambda: {"conclusion": E.area_conclusion(ds, area, lang)},

@@ -366,7 +366,8 @@ def change_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
             "indicator_id": iid,
             "indicator": label_of(first_row, lang),
             "first": f"{fmt_value(c['first'], unit, lang)} ({c['first_period']})",
-            "latest": f"{fmt_value(c['last'], unit, lang)} ({when_label(c['last_period'], c['last_year'], c['last_as_of'], lang)})",
+            "latest": f"{fmt_value(c['last'], unit, lang)} "
+                      f"({when_label(c['last_period'], c['last_year'], c['last_as_of'], lang)})",
             "change": ("+" if c["change"] > 0 else "") + fmt_number(c["change"], lang)
                       + (t("points", lang) if unit == "percent" else ""),
             "change_pct": "" if math.isnan(c["change_pct"]) or unit == "percent"
@@ -678,7 +679,8 @@ def targets_for_area(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
         comparison = tg["comparison"] if evidence else "none"
         rows.append({"target": (tg["measure_vi"] if lang == "vi" else tg["measure_en"]) + " — " + "; ".join(levels),
                      "evidence": evidence or "—",
-                     "comparison": t(comparison, lang) if comparison in ("indicative", "direct", "none") else comparison,
+                     "comparison": (t(comparison, lang) if comparison in ("indicative", "direct", "none")
+                                    else comparison),
                      "source": tg["source"] + (f" ({tg['note']})" if tg["note"] and lang == "en" else ""),
                      "status": t_or(f"status_{tg['status']}", tg["status"], lang)})
     return rows

@@ -20,12 +20,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from cchc_analysis.errors import CchcError
 from cchc_analysis.pack import build as B
 from cchc_analysis.pack import charts as plotting
 from cchc_analysis.pack import views as P
 from cchc_analysis.pack.execute import build_environment, ensure_kernelspec
 from cchc_analysis.pack.plan import BuildPaths, pdf_name, plan_jobs, read_areas
-from cchc_analysis.errors import CchcError
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -104,7 +104,7 @@ def test_no_external_urls_scripts_or_absolute_paths(pack):
     for p in pack["site"].glob("*.html"):
         refs = refs_of(p.read_text(encoding="utf-8"))
         assert refs.scripts == 0, p.name  # no require.js, MathJax, mermaid, nothing
-        for tag, attr, value in refs.refs:
+        for tag, _attr, value in refs.refs:
             if tag in ("script", "link", "img", "iframe", "source"):
                 assert not re.match(r"^(https?:)?//", value), (p.name, tag, value)
             assert not value.startswith(("/", "file:")), (p.name, tag, value)
@@ -113,7 +113,7 @@ def test_no_external_urls_scripts_or_absolute_paths(pack):
 def test_every_link_resolves(pack):
     site = pack["site"]
     for p in site.glob("*.html"):
-        for tag, attr, value in refs_of(p.read_text(encoding="utf-8")).refs:
+        for _tag, _attr, value in refs_of(p.read_text(encoding="utf-8")).refs:
             if value.startswith(("data:", "#", "http://", "https://")):
                 continue
             target = (site / value.split("#")[0]).resolve()

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "cchc_analysis"
 ELEMENTS = ("a abbr article b body br caption code col colgroup dd div dl dt em figure footer h1 h2 h3 h4 h5 h6 head "
             "header hr html i img li link main meta nav ol p pre section small span strong style sub sup table tbody "
             "td th thead title tr ul").split()
-TAG = re.compile(r"</?(?:%s)(?:\s[^<>]*)?/?>" % "|".join(ELEMENTS), re.IGNORECASE)
+TAG = re.compile(r"</?(?:{})(?:\s[^<>]*)?/?>".format("|".join(ELEMENTS)), re.IGNORECASE)
 
 
 def shape(value, path=""):

@@ -11,12 +11,12 @@ import nbformat
 import pandas as pd
 import pytest
 
+from cchc_analysis.dataset.io import load_dataset
+from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.errors import CchcError
 from cchc_analysis.measures import compare as MC
 from cchc_analysis.measures.compute import latest_values, measure_values
 from cchc_analysis.measures.definitions import measure
-from cchc_analysis.dataset.io import load_dataset
-from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.pack import build as B
 from cchc_analysis.pack import compare as C
 from cchc_analysis.pack import views as P

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cchc_analysis.dataset.io import load_dataset
+from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.errors import CchcError
 from cchc_analysis.measures.compute import measure_values
 from cchc_analysis.measures.definitions import Measure, load_measures, measure
-from cchc_analysis.dataset.io import load_dataset
-from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.pack import charts as plotting
 from cchc_analysis.pack import views as P
 
