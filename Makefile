@@ -41,6 +41,7 @@ bench: $(STAMP)
 
 ## Benchmark of `cchc build`: cold build vs the naive papermill+nbconvert CLI loop, and a warm rebuild.
 bench-build: $(STAMP)
+	$(BIN)/cchc parse
 	$(BIN)/python benchmarks/bench_build.py
 
 ## Scale benchmark: a SYNTHETIC corpus of 100, 350 and 700 districts (parse, write, memory, comparison notebook).

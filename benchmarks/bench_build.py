@@ -28,19 +28,26 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def naive_loop(processed: Path, work: Path, env: dict) -> float:
+def district_jobs(processed: Path) -> list:
+    """The district pack's pages, as ``cchc build`` plans them from site.yaml (the naive loop runs the same)."""
     sys.path.insert(0, str(ROOT))
-    from cchc_analysis.pack.plan import read_areas
+    from cchc_analysis.dataset.io import load_dataset
+    from cchc_analysis.pack.plan import BuildPaths, plan_jobs, read_areas
 
-    runs = [("overview", ROOT / "notebooks" / "overview.ipynb", {})]
-    runs += [(f"area-{a}", ROOT / "notebooks" / "area.ipynb", {"area": a}) for a in read_areas()]
+    district = load_dataset(processed, tables=("indicators",)).district_names()[0]
+    paths = BuildPaths(ROOT / "data" / "raw", processed, ROOT / "reports", ROOT / "notebooks", ROOT / ".build", "vi")
+    return plan_jobs(paths, district, read_areas(), "vi", compare=False)
+
+
+def naive_loop(jobs: list, work: Path, env: dict) -> float:
     t0 = time.perf_counter()
-    for name, nb, params in runs:
-        out = work / f"{name}.ipynb"
-        cmd = [str(BIN / "papermill"), str(nb), str(out), "-k", "python3", "--cwd", str(nb.parent),
-               "-p", "lang", "vi", "-p", "data_dir", str(processed.resolve())]
-        for k, v in params.items():
-            cmd += ["-p", k, v]
+    for job in jobs:
+        nb = Path(job.notebook)
+        out = work / f"{job.name}.ipynb"
+        cmd = [str(BIN / "papermill"), str(nb), str(out), "-k", "python3", "--cwd", str(nb.parent)]
+        for k, v in job.parameters.items():
+            if v is not None:
+                cmd += ["-p", k, str(v)]
         subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)], check=True,
                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -74,11 +81,13 @@ def main() -> None:
 
         env = dict(os.environ, **build_environment(work / "naive-cache"))
         ensure_kernelspec(env)
-        print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; 8 notebooks (overview + 7 areas)")
+        jobs = district_jobs(args.processed)
+        print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; {len(jobs)} notebooks "
+              f"({', '.join(job.name for job in jobs)})")
         naive = None
         if not args.skip_naive:
             (work / "naive").mkdir()
-            naive = naive_loop(args.processed, work / "naive", env)
+            naive = naive_loop(jobs, work / "naive", env)
             print(f"naive loop (papermill CLI + nbconvert CLI, HTML only): {naive:6.1f} s")
         cold, log = cchc_build(args.processed, work / "reports", work / "cache", args.jobs)
         detail = log.strip().splitlines()[-1]

@@ -10,6 +10,7 @@ import re
 import pandas as pd
 
 from cchc_analysis.dataset.model import Dataset
+from cchc_analysis.dataset.schema import TABLES
 from cchc_analysis.evaluation.context import INDEX_NAMES, MEASURE_NAMES, indices_for
 from cchc_analysis.pack.catalog import catalog
 from cchc_analysis.pack.views import district_line
@@ -37,7 +38,10 @@ def verdict_name(verdict: str, lang: str) -> str:
 
 
 def _evaluation(ds: Dataset) -> pd.DataFrame:
-    return ds.evaluation if ds.evaluation is not None else pd.DataFrame(columns=["criterion_id", "verdict"])
+    """The verdicts; none (an empty table of the registry's columns) for a dataset written without them."""
+    if ds.evaluation is not None:
+        return ds.evaluation
+    return pd.DataFrame(columns=TABLES["evaluation"].columns)
 
 
 def scorecard(ds: Dataset, lang: str) -> list[dict]:
