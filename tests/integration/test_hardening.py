@@ -40,16 +40,21 @@ def row_of(path: Path, year: int, indicator_id: str) -> int:
     return next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == indicator_id)
 
 
+def typed_as_percent(path, indicator_id: str, value: float, number_format: str):
+    """An edit of the year's sheet: a value typed the Excel way, a fraction shown with a % format."""
+    def edit(sheet):
+        cell = sheet.cell(row_of(path, 2021, indicator_id), 7)
+        cell.value, cell.number_format = value, number_format
+    return edit
+
+
 # -- silently wrong data --------------------------------------------------------------------------------------------
 def test_excel_percentage_is_read_as_shown(workspace, reference_dataset, tmp_path):
     """99,5% typed in Excel is stored as 0.995 with a % format: it must give 99.5, not 0.995."""
     raw, processed = workspace
     path = make_template(raw, reference_dataset, 2021, tmp_path)
 
-    def percent_typed(sheet):
-        cell = sheet.cell(row_of(path, 2021, "tthc_dung_hen_huyen"), 7)
-        cell.value, cell.number_format = 0.995, "0.0%"
-    fill(path, {"hdh_chu_ky_so": 180}, 2021, edit=percent_typed)
+    fill(path, {"hdh_chu_ky_so": 180}, 2021, edit=typed_as_percent(path, "tthc_dung_hen_huyen", 0.995, "0.0%"))
     ingest(path, raw, processed)
     new = load_dataset(processed).indicators.query("year == 2021").set_index("indicator_id")
     assert new.loc["tthc_dung_hen_huyen", "value"] == 99.5
@@ -60,10 +65,7 @@ def test_percentage_format_in_a_count_row_is_refused(workspace, reference_datase
     raw, processed = workspace
     path = make_template(raw, reference_dataset, 2021, tmp_path)
 
-    def percent_typed(sheet):
-        cell = sheet.cell(row_of(path, 2021, "hdh_chu_ky_so"), 7)
-        cell.value, cell.number_format = 0.5, "0%"
-    fill(path, {}, 2021, edit=percent_typed)
+    fill(path, {}, 2021, edit=typed_as_percent(path, "hdh_chu_ky_so", 0.5, "0%"))
     with pytest.raises(IngestError, match="không phải tỷ lệ"):
         ingest(path, raw, processed)
 

@@ -262,12 +262,18 @@ def test_two_builds_are_byte_identical(pack, tmp_path):
     assert not differ
 
 
-def test_failing_notebook_fails_the_build_and_is_not_published(pack, tmp_path):
+def broken_notebooks(tmp_path: Path, name: str, code: str) -> Path:
+    """A copy of the notebooks where ``name`` ends with a failing cell."""
     nbdir = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, nbdir)
-    nb = nbformat.read(nbdir / "area.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell('if area == "tthc":\n    raise ValueError("broken on purpose")'))
-    nbformat.write(nb, nbdir / "area.ipynb")
+    nb = nbformat.read(nbdir / name, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(code))
+    nbformat.write(nb, nbdir / name)
+    return nbdir
+
+
+def test_failing_notebook_fails_the_build_and_is_not_published(pack, tmp_path):
+    nbdir = broken_notebooks(tmp_path, "area.ipynb", 'if area == "tthc":\n    raise ValueError("broken on purpose")')
     out = tmp_path / "reports"
     shutil.copytree(pack["root"] / "reports", out)
     before = tree_hashes(out)
@@ -284,11 +290,7 @@ def test_failing_notebook_fails_the_build_and_is_not_published(pack, tmp_path):
 
 
 def test_cli_failing_notebook_exit_code_names_it(pack, tmp_path):
-    nbdir = tmp_path / "notebooks"
-    shutil.copytree(NOTEBOOKS, nbdir)
-    nb = nbformat.read(nbdir / "overview.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell("1 / 0"))
-    nbformat.write(nb, nbdir / "overview.ipynb")
+    nbdir = broken_notebooks(tmp_path, "overview.ipynb", "1 / 0")
     cmd = [str(Path(sys.executable).parent / "cchc"), "build", "--no-parse", "--processed", str(pack["processed"]),
            "--out", str(tmp_path / "reports"), "--cache-dir", str(tmp_path / "cache"), "--notebooks", str(nbdir),
            "--area", "tthc", "--jobs", "1"]
