@@ -1,0 +1,210 @@
+"""Word and PDF versions of a report made at test time from its text export (nothing downloaded or committed).
+
+The text is cut into blocks: paragraphs (consecutive lines: one paragraph with manual line breaks), tables
+(consecutive tab-separated lines; one block per page of the export), and the blank lines between them. A table's
+first two rows, when the second has no row number, are its header: a cell followed by empty cells over which the
+row below has the years spans them (``gridSpan``/``colspan``), a cell with nothing under it is merged down
+(``vMerge``/``rowspan``); header rows are marked to repeat. An appendix printed over several pages is one table
+(the header repeats and the label split by the page break rejoined, as an author's Word file has it), except those
+named in ``split``, kept as several tables, one a page, as in the export. Italic is ``<i>`` in the export.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_TAG = re.compile(r"(<i>.*?</i>)")
+_APPENDIX = re.compile(r"^Phụ lục\s+(\d+)")
+
+
+@dataclass
+class Block:
+    kind: str                      # "paragraph" | "table" | "blank"
+    lines: list[str] = field(default_factory=list)
+    appendix: int = 0
+
+
+def blocks_of(text: str) -> list[Block]:
+    """The export's lines as blocks: paragraphs, tables (one a page) and the blank lines between them."""
+    blocks: list[Block] = []
+    appendix = 0
+    previous_blank = True
+    for line in text.split("\n"):
+        match = _APPENDIX.match(line)
+        if match and "\t" not in line:
+            appendix = int(match.group(1))
+        kind = "blank" if not line.strip() else "table" if "\t" in line else "paragraph"
+        if kind == "blank":
+            blocks.append(Block("blank", appendix=appendix))
+        elif blocks and blocks[-1].kind == kind and not previous_blank:
+            blocks[-1].lines.append(line)
+        else:
+            blocks.append(Block(kind, [line], appendix))
+        previous_blank = kind == "blank"
+    return blocks
+
+
+def _cells(line: str) -> list[str]:
+    return line.split("\t")
+
+
+def _is_header_pair(rows: list[list[str]]) -> bool:
+    return len(rows) >= 2 and rows[0][0].strip() != "" and rows[1][0].strip() == "" and any(
+        c.strip() for c in rows[1])
+
+
+def header_spans(rows: list[list[str]], width: int) -> tuple[int, list[tuple[int, int, int, int]]]:
+    """(number of header rows, cells as (row, column, colspan, rowspan)) for the first rows of a table."""
+    if not _is_header_pair(rows):
+        return 0, []
+    top = rows[0] + [""] * (width - len(rows[0]))
+    below = rows[1] + [""] * (width - len(rows[1]))
+    cells, covered = [], set()
+    column = 0
+    while column < width:
+        span = 1
+        if top[column].strip():
+            while column + span < width and not top[column + span].strip() and below[column + span].strip():
+                span += 1
+        rowspan = 2 if top[column].strip() and span == 1 and not below[column].strip() else 1
+        cells.append((0, column, span, rowspan))
+        if rowspan == 2:
+            covered.add(column)
+        column += span
+    cells += [(1, c, 1, 1) for c in range(width) if c not in covered]
+    return 2, cells
+
+
+def _is_continuation(row: list[str]) -> bool:
+    label = row[1].strip() if len(row) > 1 else ""
+    plain = re.sub(r"</?i>", "", label)
+    return not row[0].strip() and plain[:1].islower()
+
+
+def merge_pages(pages: list[list[str]]) -> list[str]:
+    """The pages of one table as one: the repeated header rows dropped, a row split by the break rejoined."""
+    first = [_cells(line) for line in pages[0]]
+    width = max(len(r) for r in first)
+    n_header, _ = header_spans(first, width)
+    n_header = n_header or 1
+    rows = [list(r) for r in first]
+    for page in pages[1:]:
+        page_rows = [_cells(line) for line in page][n_header:]
+        for row in page_rows:
+            if _is_continuation(row):
+                previous = rows[-1]
+                previous += [""] * (len(row) - len(previous))
+                previous[1] = previous[1] + " " + row[1]
+                for i, text in enumerate(row[2:], start=2):
+                    if text.strip():
+                        previous[i] = text
+            else:
+                rows.append(row)
+    return ["\t".join(r) for r in rows]
+
+
+def document_blocks(text: str, split: tuple[int, ...] = ()) -> list[Block]:
+    """Blocks with each appendix's pages joined into one table, except the appendices in ``split``."""
+    out: list[Block] = []
+    pending: list[Block] = []  # the blank blocks after a table, until we know whether the table goes on
+    for block in blocks_of(text):
+        if block.kind == "blank" and out and out[-1].kind == "table":
+            pending.append(block)
+            continue
+        if (block.kind == "table" and out and out[-1].kind == "table" and out[-1].appendix == block.appendix
+                and block.appendix not in split and block.appendix):
+            previous = out[-1]
+            pages = getattr(previous, "pages", [previous.lines])
+            pages.append(block.lines)
+            previous.pages = pages
+            previous.lines = merge_pages(pages)
+            pending = []
+            continue
+        out += pending
+        pending = []
+        out.append(block)
+    return out + pending
+
+
+def _runs(text: str) -> list[tuple[str, bool]]:
+    return [(part[3:-4], True) if part.startswith("<i>") else (part, False) for part in _TAG.split(text) if part]
+
+
+# -- Word --------------------------------------------------------------------------------------------------------
+def _mark_header(row) -> None:
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+
+
+def _fill(cell, text: str) -> None:
+    paragraph = cell.paragraphs[0]
+    for part, italic in _runs(text):
+        run = paragraph.add_run(part)
+        run.italic = italic or None
+
+
+def _word_table(document, lines: list[str]) -> None:
+    """One table with a grid as wide as its widest row; merged header cells made by Word's own merge."""
+    rows = [_cells(line) for line in lines]
+    width = max(len(r) for r in rows)
+    n_header, spans = header_spans(rows, width)
+    table = document.add_table(rows=0, cols=width)
+    table.style = "Table Grid"
+    for r, row in enumerate(rows):
+        tr = table.add_row()
+        if r < n_header:
+            _mark_header(tr)
+        for c, text in enumerate(row):
+            _fill(tr.cells[c], text)
+    for row, column, colspan, rowspan in spans:
+        if colspan > 1 or rowspan > 1:
+            table.cell(row, column).merge(table.cell(row + rowspan - 1, column + colspan - 1))
+
+
+def write_docx(text: str, path, split: tuple[int, ...] = (8,)) -> None:
+    """A Word file of the report: the narrative as paragraphs, each appendix a table (several for ``split``)."""
+    import docx
+
+    document = docx.Document()
+    implicit = False  # a paragraph or table is followed by one blank line of its own
+    for block in document_blocks(text, split):
+        if block.kind == "blank":
+            if not implicit:
+                document.add_paragraph()
+            implicit = False
+            continue
+        implicit = True
+        if block.kind == "paragraph":
+            paragraph = document.add_paragraph()
+            for i, line in enumerate(block.lines):
+                run = paragraph.add_run(line)
+                if i + 1 < len(block.lines):
+                    run.add_break()
+        else:
+            _word_table(document, block.lines)
+    document.save(str(path))
+
+
+
+# -- comparing two datasets --------------------------------------------------------------------------------------
+PROVENANCE = {"source_file", "source_line", "source_column", "source_location", "sha256", "format", "text_file",
+              "text_sha256", "source_lines", "first_line", "last_line", "line", "text_line", "header_lines",
+              "repeated_header_lines", "notes_lines"}
+_LINE_REF = re.compile(r"\b(lines?|dòng)\s+\d+(?:\s*[-–,;]\s*\d+)*", re.IGNORECASE)
+
+
+def without_line_numbers(value):
+    """A message or parameter with its line numbers masked ("line 273" -> "line #")."""
+    if isinstance(value, str):
+        value = _LINE_REF.sub(lambda m: m.group(1) + " #", value)
+        return re.sub(r'"(lines?|source_lines?)"\s*:\s*("[^"]*"|\[[^\]]*\]|\d+)', r'"\1": "#"', value)
+    return value
+
+
+def comparable(frame):
+    """A dataset table without its provenance columns, line numbers masked, in a stable order."""
+    frame = frame.drop(columns=[c for c in frame.columns if c in PROVENANCE]).astype(str)
+    frame = frame.apply(lambda column: column.map(without_line_numbers))
+    return frame.sort_values(list(frame.columns), kind="mergesort").reset_index(drop=True)
