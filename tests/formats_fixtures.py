@@ -11,6 +11,7 @@ named in ``split``, kept as several tables, one a page, as in the export. Italic
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 
@@ -208,3 +209,78 @@ def comparable(frame):
     frame = frame.drop(columns=[c for c in frame.columns if c in PROVENANCE]).astype(str)
     frame = frame.apply(lambda column: column.map(without_line_numbers))
     return frame.sort_values(list(frame.columns), kind="mergesort").reset_index(drop=True)
+
+
+# -- PDF (printed from HTML by WeasyPrint) ------------------------------------------------------------------------
+PAGE_CSS = """
+@page { size: A4; margin: 18mm 16mm 20mm 22mm; @bottom-center { content: counter(page); font-size: 9pt; } }
+@page wide { size: A4 landscape; margin: 15mm; @bottom-center { content: counter(page); font-size: 9pt; } }
+body { font-family: 'DejaVu Sans'; font-size: 10.5pt; line-height: 1.35; }
+p { margin: 0 0 7pt 0; text-align: left; }
+table { border-collapse: collapse; width: 100%; margin: 4pt 0 10pt 0; font-size: 8.5pt; }
+td, th { border: 0.6pt solid #000; padding: 2pt 3pt; vertical-align: middle; text-align: left; font-weight: normal; }
+th { vertical-align: middle; }
+table.wide { page: wide; }
+"""
+
+
+def _html_cell(text: str, tag: str, colspan: int = 1, rowspan: int = 1) -> str:
+    attributes = (f' colspan="{colspan}"' if colspan > 1 else "") + (f' rowspan="{rowspan}"' if rowspan > 1 else "")
+    inner = "".join(f"<i>{html.escape(part)}</i>" if italic else html.escape(part) for part, italic in _runs(text))
+    return f"<{tag}{attributes}>{inner}</{tag}>"
+
+
+def _html_table(lines: list[str], wide: bool) -> str:
+    rows = [_cells(line) for line in lines]
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    n_header, spans = header_spans(rows, width)
+    head = []
+    if n_header:
+        for r in range(n_header):
+            head.append("<tr>" + "".join(_html_cell(rows[r][c], "th", cs, rs) for row, c, cs, rs in spans
+                                         if row == r) + "</tr>")
+    else:
+        n_header = 1
+        head.append("<tr>" + "".join(_html_cell(t, "th") for t in rows[0]) + "</tr>")
+    body = ["<tr>" + "".join(_html_cell(t, "td") for t in row) + "</tr>" for row in rows[n_header:]]
+    return (f'<table class="{"wide" if wide else ""}"><thead>{"".join(head)}</thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def report_html(text: str, landscape: tuple[int, ...] = (7,)) -> str:
+    """The report as a web page: paragraphs, and each appendix one table whose header repeats on every page."""
+    parts = []
+    for block in document_blocks(text, split=()):
+        if block.kind == "paragraph":
+            parts.append("<p>" + "<br>".join(html.escape(line) for line in block.lines) + "</p>")
+        elif block.kind == "table":
+            parts.append(_html_table(block.lines, block.appendix in landscape))
+    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><style>{PAGE_CSS}</style></head>'
+            f'<body>{"".join(parts)}</body></html>')
+
+
+def write_pdf(text: str, path, landscape: tuple[int, ...] = (7,)) -> None:
+    """A PDF of the report printed by WeasyPrint (ruled tables, header repeated per page, wrapped cells)."""
+    from weasyprint import HTML
+
+    HTML(string=report_html(text, landscape)).write_pdf(str(path))
+
+
+def line_map(old: list[str], new: list[str]) -> dict[int, int]:
+    """Old line number -> new line number, for the lines whose text is the same in both (1-based)."""
+    import difflib
+
+    mapping: dict[int, int] = {}
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            mapping[block.a + k + 1] = block.b + k + 1
+    return mapping
+
+
+def remap_curated(curated: str, old: list[str], new: list[str]) -> str:
+    """A curated file's ``line:`` references moved to where the same text stands in another text of the report
+    (a curated file describes one text: the PDF's extracted text has its own line numbers)."""
+    mapping = line_map(old, new)
+    return re.sub(r"\bline: (\d+)", lambda m: f"line: {mapping[int(m.group(1))]}", curated)
