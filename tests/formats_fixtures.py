@@ -201,6 +201,8 @@ def without_line_numbers(value):
     if isinstance(value, str):
         value = _LINE_REF.sub(lambda m: m.group(1) + " #", value)
         return re.sub(r'"(lines?|source_lines?)"\s*:\s*("[^"]*"|\[[^\]]*\]|\d+)', r'"\1": "#"', value)
+    if isinstance(value, list):
+        return [without_line_numbers(v) for v in value]
     return value
 
 
@@ -284,3 +286,31 @@ def remap_curated(curated: str, old: list[str], new: list[str]) -> str:
     (a curated file describes one text: the PDF's extracted text has its own line numbers)."""
     mapping = line_map(old, new)
     return re.sub(r"\bline: (\d+)", lambda m: f"line: {mapping[int(m.group(1))]}", curated)
+
+
+def district_folder(reference_folder, root, kind: str):
+    """``root/raw/<district>/`` holding the reference report as a ``kind`` (docx or pdf) file, its manifest (format
+    and sha256 recorded) and its curated file with the line numbers of that file's extracted text."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from cchc_analysis.read.source import read_source
+
+    reference_folder = Path(reference_folder)
+    manifest = json.loads((reference_folder / "manifest.json").read_text(encoding="utf-8"))
+    report_entry = next(e for e in manifest["files"] if e.get("kind", "report") == "report")
+    curated_entry = next(e for e in manifest["files"] if e.get("kind") == "curated")
+    text = (reference_folder / report_entry["file"]).read_text(encoding="utf-8")
+    folder = Path(root) / "raw" / reference_folder.name
+    folder.mkdir(parents=True)
+    name = Path(report_entry["file"]).stem + "." + kind
+    {"docx": write_docx, "pdf": write_pdf}[kind](text, folder / name)
+    report_entry.update(file=name, format=kind, sha256=hashlib.sha256((folder / name).read_bytes()).hexdigest())
+    report_entry.pop("format_note", None)
+    curated = (reference_folder / curated_entry["file"]).read_text(encoding="utf-8")
+    curated = remap_curated(curated, text.split("\n"), list(read_source(folder / name).lines))
+    (folder / curated_entry["file"]).write_text(curated, encoding="utf-8")
+    curated_entry.update(report=name, sha256=hashlib.sha256(curated.encode("utf-8")).hexdigest())
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return folder / name

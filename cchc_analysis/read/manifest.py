@@ -169,4 +169,6 @@ def display_path(path: Path) -> str:
     for folder in path.parents:  # outside the working folder: from the district folder (the one with a manifest)
         if (folder / MANIFEST).exists():
             return path.relative_to(folder.parent).as_posix()
+        if folder.name == "interim":  # the text extracted from a Word or PDF report: from the interim folder
+            return path.relative_to(folder.parent).as_posix()
     return path.name

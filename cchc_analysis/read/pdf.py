@@ -81,7 +81,8 @@ class Table:
     def band(self, x: float, y: float) -> tuple[int, int] | None:
         if not (self.xs[0] <= x <= self.xs[-1] and self.ys[0] <= y <= self.ys[-1]):
             return None
-        return (min(bisect.bisect(self.ys, y), len(self.ys) - 1) - 1, min(bisect.bisect(self.xs, x), len(self.xs) - 1) - 1)
+        row = min(bisect.bisect(self.ys, y), len(self.ys) - 1) - 1
+        return row, min(bisect.bisect(self.xs, x), len(self.xs) - 1) - 1
 
     def anchor(self, cell: tuple[int, int]) -> tuple[int, int]:
         while self.parent.get(cell, cell) != cell:
