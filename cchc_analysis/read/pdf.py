@@ -31,7 +31,7 @@ JOIN = 2.0          # rules closer than this are one grid line; segments closer 
 SAME = 0.75         # segments of one drawn line lie within this of one another
 SOFT = "\u00ad"      # pdfium reports a hyphen that ends a line inside a word as 2
 ITALIC_FLAG = 0x40  # FXFONT_ITALIC in the font flags pdfium reports
-MARGIN = 0.07       # page numbers stand in the top or bottom 7% of the page
+MARGIN = 0.15       # page numbers stand in the top or bottom 15% of the page
 
 
 @dataclass
@@ -305,12 +305,20 @@ def _page_items(page, textpage, number: int) -> tuple[list[_Item], list[float]]:
         where = next((k for k, t in enumerate(tables) if t.band(*char.middle) is not None), None)
         (inside.setdefault(where, []) if where is not None else prose).append(char)
     items = [_table_item(t, inside.get(k, []), textpage) for k, t in enumerate(tables)]
-    for line in _lines(prose):
-        is_margin = line.top < height * MARGIN or line.bottom > height * (1 - MARGIN)
-        if not (is_margin and line.text.replace("-", "").replace("Trang", "").strip().isdigit()):
-            items.append(_Item(line.top, "line", line=line))
+    items += [_Item(line.top, "line", line=line) for line in _lines(prose)]
+    items.sort(key=lambda item: item.top)
+    for end in (-1, 0):  # a page number: a number alone, first or last on the page, in its top or bottom part
+        item = items[end] if items else None
+        if item is not None and item.kind == "line" and _is_page_number(item.line, height):
+            items.remove(item)
     tops = sorted(ln.top for ln in _lines(chars))
-    return sorted(items, key=lambda item: item.top), tops
+    return items, tops
+
+
+def _is_page_number(line: Line, height: float) -> bool:
+    in_margin = line.top < height * MARGIN or line.bottom > height * (1 - MARGIN)
+    words = line.text.lower().replace("trang", "").replace("-", " ").replace("/", " ").split()
+    return in_margin and 0 < len(words) <= 2 and all(w.isdigit() for w in words)
 
 
 # -- the document -----------------------------------------------------------------------------------------------
@@ -398,18 +406,19 @@ class _Writer:
 
     def table(self, item: _Item, page: int, line_of) -> None:
         self.end_paragraph()
-        rows, tops = item.rows, item.row_tops
-        if self.open_table is not None:
+        rows, tops, first = item.rows, item.row_tops, item
+        if self.open_table is not None:  # the table goes on from the page before: compare with its first page
+            first = self.open_table[0]
             rows, tops = self._continue(self.open_table, item)
         for row, top in zip(rows, tops):
             self._emit("\t".join(row), Location("page", (page, line_of(top))))
         if rows:
             self._emit("", self.locations[-1])
-        self.open_table = (item, len(self.lines) - 2) if item.table.open_bottom and rows else None
+        self.open_table = (first, len(self.lines) - 2) if item.table.open_bottom and rows else None
 
     def _continue(self, previous: tuple[_Item, int], item: _Item) -> tuple[list, list]:
-        """The rows of a table's next page, its first row after the repeated header joined to the row the page
-        break cut."""
+        """The rows of a table's next page, its first row after the repeated header (the rows its first page begins
+        with) joined to the row the page break cut."""
         first, at = previous
         header = 0
         while header < min(len(item.rows), len(first.rows), 3) and item.rows[header] == first.rows[header]:
