@@ -288,9 +288,10 @@ def remap_curated(curated: str, old: list[str], new: list[str]) -> str:
     return re.sub(r"\bline: (\d+)", lambda m: f"line: {mapping[int(m.group(1))]}", curated)
 
 
-def district_folder(reference_folder, root, kind: str):
-    """``root/raw/<district>/`` holding the reference report as a ``kind`` (docx or pdf) file, its manifest (format
-    and sha256 recorded) and its curated file with the line numbers of that file's extracted text."""
+def district_folder(reference_folder, root, kind: str, writer=None):
+    """``root/raw/<district>/`` holding the reference report as a ``kind`` (docx or pdf) file (made by ``writer``,
+    by default ``write_docx`` or ``write_pdf``), its manifest (format and sha256 recorded) and its curated file with
+    the line numbers of that file's extracted text."""
     import hashlib
     import json
     from pathlib import Path
@@ -305,7 +306,7 @@ def district_folder(reference_folder, root, kind: str):
     folder = Path(root) / "raw" / reference_folder.name
     folder.mkdir(parents=True)
     name = Path(report_entry["file"]).stem + "." + kind
-    {"docx": write_docx, "pdf": write_pdf}[kind](text, folder / name)
+    (writer or {"docx": write_docx, "pdf": write_pdf}[kind])(text, folder / name)
     report_entry.update(file=name, format=kind, sha256=hashlib.sha256((folder / name).read_bytes()).hexdigest())
     report_entry.pop("format_note", None)
     curated = (reference_folder / curated_entry["file"]).read_text(encoding="utf-8")
@@ -314,3 +315,19 @@ def district_folder(reference_folder, root, kind: str):
     curated_entry.update(report=name, sha256=hashlib.sha256(curated.encode("utf-8")).hexdigest())
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return folder / name
+
+
+def write_pdf_chromium(text: str, path) -> None:
+    """The same web page printed by headless Chromium (another PDF producer: other text and path objects)."""
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    with tempfile.TemporaryDirectory() as folder:
+        page = Path(folder) / "report.html"
+        page.write_text(report_html(text), encoding="utf-8")
+        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                        f"--user-data-dir={folder}/profile", f"--print-to-pdf={path}", page.as_uri()],
+                       check=True, capture_output=True, timeout=120)

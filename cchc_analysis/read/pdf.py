@@ -64,7 +64,25 @@ class Line:
 
     @property
     def text(self) -> str:
-        return " ".join("".join(c.text for c in sorted(self.chars, key=lambda c: c.left)).split())
+        return " ".join("".join(c.text for c in _ordered(self.chars)).split())
+
+
+def _ordered(chars: list[Char]) -> list[Char]:
+    """A line's characters in reading order: the order they were written in (which places the spaces pdfium
+    infers), unless a character was written left of the one before it (then left to right)."""
+    written = sorted(chars, key=lambda c: c.index)
+    glyphs = [c for c in written if c.text.strip()]
+    if not all(b.left >= a.left - 0.5 * (a.right - a.left) - 1 for a, b in zip(glyphs, glyphs[1:])):
+        written = sorted(chars, key=lambda c: c.left)
+    kept: list[Char] = []
+    for k, char in enumerate(written):  # a space stands between the letters around it, or is not this line's
+        if not char.text.strip():
+            after = next((c for c in written[k + 1:] if c.text.strip()), None)
+            before = kept[-1] if kept else None
+            if before is None or after is None or not before.left <= char.left <= after.left + 1:
+                continue
+        kept.append(char)
+    return kept
 
 
 @dataclass
@@ -215,10 +233,10 @@ def _union(table: Table, a: tuple[int, int], b: tuple[int, int]) -> None:
 
 def join_wrapped(parts: list[str]) -> str:
     """Lines wrapped by the layout, as one text: a space between them, but none after a slash or a hyphen that
-    ended the line inside a word (``01/2018/`` + ``TT-VPCP``, ``QĐ-`` + ``UBND``)."""
+    ended the line inside a word (``01/2018/`` + ``TT-VPCP``, ``QĐ-`` + ``UBND``, ``2018-`` + ``2021``)."""
     out = ""
     for part in parts:
-        if out.endswith(SOFT) or (out.endswith("/") and not out.endswith(" /")):
+        if out.endswith(SOFT) or (out[-1:] in ("/", "-") and out[-2:-1].strip()):
             out += part
         else:
             out += (" " if out else "") + part
@@ -244,7 +262,7 @@ def _lines(chars: list[Char]) -> list[Line]:
 def _marked(line: Line, italic: set[int]) -> str:
     """A cell line with its italic characters between <i> and </i>."""
     out, open_ = [], False
-    for char in sorted(line.chars, key=lambda c: c.left):
+    for char in _ordered(line.chars):
         slanted = char.index in italic
         if char.text.strip() and slanted != open_:
             out.append("<i>" if slanted else "</i>")
@@ -342,7 +360,7 @@ class _Metrics:
 
 
 def _first_word(line: Line) -> float:
-    chars = sorted(line.chars, key=lambda c: c.left)
+    chars = _ordered(line.chars)
     start = next((c.left for c in chars if c.text.strip()), 0.0)
     end = start
     for char in chars:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from formats_fixtures import comparable, district_folder, without_line_numbers
+from formats_fixtures import comparable, district_folder, without_line_numbers, write_pdf_chromium
 
 from cchc_analysis.read.source import interim_path
 from cchc_analysis.workflow import parse_and_write
@@ -25,13 +26,20 @@ REFERENCE = ROOT / "data" / "raw" / "tuan-giao"
 LEDGER_ROLES_COMPARED = ("value", "stt", "period")
 
 
-@pytest.fixture(scope="module", params=["docx", "pdf"])
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.fixture(scope="module", params=["docx", "pdf", "pdf-chromium"])
 def parsed_format(request, tmp_path_factory):
+    """The reference as a Word file, a PDF printed by WeasyPrint and one printed by Chromium, parsed."""
+    kind, _, printer = request.param.partition("-")
+    if printer and not CHROMIUM:
+        pytest.skip("Chromium is not installed")
     root = tmp_path_factory.mktemp(request.param)
-    document = district_folder(REFERENCE, root, request.param)
+    document = district_folder(REFERENCE, root, kind, write_pdf_chromium if printer else None)
     out = root / "processed"
     parse_and_write([root / "raw"], out)
-    return request.param, document, out
+    return kind, document, out
 
 
 def _csv(folder: Path, name: str) -> pd.DataFrame:

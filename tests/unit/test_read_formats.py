@@ -126,6 +126,7 @@ def test_pdf_tables_paragraphs_and_page_breaks(small_pdf, monkeypatch):
 def test_join_wrapped_lines():
     assert join_wrapped(["Thông tư 01/2018/", "TT-VPCP ngày"]) == "Thông tư 01/2018/TT-VPCP ngày"
     assert join_wrapped(["số 1338/QĐ\u00ad", "UBND"]) == "số 1338/QĐ-UBND"
+    assert join_wrapped(["giai đoạn 2018-", "2021"]) == "giai đoạn 2018-2021"
     assert join_wrapped(["Kinh tế -", "Hạ tầng", "và /", "khác"]) == "Kinh tế - Hạ tầng và / khác"
 
 
