@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.read.source import Location
+from cchc_analysis.read.source import ITALIC_CLOSE, ITALIC_OPEN, Location
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _BREAKS = {W + "br", W + "cr"}
@@ -108,14 +108,14 @@ class _Reader:
         for text, italic in parts + [("\n", False)]:
             if text == "\n" or (markup and italic != open_italic and text.strip()):
                 if open_italic:
-                    current.append("</i>")
+                    current.append(ITALIC_CLOSE)
                     open_italic = False
             if text == "\n":
                 lines.append("".join(current).replace("\t", " "))
                 current = []
                 continue
             if markup and italic and not open_italic and text.strip():
-                current.append("<i>")
+                current.append(ITALIC_OPEN)
                 open_italic = True
             current.append(text)
         return lines
@@ -133,7 +133,7 @@ class _Reader:
         elif element.tag == W + "tbl":
             self.tables += 1
             self.table(element, self.tables)
-            self._emit("", Location("row", (self.tables, 0)))
+            self._emit("", self.locations[-1] if self.locations else Location("paragraph", (1,)))
         elif element.tag in (W + "sdt", W + "sdtContent", W + "customXml"):
             for child in element:
                 self.block(child)

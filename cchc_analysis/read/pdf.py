@@ -21,10 +21,11 @@ import bisect
 import ctypes
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.read.source import Location
+from cchc_analysis.read.source import ITALIC_CLOSE, ITALIC_OPEN, Location
 
 RULE = 2.5          # a path thinner than this (pt) is a ruling line
 JOIN = 2.0          # rules closer than this are one grid line; segments closer than this touch
@@ -54,17 +55,22 @@ class Line:
     top: float
     bottom: float
 
-    @property
+    # read once the line is complete (``_lines`` builds it first)
+    @cached_property
     def left(self) -> float:
-        return min(c.left for c in self.chars if c.text.strip()) if self.text else self.chars[0].left
+        return min((c.left for c in self.chars if c.text.strip()), default=self.chars[0].left)
 
-    @property
+    @cached_property
     def right(self) -> float:
-        return max(c.right for c in self.chars if c.text.strip()) if self.text else self.chars[0].right
+        return max((c.right for c in self.chars if c.text.strip()), default=self.chars[0].right)
 
-    @property
+    @cached_property
+    def ordered(self) -> list[Char]:
+        return _ordered(self.chars)
+
+    @cached_property
     def text(self) -> str:
-        return " ".join("".join(c.text for c in _ordered(self.chars)).split())
+        return " ".join("".join(c.text for c in self.ordered).split())
 
 
 def _ordered(chars: list[Char]) -> list[Char]:
@@ -262,15 +268,15 @@ def _lines(chars: list[Char]) -> list[Line]:
 def _marked(line: Line, italic: set[int]) -> str:
     """A cell line with its italic characters between <i> and </i>."""
     out, open_ = [], False
-    for char in _ordered(line.chars):
+    for char in line.ordered:
         slanted = char.index in italic
         if char.text.strip() and slanted != open_:
-            out.append("<i>" if slanted else "</i>")
+            out.append(ITALIC_OPEN if slanted else ITALIC_CLOSE)
             open_ = slanted
         out.append(char.text)
     if open_:
-        out.append("</i>")
-    return " ".join("".join(out).replace(" </i>", "</i> ").split())
+        out.append(ITALIC_CLOSE)
+    return " ".join("".join(out).replace(" " + ITALIC_CLOSE, ITALIC_CLOSE + " ").split())
 
 
 # -- one page ---------------------------------------------------------------------------------------------------
@@ -307,7 +313,8 @@ def _table_item(table: Table, chars: list[Char], textpage) -> _Item:
     for i in range(len(table.ys) - 1):
         texts = [join_wrapped([_marked(ln, italic) for ln in _lines(cells.get((i, j), []))])
                  if table.anchor((i, j)) == (i, j) else "" for j in range(width)]
-        rows.append([t.replace("\t", " ").replace("</i> <i>", " ").replace("</i><i>", "") for t in texts])
+        rows.append([t.replace("\t", " ").replace(ITALIC_CLOSE + " " + ITALIC_OPEN, " ")
+                     .replace(ITALIC_CLOSE + ITALIC_OPEN, "") for t in texts])
         tops.append(table.ys[i])
     return _Item(table.top, "table", rows=rows, table=table, row_tops=tops)
 
@@ -329,8 +336,16 @@ def _page_items(page, textpage, number: int) -> tuple[list[_Item], list[float]]:
         item = items[end] if items else None
         if item is not None and item.kind == "line" and _is_page_number(item.line, height):
             items.remove(item)
-    tops = sorted(ln.top for ln in _lines(chars))
-    return items, tops
+    return items, _line_tops(chars)
+
+
+def _line_tops(chars: list[Char]) -> list[float]:
+    """The top of each line of text on the page, prose and table cells alike (to count lines from the top)."""
+    tops: list[float] = []
+    for top in sorted(c.top for c in chars if c.text.strip()):
+        if not tops or top - tops[-1] > 4 * JOIN:
+            tops.append(top)
+    return tops
 
 
 def _is_page_number(line: Line, height: float) -> bool:
@@ -360,7 +375,7 @@ class _Metrics:
 
 
 def _first_word(line: Line) -> float:
-    chars = _ordered(line.chars)
+    chars = line.ordered
     start = next((c.left for c in chars if c.text.strip()), 0.0)
     end = start
     for char in chars:

