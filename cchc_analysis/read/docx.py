@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.read.source import ITALIC_CLOSE, ITALIC_OPEN, Location
+from cchc_analysis.read.location import ITALIC_CLOSE, ITALIC_OPEN, Location
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _BREAKS = {W + "br", W + "cr"}

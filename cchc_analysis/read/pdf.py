@@ -25,7 +25,7 @@ from functools import cached_property
 from pathlib import Path
 
 from cchc_analysis.errors import CchcError
-from cchc_analysis.read.source import ITALIC_CLOSE, ITALIC_OPEN, Location
+from cchc_analysis.read.location import ITALIC_CLOSE, ITALIC_OPEN, Location
 
 RULE = 2.5          # a path thinner than this (pt) is a ruling line
 JOIN = 2.0          # rules closer than this are one grid line; segments closer than this touch
