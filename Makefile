@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 AXE    := tests/js/node_modules/axe-core/axe.min.js
 
-.PHONY: report parse test test-fast bench bench-build bench-corpus bench-import clean venv
+.PHONY: report parse test test-fast bench bench-build bench-corpus bench-import bench-formats clean venv
 
 venv: $(STAMP)
 
@@ -51,6 +51,10 @@ bench-corpus: $(STAMP)
 ## What a notebook kernel pays to import the package (python -X importtime, fresh processes; aim: under 0.8 s).
 bench-import: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
+
+## Reading a report as Word (.docx) and as a ~30-page PDF, against the text export (aims: 200 ms, 3 s).
+bench-formats: $(STAMP)
+	$(BIN)/python benchmarks/bench_formats.py
 
 clean:
 	rm -rf data/processed/* reports/* .build

@@ -23,7 +23,7 @@ from cchc_analysis.findings import SEVERITIES, Finding
 from cchc_analysis.prose.curated import curated_for
 from cchc_analysis.prose.narrative import analyse_narrative
 from cchc_analysis.read.manifest import ReportInput, ReportMeta, discover, display_path, identify, verify_checksum
-from cchc_analysis.read.source import SourceText, read_report
+from cchc_analysis.read.source import SourceText, read_source
 from cchc_analysis.tables.extract import extract
 from cchc_analysis.tables.specs import codebook_rows, load_specs
 from cchc_analysis.tables.tidy import TidyResult, tidy_document
@@ -47,7 +47,7 @@ class ParsedReport:
 def parse_report(report: ReportInput | Path) -> ParsedReport:
     if not isinstance(report, ReportInput):
         report = discover([Path(report)])[0]
-    source = read_report(report.path)
+    source = read_source(report.path)
     verify_checksum(report, source)
     meta = identify(source, report)
     document = extract(source)
@@ -236,6 +236,7 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
     districts = pd.DataFrame([{
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
+        **one.meta.text_provenance(),
         "synthetic": synthetic[one.meta.district], **documents[one.meta.district],
     } for one in parsed], columns=columns("districts"))
     return Dataset(

@@ -135,6 +135,20 @@ _FIELDS = [
           "Cột trong dòng (ô phân cách bằng tab), đếm từ 1", minimum=1, unit="column"),
     Field("source_cell", "string", "Sheet and cell for figures from an ingested workbook (e.g. Sheet \"2021\" G14)",
           "Trang tính và ô của số liệu từ tệp Excel đã nhập (vd. Sheet \"2021\" G14)", nullable=True),
+    Field("source_location", "string",
+          "Where the figure stands in the document a person opens: 'line 812, column 3' (text export), 'table 3, "
+          "row 5, cell 4' or 'paragraph 120' (Word), 'page 12, line 7' (PDF), the sheet and cell (ingested workbook)",
+          "Vị trí trong tài liệu gốc: dòng và cột (tệp văn bản), bảng/hàng/ô hoặc đoạn (Word), trang và dòng (PDF), "
+          "trang tính và ô (tệp Excel đã nhập)"),
+    Field("format", "string", "Format of the report file: text (UTF-8 text export), docx (Word) or pdf",
+          "Định dạng tệp báo cáo: text (văn bản UTF-8), docx (Word) hoặc pdf", values=("text", "docx", "pdf")),
+    Field("text_file", "string",
+          "The text the line numbers refer to: the report itself (text) or the text extracted from a Word or PDF "
+          "report, kept under data/interim/ (relative path)",
+          "Tệp văn bản mà số dòng dẫn chiếu: chính báo cáo (text) hoặc văn bản trích từ báo cáo Word/PDF, lưu ở "
+          "data/interim/ (đường dẫn tương đối)"),
+    Field("text_sha256", "string", "SHA-256 of the text file the line numbers refer to",
+          "Mã SHA-256 của tệp văn bản mà số dòng dẫn chiếu"),
     Field("label_vi", "string", "Vietnamese label", "Tên tiếng Việt"),
     Field("label_en", "string", "English label", "Tên tiếng Anh"),
     Field("sum_of", "string", "Indicators this one is the total of (|-separated)",
@@ -207,13 +221,13 @@ def _may_be_empty(name: str) -> Field:
     return replace(FIELDS[name], nullable=True)
 
 
-_CELL = ("district", "appendix", "section", "source_line", "source_column", "raw", "role",
+_CELL = ("district", "appendix", "section", "source_line", "source_column", "source_location", "raw", "role",
          _may_be_empty("indicator_id"), _may_be_empty("period"))
 _DISTRICT_KEY = ((("district",), "districts", ("district",)),)
 _INDICATORS = _fields(
     "district", "district_code", "province", "appendix", "section", "area", "indicator_id", "indicator", "parent",
     "parent_id", "indicator_en", "unit", "period", "year", "as_of", "column_header", "value", "denominator", "raw",
-    "note", "value_status", "source_file", "source_line", "source_column", "source_cell")
+    "note", "value_status", "source_file", "source_line", "source_column", "source_cell", "source_location")
 _FACT_FIELDS = _fields(
     Field("id", "string", "Id of the stated figure (unique within a district)",
           "Mã của số liệu nêu trong văn bản (duy nhất trong một huyện)"),
@@ -328,7 +342,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           _fields("indicator_id", "appendix", "section", "area", "label_vi", "label_en", "unit", "kind", "stt",
                   "parent_id", "parent", "sum_of", "at_most", "description"), ("indicator_id",), attribute="codebook"),
     Table("districts", "districts.csv", "Districts and the reports they come from",
-          _fields("district", "district_code", "province", "province_code", "source_file", "sha256", "synthetic",
+          _fields("district", "district_code", "province", "province_code", "source_file", "sha256", "format",
+                  "text_file", "text_sha256", "synthetic",
                   Field("title", "string", "Title of the report (from the manifest)", "Tên báo cáo (theo manifest)",
                         nullable=True),
                   Field("issuer", "string", "Who issued the report", "Cơ quan ban hành báo cáo", nullable=True),
@@ -343,7 +358,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           foreign_keys=_DISTRICT_KEY),
     Table("targets", "targets.csv", "Phụ lục 8: the programme's targets and the district's self-assessment",
           _fields("district", "number", "text", "assessment", "achieved", "raw", "source_file", "source_line",
-                  "text_line"), ("district", "number"), _DISTRICT_KEY),
+                  "source_location", "text_line"), ("district", "number"), _DISTRICT_KEY),
     Table("tables", "tables.csv", "The appendix tables of each report",
           _fields("district", "appendix", "section", "section_title", _may_be_empty("area"), "title", "office",
                   "first_line", "last_line", "header_lines", "repeated_header_lines", "rows", "notes",

@@ -532,6 +532,6 @@ def year_file_observations(folder: Path, manifest: dict, entry: dict, source_fil
             "column_header": f"Năm {filled.year} ({entry.get('status', 'preliminary')})", "value": item.value,
             "denominator": item.denominator, "raw": item.row.raw, "note": item.row.note,
             "value_status": item.status, "source_file": source_file, "source_line": item.row.row,
-            "source_column": item.row.column, "source_cell": item.row.cell,
+            "source_column": item.row.column, "source_cell": item.row.cell, "source_location": item.row.cell,
         })
     return rows

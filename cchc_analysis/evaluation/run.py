@@ -11,7 +11,7 @@ from cchc_analysis.evaluation.observations import observe
 from cchc_analysis.evaluation.verdicts import LANGS, DistrictEvidence, Verdict, evaluate_district, say
 from cchc_analysis.prose.curated import curated_for
 from cchc_analysis.read.manifest import ReportInput, display_path
-from cchc_analysis.read.source import read_report
+from cchc_analysis.read.source import read_source
 
 EVALUATION_COLUMNS = [
     "district", "criterion_id", "target", "area", "title_vi", "title_en", "source", "source_status",
@@ -81,7 +81,7 @@ def evaluate(dataset: Dataset, reports: list[ReportInput]) -> tuple[pd.DataFrame
     for district in dataset.districts.to_dict("records"):
         name = district["district"]
         report = by_file.get(district["source_file"])
-        lines = list(read_report(report.path).lines) if report else []
+        lines = list(read_source(report.path).lines) if report else []
         curated = curated_for(report) if report else None
         judgements = judgements_from(curated.judgements, curated.path, criteria) if curated else {}
         own_quality = quality.get(name, dataset.quality.iloc[0:0])

@@ -35,7 +35,14 @@ class ReportMeta:
     district_code: str = ""
     province_code: str = ""
     sha256: str = ""
+    format: str = "text"
+    text_file: str = ""       # the file the line numbers refer to (the interim text of a Word or PDF report)
+    text_sha256: str = ""
 
+    def text_provenance(self) -> dict:
+        """The districts.csv fields that say which text the line numbers of this report refer to."""
+        return {"format": self.format, "text_file": self.text_file or self.source_file,
+                "text_sha256": self.text_sha256 or self.sha256}
 
 
 def load_manifest(path: Path) -> dict:
@@ -96,6 +103,11 @@ def discover(paths: list[Path]) -> list[ReportInput]:
 
 
 def verify_checksum(report: ReportInput, source: SourceText) -> None:
+    """The raw file is the one the manifest recorded: its sha256 and, when recorded, its format."""
+    recorded = report.entry.get("format")
+    if recorded and recorded != source.format:
+        raise CchcError(f"the manifest records format '{recorded}', the file is read as '{source.format}'",
+                        file=report.path, hint="correct 'format' in manifest.json (text, docx or pdf)")
     expected = report.entry.get("sha256")
     if expected and expected != source.sha256:
         raise CchcError(
@@ -143,7 +155,8 @@ def identify(source: SourceText, report: ReportInput) -> ReportMeta:
         district=district, province=province, source_file=display_path(report.path),
         district_code=report.manifest.get("district_code") or (unit["district_code"] if unit else ""),
         province_code=report.manifest.get("province_code") or (unit["province_code"] if unit else ""),
-        sha256=source.sha256)
+        sha256=source.sha256, format=source.format, text_file=display_path(source.path),
+        text_sha256=source.text_sha256)
 
 
 def display_path(path: Path) -> str:
@@ -155,5 +168,7 @@ def display_path(path: Path) -> str:
         pass
     for folder in path.parents:  # outside the working folder: from the district folder (the one with a manifest)
         if (folder / MANIFEST).exists():
+            return path.relative_to(folder.parent).as_posix()
+        if folder.name == "interim":  # the text extracted from a Word or PDF report: from the interim folder
             return path.relative_to(folder.parent).as_posix()
     return path.name

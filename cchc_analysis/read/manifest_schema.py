@@ -22,7 +22,8 @@ FILE_FIELDS = {
     "report": ("relative_path", False),  # a curated file: the report it describes
     "year": ("int", False), "status": (("preliminary", "final", "synthetic"), False), "received": ("date", False),
     "title": ("text", False), "issuer": ("text", False), "answers_plan": ("text", False), "period": ("text", False),
-    "figures_as_of": ("date", False), "format": ("text", False), "source": ("text", False),
+    "figures_as_of": ("date", False), "format": (("text", "docx", "pdf"), False), "format_note": ("text", False),
+    "source": ("text", False),
     "superseded_by": ("relative_path", False), "replaces": ("relative_path", False),
 }
 REQUIRED_BY_KIND = {"year_data": ("year",), "curated": ("report",)}

@@ -45,9 +45,13 @@ class _Tidier:
                period: str = "") -> None:
         self.result.cells.append({
             "district": self.meta.district, "appendix": appendix, "section": section, "source_line": cell.line,
-            "source_column": cell.column + 1, "raw": cell.text, "role": role, "indicator_id": indicator_id,
-            "period": period,
+            "source_column": cell.column + 1, "source_location": self.where(cell.line, cell.column + 1),
+            "raw": cell.text, "role": role, "indicator_id": indicator_id, "period": period,
         })
+
+    def where(self, line: int, column: int | None = None) -> str:
+        """The line's place in the document a person opens (Word table/row/cell, PDF page/line, text line)."""
+        return self.doc.source.location(line, column)
 
     def finding(self, check: str, severity: str, appendix: int, key: str, params: dict, lines: list[int],
                 indicator_id: str = "", year: int | None = None, target: int | None = None) -> None:
@@ -77,6 +81,7 @@ class _Tidier:
             "value": value.value, "denominator": value.denominator, "raw": cell.text, "note": note,
             "value_status": value.status, "source_file": self.meta.source_file, "source_line": cell.line,
             "source_column": cell.column + 1, "source_cell": "",
+            "source_location": self.where(cell.line, cell.column + 1),
         })
         if value.status == "unparsed":
             self.finding("unreadable_value", "warning", spec.appendix, "unreadable_value",
@@ -338,6 +343,8 @@ class _Tidier:
                     "achieved": None if value.value is None else bool(value.value),
                     "raw": verdict_cell.text if verdict_cell else "", "source_file": self.meta.source_file,
                     "source_line": verdict_cell.line if verdict_cell else row.line,
+                    "source_location": (self.where(verdict_cell.line, verdict_cell.column + 1) if verdict_cell
+                                        else self.where(row.line)),
                     "text_line": row.line,
                 })
 
@@ -365,7 +372,8 @@ class _Tidier:
             for line, text in appendix.other_text:
                 self.result.cells.append({
                     "district": self.meta.district, "appendix": number, "section": "", "source_line": line,
-                    "source_column": 1, "raw": text, "role": "text", "indicator_id": "", "period": ""})
+                    "source_column": 1, "source_location": self.where(line), "raw": text, "role": "text",
+                    "indicator_id": "", "period": ""})
                 self.finding("stray_text", "info", number, "stray_text", {"text": text}, [line])
             for section in appendix.sections:
                 self.result.tables.append({
