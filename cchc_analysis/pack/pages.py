@@ -73,18 +73,20 @@ def compare_title(corpus: Dataset, lang: str) -> HTML:
     return _cell("compare", "title", lang, synthetic=bool(corpus.districts["synthetic"].any()))
 
 
-def compare_districts(corpus: Dataset, quality, latest, areas: list[str], lang: str, max_rows: int | None) -> HTML:
-    return _cell("compare", "districts", lang, districts=C.districts_html(corpus, lang, max_rows),
+def compare_districts(corpus: Dataset, quality, latest, areas: list[str], lang: str, max_rows: int | None,
+                      links: dict[str, str] | None = None) -> HTML:
+    return _cell("compare", "districts", lang, districts=C.districts_html(corpus, lang, max_rows, links),
                  summary=C.summary_html(quality, latest, areas, lang))
 
 
-def compare_area(area: str, latest, ranks, corpus: Dataset, lang: str, max_rows: int | None) -> HTML:
+def compare_area(area: str, latest, ranks, corpus: Dataset, lang: str, max_rows: int | None,
+                 links: dict[str, str] | None = None) -> HTML:
     return _cell("compare", "area", lang, area=area, area_label=P.area_label(area, lang),
-                 side_by_side=C.side_by_side_html(latest, ranks, corpus, area, lang, max_rows))
+                 side_by_side=C.side_by_side_html(latest, ranks, corpus, area, lang, max_rows, links))
 
 
-def compare_quality(quality, area: str, lang: str, max_rows: int | None) -> HTML:
-    return _cell("compare", "quality", lang, table=C.quality_html(quality, area, lang, max_rows))
+def compare_quality(quality, area: str, lang: str, max_rows: int | None, links: dict[str, str] | None = None) -> HTML:
+    return _cell("compare", "quality", lang, table=C.quality_html(quality, area, lang, max_rows, links))
 
 
 def summary(cell: str, ds: Dataset, lang: str) -> HTML:
