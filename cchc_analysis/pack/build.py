@@ -243,13 +243,26 @@ def make_pack(paths: BuildPaths, mode: str, units: list[Unit], districts: dict, 
         t0 = time.perf_counter()
         results, finished = execute.execute_jobs(planned, cache_dir, env, jobs, *timeouts, progress, todo)
         report.results, report.finished = results, finished
+        for r in finished:
+            log(f"  PDF {'ok' if r.ok else 'FAILED'} {r.name.split(':')[0]} {r.seconds:5.1f} s"
+                + (f"  {r.error}" if r.error else ""))
         report.kernels_started = sum(1 for r in results if not r.cached)
         report.timings["execute"] = time.perf_counter() - t0
         if any(not r.ok for r in results + finished) or len(finished) < len(todo):
             raise failure(report, results, finished, paths)
         assemble(paths, mode, prepared, results, site, tmp_root, downloads, report)
+        drop_stale_packs(cache_dir, prepared)
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def drop_stale_packs(cache_dir: Path, prepared: list[Prepared]) -> None:
+    """Remove the cached PDFs and index pages of these packs that this build did not use."""
+    used = {p.dir.name for p in prepared}
+    folders = {name.rsplit("-", 1)[0] for name in used}
+    for d in (cache_dir / "packs").glob("*"):
+        if d.name not in used and d.name.rsplit("-", 1)[0] in folders:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def assemble(paths: BuildPaths, mode: str, prepared: list[Prepared], results: list, site: Path, tmp_root: Path,
