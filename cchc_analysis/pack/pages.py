@@ -45,12 +45,12 @@ def area(cell: str, ds: Dataset, area: str, lang: str) -> HTML:
     return _cell("area", cell, lang, **fragments[cell]())
 
 
-def overview(cell: str, ds: Dataset, lang: str) -> HTML:
+def overview(cell: str, ds: Dataset, lang: str, areas: list[str] | None = None) -> HTML:
     """A cell of the overview page: title | headline | self_assessment | quality_summary | report_text |
-    how_to_read."""
+    how_to_read. ``areas``: the area pages the pack has (all when None), the only ones linked."""
     fragments = {
         "title": lambda: {"district_line": P.district_line(ds, lang)},
-        "headline": lambda: {"cards": P.overview_headlines_html(ds, lang)},
+        "headline": lambda: {"cards": P.overview_headlines_html(ds, lang, areas)},
         "self_assessment": lambda: {"rows": [r for r in E.verdict_rows(ds, lang) if r["reference"]]},
         "quality_summary": lambda: {"table": P.quality_summary_html(ds, lang)},
         "report_text": lambda: {"sections": P.general_sections_html(ds, lang)},

@@ -704,10 +704,11 @@ def targets_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
 
 # --------------------------------------------------------------------------------------------------- overview
 
-def overview_headlines_html(ds: Dataset, lang: str = "vi") -> str:
-    """A card per area: its title linking to its page, its headline figures."""
-    cards = [{"href": page_name(area), "title": area_label(area, lang), "figures": headline_figures(ds, area, lang)}
-             for area in area_ids()]
+def overview_headlines_html(ds: Dataset, lang: str = "vi", areas: list[str] | None = None) -> str:
+    """A card per area: its title linking to its page (an area the pack has: ``areas``, all when None), its
+    headline figures."""
+    cards = [{"href": page_name(area) if areas is None or area in areas else None, "title": area_label(area, lang),
+              "figures": headline_figures(ds, area, lang)} for area in area_ids()]
     return layout.macro("blocks.html.j2", "cards", cards, t("no_data", lang))
 
 
