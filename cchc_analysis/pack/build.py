@@ -227,7 +227,8 @@ def make_pack(paths: BuildPaths, mode: str, units: list[Unit], districts: dict, 
         downloads = write_downloads(paths.processed, site / "data", paths.lang)
         prepared = prepare_units(paths, mode, units, districts, cache_dir, fingerprints, downloads)
         report.timings["prepare"] = time.perf_counter() - t0
-        planned = [(j, p.spec) for p in prepared for j in p.unit.jobs]
+        # the districts' pages first: a district's PDF is laid out while the comparison (the longest page) runs
+        planned = [(j, p.spec) for p in prepared[1:] + prepared[:1] for j in p.unit.jobs]
         todo = finishers(prepared, paths, base)
         n_run = sum(1 for j, _ in planned if not K.cached_notebook(cache_dir, j).exists())
         log(f"cchc build: {len(planned)} notebooks ({n_run} to execute, {len(planned) - n_run} cached), "

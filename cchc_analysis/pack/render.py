@@ -89,9 +89,9 @@ def finish_pack(payload: dict) -> None:
     pages = {f"{name}.html": page_html(path, name, spec) for name, path in payload["notebooks"].items()}
     ds = None
     if payload["district"]:
-        from cchc_analysis.dataset.io import load_dataset
+        from cchc_analysis.pack.data import district_dataset
 
-        ds = load_dataset(payload["processed"]).for_district(payload["district"])
+        ds = district_dataset(payload["processed"], payload["district"])
     pdf = target / payload["pdf_file"]
     build_pdf(pages, [f"{name}.html" for name in payload["order"]], spec["ds_info"], spec["lang"],
               Path(payload["base"]), pdf, ds=ds)
