@@ -193,11 +193,12 @@ def finishers(prepared: list[Prepared], paths: BuildPaths, base: Path) -> list:
 
 
 def failure(report: BuildReport, results: list, finished: list, paths: BuildPaths) -> BuildFailed:
+    """The error of a build where a notebook or a PDF failed: each named by its district and page."""
     report.status = "failed"
     failed = [r for r in results + finished if not r.ok]
     details = "; ".join(f"{r.where or r.name} ({r.error})" for r in failed)
-    return BuildFailed(f"{len(failed)} of {len(results)} notebooks or PDFs failed: {details}. Nothing was "
-                       f"published; the previous pack in {paths.out} is unchanged.", report)
+    return BuildFailed(f"{len(failed)} of {len(results) + len(finished)} notebooks or PDFs failed: {details}. "
+                       f"Nothing was published; the previous pack in {paths.out} is unchanged.", report)
 
 
 def make_pack(paths: BuildPaths, mode: str, units: list[Unit], districts: dict, fingerprints: dict[str, str],
