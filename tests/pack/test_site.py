@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from test_screen import ENGLISH_STOP, IDENTIFIER, Browser, _chromium, visible
+from test_screen import AXE, ENGLISH_STOP, IDENTIFIER, LAYOUT, WIDTHS, Browser, _chromium, visible
 
 from cchc_analysis.errors import CchcError
 from cchc_analysis.pack import build as B
@@ -110,32 +110,35 @@ def test_vietnamese_site_speaks_vietnamese_only(province):
 LINKS = """Array.from(document.querySelectorAll('a[href], link[href], img[src]')).map(e => e.href || e.src)"""
 
 
-def test_browser_walks_every_link_without_a_dead_one(province, tmp_path_factory):
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
     binary = _chromium()
     if binary is None:
         pytest.skip("chromium is not installed here (.ci/run installs it in CI)")
     pytest.importorskip("websocket")
+    b = Browser(binary, tmp_path_factory.mktemp("site-profile"))
+    yield b
+    b.close()
+
+
+def test_browser_walks_every_link_without_a_dead_one(province, browser):
     site = province["site"].resolve()
     pages = sorted(site.rglob("*.html"))
-    browser = Browser(binary, tmp_path_factory.mktemp("site-profile"))
     dead, seen = [], 0
-    try:
-        for page in pages:
-            browser.open(page.as_uri(), 1280)
-            assert browser.evaluate("document.styleSheets.length") >= 1, page
-            for url in browser.evaluate(LINKS):
-                if url.startswith("data:"):
-                    continue
-                seen += 1
-                parsed = urlparse(url)
-                target = Path(unquote(parsed.path))
-                if parsed.scheme != "file" or not target.is_file() or site not in target.parents:
-                    dead.append(f"{page.relative_to(site)} -> {url}")
-                elif parsed.fragment and target.suffix == ".html" and \
-                        f'id="{parsed.fragment}"' not in target.read_text(encoding="utf-8"):
-                    dead.append(f"{page.relative_to(site)} -> {url} (no such anchor)")
-    finally:
-        browser.close()
+    for page in pages:
+        browser.open(page.as_uri(), 1280)
+        assert browser.evaluate("document.styleSheets.length") >= 1, page
+        for url in browser.evaluate(LINKS):
+            if url.startswith("data:"):
+                continue
+            seen += 1
+            parsed = urlparse(url)
+            target = Path(unquote(parsed.path))
+            if parsed.scheme != "file" or not target.is_file() or site not in target.parents:
+                dead.append(f"{page.relative_to(site)} -> {url}")
+            elif parsed.fragment and target.suffix == ".html" and \
+                    f'id="{parsed.fragment}"' not in target.read_text(encoding="utf-8"):
+                dead.append(f"{page.relative_to(site)} -> {url} (no such anchor)")
     assert len(pages) == 2 + len(DISTRICTS) * len(DISTRICT_PAGES)
     assert seen > len(pages) * 5
     assert not dead, "\n".join(dead[:20])
@@ -204,3 +207,24 @@ def test_one_district_alone_reuses_the_province_runs(province, tmp_path):
     assert report.pdf.name == "danh-gia-cchc-tong-hop-003.pdf" and report.pdf.exists()
     index = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="data/indicators.csv"' in index and "../" not in index
+
+
+def test_province_pages_read_on_a_phone_and_pass_axe(province, browser):
+    """The pages new in a province site (its index, a district's index with its way up): the layout checks and
+    axe-core's WCAG 2.1 AA rules of test_screen.py."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (cd tests/js && npm ci)")
+    source = AXE.read_text(encoding="utf-8")
+    site = province["site"]
+    problems = []
+    for page in (site / "index.html", site / slug(DISTRICTS[0]) / "index.html"):
+        for width in WIDTHS:
+            browser.open(page.resolve().as_uri(), width)
+            m = browser.evaluate(LAYOUT)
+            if m["page"] > m["window"] + 1 or m["narrow"]:
+                problems.append(f"{page.name} at {width}px: {m}")
+            browser.evaluate(source)
+            problems += browser.evaluate(
+                "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+                ".then(r => r.violations.map(v => v.id + ': ' + v.help))", awaited=True)
+    assert not problems, "\n".join(problems)
