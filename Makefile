@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 AXE    := tests/js/node_modules/axe-core/axe.min.js
 
-.PHONY: report parse test test-fast bench bench-build bench-corpus bench-import bench-formats clean venv
+.PHONY: report parse test test-fast bench bench-build bench-corpus bench-import bench-formats bench-site clean venv
 
 venv: $(STAMP)
 
@@ -47,6 +47,12 @@ bench-build: $(STAMP)
 ## Scale benchmark: a SYNTHETIC corpus of 100, 350 and 700 districts (parse, write, memory, comparison notebook).
 bench-corpus: $(STAMP)
 	$(BIN)/python benchmarks/bench_corpus.py
+
+## Province site: a SYNTHETIC corpus of 10 districts + the reference report built cold, warm, one district changed
+## (SIZES="10 20 50" to see how it grows).
+SIZES ?= 10
+bench-site: $(STAMP)
+	$(BIN)/python benchmarks/bench_site.py --sizes $(SIZES)
 
 ## What a notebook kernel pays to import the package (python -X importtime, fresh processes; aim: under 0.8 s).
 bench-import: $(STAMP)

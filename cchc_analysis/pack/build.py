@@ -25,20 +25,21 @@ import sys
 import tempfile
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cchc_analysis.errors import CchcError
 from cchc_analysis.pack import cache as K
 from cchc_analysis.pack.catalog import LANGS
+from cchc_analysis.pack.fingerprint import district_fingerprints
 from cchc_analysis.pack.plan import (
     DEFAULT_CACHE,
     DEFAULT_NOTEBOOKS,
     BuildPaths,
     Job,
+    Unit,
     check_notebooks,
-    pdf_name,
-    plan_jobs,
+    plan_units,
     read_areas,
     read_districts,
 )
@@ -52,6 +53,7 @@ class BuildReport:
     """What a build did; returned by ``build`` for tests and the benchmark."""
     status: str = ""                      # up-to-date | built | failed
     results: list = field(default_factory=list)
+    finished: list = field(default_factory=list)   # the PDFs (and index pages) laid out
     timings: dict[str, float] = field(default_factory=dict)
     site: Path | None = None
     pdf: Path | None = None
@@ -93,7 +95,7 @@ def checked_areas(areas: list[str] | None) -> list[str]:
 
 
 def choose_district(names: list[str], district: str | None) -> str | None:
-    """One district in the dataset: its pack. Several: the comparison, with the pack of ``district`` if given."""
+    """The district whose pack alone is built: the one given (checked), the only one, or None for a province site."""
     if district is None:
         return None if len(names) > 1 else names[0]
     district = unicodedata.normalize("NFC", district)
@@ -103,13 +105,17 @@ def choose_district(names: list[str], district: str | None) -> str | None:
     return district
 
 
-def navigation(jobs: list[Job], lang: str) -> list[dict]:
-    """The site's navigation: the index, then every page in ``site.yaml`` order with its title from the catalog."""
+def navigation(jobs: list[Job], lang: str, province: bool = False) -> list[dict]:
+    """The navigation of a pack: its index, then every page in ``site.yaml`` order with its title from the catalog.
+    A district's pack in a province site (``province``) leads up to the province's index and to the comparison."""
     from cchc_analysis.pack.catalog import catalog
     from cchc_analysis.pack.views import area_label
 
     text = catalog(lang)
-    nav = [{"kind": "index", "href": "index.html", "label": text["views"]["home"]}]
+    up = "../" if province and any(j.district for j in jobs) else ""
+    nav = [{"kind": "province", "href": "../index.html", "label": text["site"]["province_home"]}] if up else []
+    home = text["site"]["province_home"] if province and not up else text["views"]["home"]
+    nav.append({"kind": "index", "href": "index.html", "label": home})
     for job in jobs:
         if job.label == "area":
             label = area_label(job.area, lang)
@@ -117,6 +123,8 @@ def navigation(jobs: list[Job], lang: str) -> list[dict]:
             section, key = job.label.split(".")
             label = text[section][key]
         nav.append({"kind": job.name, "href": f"{job.name}.html", "label": label})
+    if up:
+        nav.append({"kind": "compare", "href": "../compare.html", "label": text["compare"]["title"]})
     return nav
 
 
@@ -139,10 +147,64 @@ def dataset_line(units: dict[str, tuple[str, bool]], district: str | None, lang:
     return info
 
 
-def make_pack(paths: BuildPaths, planned: list[Job], units: dict, district: str | None, pdf_file: str, jobs: int,
-              force: bool, timeouts: tuple[int, int], report: BuildReport, log) -> None:
-    """Execute what is not cached, render every page, lay out the PDF and publish; ``BuildFailed`` when a notebook
-    failed (nothing published then)."""
+@dataclass
+class Prepared:
+    """A pack of the site as the build makes it: its unit, render spec, cache folder, and whether it is cached."""
+    unit: Unit
+    spec: dict
+    dir: Path
+    key: str
+
+
+def prepare_units(paths: BuildPaths, mode: str, units: list[Unit], districts: dict, cache_dir: Path,
+                  fingerprints: dict[str, str], downloads: list[dict]) -> list[Prepared]:
+    """Each pack's render spec and the key of its PDF and index page (its pages' keys, the spec, its data)."""
+    from cchc_analysis.pack import render
+
+    out = []
+    for unit in units:
+        nav = navigation(unit.jobs, paths.lang, mode == "province")
+        spec = render.make_render_spec(paths.lang, nav, dataset_line(districts, unit.district, paths.lang),
+                                       unit.pdf_file, unit.root)
+        index = None if unit.district is None else (
+            {"downloads_href": "../index.html#downloads"} if mode == "province" else {"downloads": downloads})
+        key = K.sha_of({"spec": spec["key"], "jobs": [j.key for j in unit.jobs], "index": index,
+                        "data": fingerprints.get(unit.district or "", ""), "pdf": unit.pdf_file})
+        out.append(Prepared(unit, dict(spec, index=index), cache_dir / "packs" / f"{unit.folder or '_root'}-{key[:20]}",
+                            key))
+    return out
+
+
+def finishers(prepared: list[Prepared], paths: BuildPaths, base: Path) -> list:
+    """The PDF (and index) of each pack not cached yet, to run once its pages are executed."""
+    from cchc_analysis.pack.execute import Finisher
+    from cchc_analysis.pack.render import finish_pack
+
+    todo = []
+    for p in prepared:
+        if (p.dir / "done").exists():
+            continue
+        payload = {"dir": str(p.dir), "spec": p.spec, "district": p.unit.district, "pdf_file": p.unit.pdf_file,
+                   "order": [j.name for j in p.unit.jobs], "processed": str(paths.processed), "base": str(base),
+                   "index": p.spec["index"]}
+        todo.append(Finisher(f"{p.unit.district or p.unit.jobs[0].name}: PDF", [j.id for j in p.unit.jobs],
+                             finish_pack, payload))
+    return todo
+
+
+def failure(report: BuildReport, results: list, finished: list, paths: BuildPaths) -> BuildFailed:
+    """The error of a build where a notebook or a PDF failed: each named by its district and page."""
+    report.status = "failed"
+    failed = [r for r in results + finished if not r.ok]
+    details = "; ".join(f"{r.where or r.name} ({r.error})" for r in failed)
+    return BuildFailed(f"{len(failed)} of {len(results) + len(finished)} notebooks or PDFs failed: {details}. "
+                       f"Nothing was published; the previous pack in {paths.out} is unchanged.", report)
+
+
+def make_pack(paths: BuildPaths, mode: str, units: list[Unit], districts: dict, fingerprints: dict[str, str],
+              jobs: int, force: bool, timeouts: tuple[int, int], report: BuildReport, log) -> None:
+    """Execute what is not cached, render every page, lay out the PDFs (in the workers) and publish; ``BuildFailed``
+    when a notebook or a PDF failed (nothing published then)."""
     from cchc_analysis.pack import execute, render
     from cchc_analysis.pack.publish import write_downloads
 
@@ -152,78 +214,93 @@ def make_pack(paths: BuildPaths, planned: list[Job], units: dict, district: str 
     cache_dir = paths.cache / "cache" / paths.site_name
     cache_dir.mkdir(parents=True, exist_ok=True)
     if force:
-        for p in cache_dir.glob("*.ipynb"):
-            p.unlink()
-    n_run = sum(1 for j in planned if not K.cached_notebook(cache_dir, j).exists())
-    log(f"cchc build: {len(planned)} notebooks ({n_run} to execute, {len(planned) - n_run} cached), "
-        f"{min(jobs, max(n_run, 1))} worker(s), lang={paths.lang}, "
-        + (f"district={district}" if district else "") + (", " if district and len(units) > 1 else "")
-        + (f"comparison of {len(units)} districts" if len(units) > 1 else ""))
-
-    def progress(r, done: int, total: int) -> None:
-        state = "cached" if r.cached else ("ok" if r.ok else "FAILED")
-        extra = "" if r.cached else f" {r.seconds:5.1f} s"
-        log(f"  [{done}/{total}] {state:6} {r.name}{extra}" + (f"  {r.error}" if r.error else ""))
-
-    nav = navigation(planned, paths.lang)
-    ds_info = dataset_line(units, district, paths.lang)
-    spec = render.make_render_spec(paths.lang, nav, ds_info, pdf_file)
+        shutil.rmtree(cache_dir)
+        cache_dir.mkdir(parents=True)
+    base = cache_dir / "base"
+    render.copy_assets(base)  # the stylesheet and fonts the PDFs are laid out with
     paths.out.mkdir(parents=True, exist_ok=True)
     tmp_root = Path(tempfile.mkdtemp(prefix=".cchc-build-", dir=paths.out))
     site = tmp_root / paths.site_name
-    prepared: dict = {}
-
-    def while_waiting() -> None:
-        """Work that needs no executed notebook, done while the kernels run."""
-        t1 = time.perf_counter()
-        from cchc_analysis.dataset.io import load_dataset
-
-        site.mkdir()
-        render.copy_assets(site)
-        prepared["ds"] = load_dataset(paths.processed).for_district(district) if district else None
-        prepared["downloads"] = write_downloads(paths.processed, site / "data", paths.lang)
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import weasyprint  # noqa: F401 - warm the import for the PDF step
-        report.timings["prepare"] = time.perf_counter() - t1
-
     try:
         t0 = time.perf_counter()
-        results = execute.execute_jobs(planned, cache_dir, env, jobs, *timeouts, progress, spec, while_waiting)
-        report.results = results
+        site.mkdir()
+        render.copy_assets(site)
+        downloads = write_downloads(paths.processed, site / "data", paths.lang)
+        prepared = prepare_units(paths, mode, units, districts, cache_dir, fingerprints, downloads)
+        report.timings["prepare"] = time.perf_counter() - t0
+        # the districts' pages first: a district's PDF is laid out while the comparison (the longest page) runs
+        planned = [(j, p.spec) for p in prepared[1:] + prepared[:1] for j in p.unit.jobs]
+        todo = finishers(prepared, paths, base)
+        n_run = sum(1 for j, _ in planned if not K.cached_notebook(cache_dir, j).exists())
+        log(f"cchc build: {len(planned)} notebooks ({n_run} to execute, {len(planned) - n_run} cached), "
+            f"{len(todo)} PDF(s) to lay out, {jobs} worker(s), lang={paths.lang}, "
+            + (f"province site of {len(districts)} districts" if mode == "province"
+               else f"district={units[0].district}"))
+
+        def progress(r, done: int, total: int) -> None:
+            state = "cached" if r.cached else ("ok" if r.ok else "FAILED")
+            extra = "" if r.cached else f" {r.seconds:5.1f} s"
+            log(f"  [{done}/{total}] {state:6} {r.name}{extra}" + (f"  {r.error}" if r.error else ""))
+
+        t0 = time.perf_counter()
+        results, finished = execute.execute_jobs(planned, cache_dir, env, jobs, *timeouts, progress, todo)
+        report.results, report.finished = results, finished
+        for r in finished:
+            log(f"  PDF {'ok' if r.ok else 'FAILED'} {r.name.split(':')[0]} {r.seconds:5.1f} s"
+                + (f"  {r.error}" if r.error else ""))
         report.kernels_started = sum(1 for r in results if not r.cached)
         report.timings["execute"] = time.perf_counter() - t0
-        failed = [r for r in results if not r.ok]
-        if failed:
-            report.status = "failed"
-            details = "; ".join(f"{r.name} ({r.error})" for r in failed)
-            raise BuildFailed(f"{len(failed)} of {len(results)} notebooks failed: {details}. Nothing was published; "
-                              f"the previous pack in {paths.out} is unchanged.", report)
-        render_and_publish(paths, results, planned, site, tmp_root, spec, ds_info, pdf_file, prepared, report)
+        if any(not r.ok for r in results + finished) or len(finished) < len(todo):
+            raise failure(report, results, finished, paths)
+        assemble(paths, mode, prepared, results, site, tmp_root, downloads, report)
+        drop_stale_packs(cache_dir, prepared)
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
 
 
-def render_and_publish(paths: BuildPaths, results: list, planned: list[Job], site: Path, tmp_root: Path, spec: dict,
-                       ds_info: dict, pdf_file: str, prepared: dict, report: BuildReport) -> None:
+def drop_stale_packs(cache_dir: Path, prepared: list[Prepared]) -> None:
+    """Remove the cached PDFs and index pages of these packs that this build did not use."""
+    used = {p.dir.name for p in prepared}
+    folders = {name.rsplit("-", 1)[0] for name in used}
+    for d in (cache_dir / "packs").glob("*"):
+        if d.name not in used and d.name.rsplit("-", 1)[0] in folders:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def assemble(paths: BuildPaths, mode: str, prepared: list[Prepared], results: list, site: Path, tmp_root: Path,
+             downloads: list[dict], report: BuildReport) -> None:
+    """Copy every pack's pages, PDF and index into the new site, write the province index, publish."""
     from cchc_analysis.pack import render
-    from cchc_analysis.pack.pdf import build_pdf
     from cchc_analysis.pack.publish import publish
 
     t0 = time.perf_counter()
-    pages = render.render_pages(results, site, spec)
-    report.timings["html"] = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    build_pdf(pages, [f"{j.name}.html" for j in planned], ds_info, paths.lang, site, tmp_root / pdf_file,
-              ds=prepared.get("ds"))
-    shutil.copyfile(tmp_root / pdf_file, site / pdf_file)
-    report.timings["pdf"] = time.perf_counter() - t1
-    render.render_index(site, prepared["ds"], paths.lang, spec["nav"], ds_info, pdf_file,
-                        (tmp_root / pdf_file).stat().st_size, prepared["downloads"])
-    publish(tmp_root, paths, pdf_file)
-    report.timings["render"] = time.perf_counter() - t0
+    by_id = {r.name: r for r in results}
+    packs = []
+    for p in prepared:
+        folder = site / p.unit.folder
+        folder.mkdir(exist_ok=True)
+        render.render_pages([by_id[j.id] for j in p.unit.jobs], folder, p.spec)
+        shutil.copyfile(p.dir / p.unit.pdf_file, folder / p.unit.pdf_file)
+        if p.spec["index"] is not None:
+            shutil.copyfile(p.dir / "index.html", folder / "index.html")
+        if p.unit.folder:
+            packs.append({"district": p.unit.district, "name": p.spec["ds_info"]["district"],
+                          "href": f"{p.unit.folder}/index.html", "pdf_href": f"{p.unit.folder}/{p.unit.pdf_file}",
+                          "pdf_size": (folder / p.unit.pdf_file).stat().st_size})
+    root = prepared[0]
+    shutil.copyfile(site / root.unit.pdf_file, tmp_root / root.unit.pdf_file)
+    if mode == "province":
+        from cchc_analysis.dataset.io import load_dataset
+
+        ds = load_dataset(paths.processed, tables=("indicators", "districts", "evaluation", "targets"),
+                          columns={"indicators": ["district", "province"]})
+        compare = {"href": "compare.html", "pdf_href": root.unit.pdf_file,
+                   "pdf_size": (site / root.unit.pdf_file).stat().st_size}
+        html_text = render.render_province_index(ds, paths.lang, root.spec["nav"], root.spec["ds_info"], packs,
+                                                 compare, downloads)
+        (site / "index.html").write_text(html_text, encoding="utf-8")
+    report.timings["assemble"] = time.perf_counter() - t0
+    publish(tmp_root, paths, root.unit.pdf_file)
 
 
 def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed", out: Path | str = "reports",
@@ -256,34 +333,41 @@ def build(raw: Path | str = "data/raw", processed: Path | str = "data/processed"
                         file=paths.processed / "indicators.csv")
     report.timings["parse"] = time.perf_counter() - t0
 
-    # ---- plan and cache keys (csv and yaml only: no pandas on the warm path)
-    units = read_districts(paths.processed)
-    compare = len(units) > 1
-    district = choose_district(sorted(units), district)
-    check_notebooks(paths, district, compare)
+    # ---- plan and cache keys (csv, yaml and json only: no pandas on the warm path)
+    districts = read_districts(paths.processed)
+    district = choose_district(sorted(districts), district)
     data_hash = K.hash_tree(paths.processed)
+    fingerprints = district_fingerprints(paths.processed, paths.cache, data_hash)
+    mode, units = plan_units(paths, sorted(districts), district, areas, lang)
+    check_notebooks(paths, units[-1].district, mode == "province")
     pkg = K.package_fingerprint()
-    planned = [Job(j.name, j.notebook, j.parameters, j.label, j.area, K.job_key(j, data_hash, pkg))
-               for j in plan_jobs(paths, district, areas, lang, compare)]
-    pdf_file = pdf_name(district, lang)
-    publish_key = K.sha_of({"jobs": [j.key for j in planned], "render": K.render_fingerprint(), "lang": lang,
-                            "district": district, "site": paths.site_name, "pdf": pdf_file})
+    for unit in units:  # a district's pages depend on its own rows; the comparison's on every district's
+        unit.jobs = [replace(j, key=K.job_key(j, fingerprints[j.district] if j.district else data_hash, pkg))
+                     for j in unit.jobs]
+    pdf_file = units[0].pdf_file
+    publish_key = K.sha_of({"jobs": [j.key for u in units for j in u.jobs], "render": K.render_fingerprint(),
+                            "lang": lang, "mode": mode, "data": data_hash, "site": paths.site_name, "pdf": pdf_file})
     report.site = paths.out / paths.site_name
     report.pdf = paths.out / pdf_file
+    n_pages = sum(len(u.jobs) for u in units)
     if not force and K.is_published(paths, publish_key, pdf_file):
         report.status = "up-to-date"
         report.timings["total"] = time.perf_counter() - t_start
-        log(f"cchc build: up to date ({len(planned)} pages, {report.timings['total']:.2f} s); "
+        log(f"cchc build: up to date ({n_pages} pages, {report.timings['total']:.2f} s); "
             f"{report.site}/index.html, {report.pdf}")
         return report
 
-    make_pack(paths, planned, units, district, pdf_file, jobs, force, (start_timeout, execution_timeout), report, log)
+    previous_pdf = K.published_pdf(paths)
+    make_pack(paths, mode, units, districts, fingerprints, jobs, force, (start_timeout, execution_timeout), report,
+              log)
+    if previous_pdf and previous_pdf != pdf_file:  # the PDF of another build beside the site: no longer published
+        (paths.out / previous_pdf).unlink(missing_ok=True)
     K.record_published(paths, publish_key, pdf_file)
     report.status = "built"
     report.timings["total"] = time.perf_counter() - t_start
     t = report.timings
-    log(f"cchc build: done in {t['total']:.1f} s (execute {t['execute']:.1f} s, html {t['html']:.1f} s, "
-        f"pdf {t['pdf']:.1f} s); {report.site}/index.html, {report.pdf}")
+    log(f"cchc build: done in {t['total']:.1f} s (execute and PDFs {t['execute']:.1f} s, site "
+        f"{t['assemble']:.1f} s); {report.site}/index.html, {report.pdf}")
     return report
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from cchc_analysis import __version__
 from cchc_analysis.concurrency import STAGING_PREFIX
 from cchc_analysis.pack.plan import PACK_DIR, BuildPaths, Job
+from cchc_analysis.text import slug
 
 PACKAGE_DIR = PACK_DIR.parent
 NBCONVERT_TEMPLATES = PACK_DIR / "templates" / "cchc"
@@ -96,7 +97,9 @@ def job_key(job: Job, data_hash: str, pkg: dict) -> str:
 
 
 def cached_notebook(cache_dir: Path, job: Job) -> Path:
-    return cache_dir / f"{job.name}-{job.key[:20]}.ipynb"
+    """A district's runs in the district's folder (shared by its pack alone and the province site), the pages of
+    every district in ``corpus``."""
+    return cache_dir / (slug(job.district) if job.district else "corpus") / f"{job.name}-{job.key[:20]}.ipynb"
 
 
 def output_hashes(paths: BuildPaths, pdf_file: str) -> dict[str, str]:
@@ -127,5 +130,11 @@ def is_published(paths: BuildPaths, publish_key: str, pdf_file: str) -> bool:
 
 
 def record_published(paths: BuildPaths, publish_key: str, pdf_file: str) -> None:
-    publish_stamp(paths).write_text(json.dumps({"key": publish_key, "outputs": output_hashes(paths, pdf_file)},
-                                               indent=1))
+    publish_stamp(paths).write_text(json.dumps({"key": publish_key, "pdf": pdf_file,
+                                                "outputs": output_hashes(paths, pdf_file)}, indent=1))
+
+
+def published_pdf(paths: BuildPaths) -> str:
+    """The PDF the last build published beside the site ("" when unknown)."""
+    stamp = publish_stamp(paths)
+    return json.loads(stamp.read_text()).get("pdf", "") if stamp.exists() else ""

@@ -19,6 +19,7 @@ from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.measures.compare import comparable_measures, overall_rank
 from cchc_analysis.pack import views as P
 from cchc_analysis.pack.catalog import catalog
+from cchc_analysis.text import slug
 
 TABLES = ("indicators", "indicators_codebook", "quality", "districts")
 COLUMNS = {"indicators": ["district", "area", "indicator_id", "period", "year", "as_of", "value"],
@@ -50,8 +51,18 @@ def check_params(areas: list[str] | None, lang: str) -> list[str]:
 
 # --------------------------------------------------------------------------------------------------- display
 
-def _district_cell(name: str, synthetic: bool, lang: str) -> str:
-    return t("synthetic_district", lang).format(name=name) if synthetic else name
+def district_links(corpus: Dataset, district_href: str | None) -> dict[str, str]:
+    """District -> the address of its pack (``district_href`` with the district's slug), none without a pattern."""
+    if not district_href:
+        return {}
+    return {name: district_href.format(slug=slug(name)) for name in corpus.districts["district"]}
+
+
+def _district_cell(name: str, synthetic: bool, lang: str, links: dict[str, str] | None = None):
+    """The district's name (SYNTHETIC said), a link to its pack when there is one (a table cell ``{text, href}``)."""
+    text = t("synthetic_district", lang).format(name=name) if synthetic else name
+    href = (links or {}).get(name)
+    return {"text": text, "href": href} if href else text
 
 
 def _when(row, lang: str) -> str:
@@ -66,7 +77,8 @@ def _limit(order: list[str], max_rows: int | None) -> list[str]:
     return order[:half] + order[-(max_rows - half):]
 
 
-def districts_html(corpus: Dataset, lang: str = "vi", max_rows: int | None = 40) -> str:
+def districts_html(corpus: Dataset, lang: str = "vi", max_rows: int | None = 40,
+                   links: dict[str, str] | None = None) -> str:
     """The districts compared (code, province, observations); beyond ``max_rows``, a count per province."""
     if max_rows and len(corpus.districts) > max_rows:
         per = corpus.districts.groupby("province").agg(n=("district", "size"), synthetic=("synthetic", "sum"))
@@ -77,8 +89,8 @@ def districts_html(corpus: Dataset, lang: str = "vi", max_rows: int | None = 40)
                 ("synthetic", t("synthetic_column", lang))]
         return P.html_table(rows, cols, numeric={"n", "synthetic"}, lang=lang)
     counts = corpus.indicators.groupby("district")["value"].count()
-    rows = [{"district": _district_cell(r.district, r.synthetic, lang), "code": r.district_code, "province": r.province,
-             "n": P.fmt_number(counts.get(r.district, 0), lang)}
+    rows = [{"district": _district_cell(r.district, r.synthetic, lang, links), "code": r.district_code,
+             "province": r.province, "n": P.fmt_number(counts.get(r.district, 0), lang)}
             for r in corpus.districts.itertuples()]
     cols = [("district", t("district", lang)), ("code", t("code", lang)), ("province", t("province", lang)),
             ("n", t("reports", lang))]
@@ -86,7 +98,7 @@ def districts_html(corpus: Dataset, lang: str = "vi", max_rows: int | None = 40)
 
 
 def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Dataset, area: str, lang: str = "vi",
-                      max_rows: int | None = 40) -> str:
+                      max_rows: int | None = 40, links: dict[str, str] | None = None) -> str:
     """Districts (rows, by overall rank) x the area's comparable measures: latest figure, its date, its rank."""
     measures = [m for m in comparable_measures(area) if m.key in set(latest["measure"])]
     if not measures:
@@ -107,7 +119,7 @@ def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Dataset
     common = {key: next(iter(when)) for key, when in dates.items() if len(when) == 1}
     rows = []
     for name in shown:
-        row = {"district": _district_cell(name, synthetic.get(name, False), lang),
+        row = {"district": _district_cell(name, synthetic.get(name, False), lang, links),
                "overall": P.fmt_number(mean_rank[name], lang, 1) if name in mean_rank else ""}
         for m in measures:
             r = cell.get((m.key, name))
@@ -132,7 +144,8 @@ def side_by_side_html(latest: pd.DataFrame, ranks: pd.DataFrame, corpus: Dataset
                                         lang=lang))
 
 
-def quality_html(quality: pd.DataFrame, area: str, lang: str = "vi", max_rows: int | None = 40) -> str:
+def quality_html(quality: pd.DataFrame, area: str, lang: str = "vi", max_rows: int | None = 40,
+                 links: dict[str, str] | None = None) -> str:
     """Districts whose data for the area is incomplete or inconsistent, worst first."""
     q = quality[quality["area"] == area]
     q = q[(q["completeness"] < 100) | (q["errors"] > 0) | (q["warnings"] > 0)]
@@ -141,7 +154,8 @@ def quality_html(quality: pd.DataFrame, area: str, lang: str = "vi", max_rows: i
     q = q.sort_values(["errors", "warnings", "completeness", "district"], ascending=[False, False, True, True],
                       kind="stable")
     shown = q.head(max_rows) if max_rows else q
-    rows = [{"district": r.district, "completeness": P.fmt_value(r.completeness, "percent", lang, None),
+    rows = [{"district": _district_cell(r.district, False, lang, links),
+             "completeness": P.fmt_value(r.completeness, "percent", lang, None),
              "errors": str(r.errors), "warnings": str(r.warnings)} for r in shown.itertuples()]
     cols = [("district", t("district", lang)), ("completeness", t("completeness", lang)),
             ("errors", t("errors", lang)), ("warnings", t("warnings", lang))]

@@ -32,6 +32,7 @@ class Result:
     cached: bool = False
     path: str = ""
     error: str = ""
+    where: str = ""           # the district and the page, as an error names them
 
 
 def build_environment(cache: Path) -> dict[str, str]:
@@ -168,11 +169,11 @@ def execute_job(job: Job, out_path: str, failed_dir: str, start_timeout: int, ex
         nb, error, retry = _run(job, start_timeout, execution_timeout, failed_dir)
         if nb is not None:
             _write(nb, job, out_path, render_spec)
-            return Result(job.name, True, time.perf_counter() - t0, path=out_path)
+            return Result(job.id, True, time.perf_counter() - t0, path=out_path, where=job.where)
         KERNEL.stop()
         if not retry:
             break
-    return Result(job.name, False, time.perf_counter() - t0, error=error)
+    return Result(job.id, False, time.perf_counter() - t0, error=error, where=job.where)
 
 
 def _run(job: Job, start_timeout: int, execution_timeout: int, failed_dir: str):
@@ -216,64 +217,123 @@ def _write(nb, job: Job, out_path: str, render_spec: dict | None) -> None:
 def _save_failed(job: Job, failed_dir: str, exc) -> None:
     """Keep the failed notebook for debugging (never published)."""
     Path(failed_dir).mkdir(parents=True, exist_ok=True)
-    (Path(failed_dir) / f"{job.name}.txt").write_text(str(exc), encoding="utf-8")
+    (Path(failed_dir) / f"{job.id.replace('/', '--')}.txt").write_text(str(exc), encoding="utf-8")
 
 
-def execute_jobs(jobs: list[Job], cache_dir: Path, env: dict[str, str], n_jobs: int, start_timeout: int,
-                 execution_timeout: int, progress, render_spec: dict | None = None,
-                 while_waiting=lambda: None) -> list[Result]:
-    """Execute the jobs whose cached notebook is missing; progress(result, done, total) after each one.
+@dataclass
+class Finisher:
+    """Work on a pack once its pages ran (its PDF, its index page): ``fn(payload, {page name: executed notebook})``
+    in a worker, a module-level function so that it can be sent there. ``needs``: the ids of its jobs."""
+    name: str
+    needs: list[str]
+    fn: object
+    payload: dict
+
+
+def execute_jobs(planned: list[tuple[Job, dict | None]], cache_dir: Path, env: dict[str, str], n_jobs: int,
+                 start_timeout: int, execution_timeout: int, progress, finishers: list[Finisher] = (),
+                 while_waiting=lambda: None) -> tuple[list[Result], list[Result]]:
+    """Execute the jobs whose cached notebook is missing (each with its render spec), then each finisher whose jobs
+    all succeeded, as soon as they did; progress(result, done, total) after each job. Returns (job results in plan
+    order, finisher results).
 
     ``while_waiting()`` runs in this process while the workers execute (work that needs no notebook).
     """
-    results = [Result(job.name, True, 0.0, cached=True, path=str(cached_notebook(cache_dir, job)))
+    jobs = [job for job, _ in planned]
+    results = [Result(job.id, True, 0.0, cached=True, path=str(cached_notebook(cache_dir, job)), where=job.where)
                for job in jobs if cached_notebook(cache_dir, job).exists()]
-    todo = [(job, str(cached_notebook(cache_dir, job))) for job in jobs if not cached_notebook(cache_dir, job).exists()]
+    todo = [(job, str(cached_notebook(cache_dir, job)), spec) for job, spec in planned
+            if not cached_notebook(cache_dir, job).exists()]
     for r in results:
         progress(r, len(results), len(jobs))
-    args = (str(cache_dir.parent / "failed"), start_timeout, execution_timeout, render_spec)
-    if len(todo) > 1 and n_jobs > 1:
-        _in_workers(todo, args, env, min(n_jobs, len(todo)), results, lambda r: progress(r, len(results), len(jobs)),
-                    while_waiting)
+    for _, target, _ in todo:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    run = _Run(results, list(finishers), (str(cache_dir.parent / "failed"), start_timeout, execution_timeout),
+               lambda r: progress(r, len(results), len(jobs)))
+    if len(todo) + len(finishers) > 1 and n_jobs > 1:
+        run.in_workers(todo, env, n_jobs, while_waiting)
     else:
+        run.here(todo, env, while_waiting)
+    _drop_stale(cache_dir, jobs, results)
+    order = {j.id: i for i, j in enumerate(jobs)}
+    return sorted(results, key=lambda r: order[r.name]), run.finished
+
+
+class _Run:
+    """The jobs of one build and the finishers waiting on them."""
+
+    def __init__(self, results: list[Result], finishers: list[Finisher], args: tuple, progress):
+        self.results, self.waiting, self.args, self.progress = results, finishers, args, progress
+        self.finished: list[Result] = []
+
+    def ready(self) -> list[Finisher]:
+        """The finishers whose jobs have all succeeded (taken off the waiting list)."""
+        ok = {r.name: r.path for r in self.results if r.ok}
+        go = [f for f in self.waiting if all(n in ok for n in f.needs)]
+        self.waiting = [f for f in self.waiting if f not in go]
+        for f in go:
+            f.payload = dict(f.payload, notebooks={n.rsplit("/", 1)[-1]: ok[n] for n in f.needs})
+        return go
+
+    def here(self, todo: list, env: dict[str, str], while_waiting) -> None:
         _init_worker(env)
         try:
-            for job, target in todo:
-                results.append(execute_job(job, target, *args))
-                progress(results[-1], len(results), len(jobs))
+            for job, target, spec in todo:
+                self.results.append(execute_job(job, target, *self.args, spec))
+                self.progress(self.results[-1])
         finally:
             KERNEL.stop()
         while_waiting()
-    _drop_stale(cache_dir, jobs, results)
-    order = {j.name: i for i, j in enumerate(jobs)}
-    return sorted(results, key=lambda r: order[r.name])
+        for f in self.ready():
+            self.finished.append(run_finisher(f.name, f.fn, f.payload))
+
+    def in_workers(self, todo: list, env: dict[str, str], n_jobs: int, while_waiting) -> None:
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+        workers = max(1, min(n_jobs, len(todo) + len(self.waiting)))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(env, os.getpid())) as pool:
+            futures = {pool.submit(execute_job, job, target, *self.args, spec): job for job, target, spec in todo}
+            futures.update({pool.submit(run_finisher, f.name, f.fn, f.payload): f for f in self.ready()})
+            while_waiting()
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    self._collect(fut, futures.pop(fut))
+                futures.update({pool.submit(run_finisher, f.name, f.fn, f.payload): f for f in self.ready()})
+
+    def _collect(self, fut, item) -> None:
+        try:
+            r = fut.result()
+        except Exception as exc:  # the worker died
+            r = Result(item.id if isinstance(item, Job) else item.name, False, error=f"{type(exc).__name__}: {exc}",
+                       where=item.where if isinstance(item, Job) else item.name)
+        if isinstance(item, Job):
+            self.results.append(r)
+            self.progress(r)
+        else:
+            self.finished.append(r)
 
 
-def _in_workers(todo: list, args: tuple, env: dict[str, str], workers: int, results: list[Result], progress,
-                while_waiting) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(env, os.getpid())) as pool:
-        futures = {pool.submit(execute_job, job, target, *args): job for job, target in todo}
-        while_waiting()
-        for fut in as_completed(futures):
-            try:
-                r = fut.result()
-            except Exception as exc:  # the worker died
-                r = Result(futures[fut].name, False, error=f"{type(exc).__name__}: {exc}")
-            results.append(r)
-            progress(r)
+def run_finisher(name: str, fn, payload: dict) -> Result:
+    """Run a finisher; never raises: a failure comes back as a Result naming the pack and the error."""
+    t0 = time.perf_counter()
+    try:
+        fn(payload)
+    except Exception as exc:  # noqa: BLE001 - reported, nothing published
+        return Result(name, False, time.perf_counter() - t0, error=f"{type(exc).__name__}: {exc}", where=name)
+    return Result(name, True, time.perf_counter() - t0, where=name)
 
 
 def _drop_stale(cache_dir: Path, jobs: list[Job], results: list[Result]) -> None:
     """Remove the cached runs (and their pages) of these jobs that this build did not use."""
-    keep = {Path(r.path).name for r in results if r.ok}
-    names = {j.name for j in jobs}
-    for p in cache_dir.glob("*.ipynb"):
-        if p.name.rsplit("-", 1)[0] in names and p.name not in keep:
-            p.unlink(missing_ok=True)
-            for h in cache_dir.glob(p.name[:-6] + ".*.html"):
-                h.unlink(missing_ok=True)
+    keep = {r.path for r in results if r.ok}
+    for job in jobs:
+        folder = cached_notebook(cache_dir, job).parent
+        for p in folder.glob(f"{job.name}-*.ipynb"):
+            if str(p) not in keep and p.name.rsplit("-", 1)[0] == job.name:
+                p.unlink(missing_ok=True)
+                for h in folder.glob(p.name[:-6] + ".*.html"):
+                    h.unlink(missing_ok=True)

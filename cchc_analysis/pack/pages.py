@@ -45,12 +45,12 @@ def area(cell: str, ds: Dataset, area: str, lang: str) -> HTML:
     return _cell("area", cell, lang, **fragments[cell]())
 
 
-def overview(cell: str, ds: Dataset, lang: str) -> HTML:
+def overview(cell: str, ds: Dataset, lang: str, areas: list[str] | None = None) -> HTML:
     """A cell of the overview page: title | headline | self_assessment | quality_summary | report_text |
-    how_to_read."""
+    how_to_read. ``areas``: the area pages the pack has (all when None), the only ones linked."""
     fragments = {
         "title": lambda: {"district_line": P.district_line(ds, lang)},
-        "headline": lambda: {"cards": P.overview_headlines_html(ds, lang)},
+        "headline": lambda: {"cards": P.overview_headlines_html(ds, lang, areas)},
         "self_assessment": lambda: {"rows": [r for r in E.verdict_rows(ds, lang) if r["reference"]]},
         "quality_summary": lambda: {"table": P.quality_summary_html(ds, lang)},
         "report_text": lambda: {"sections": P.general_sections_html(ds, lang)},
@@ -73,18 +73,20 @@ def compare_title(corpus: Dataset, lang: str) -> HTML:
     return _cell("compare", "title", lang, synthetic=bool(corpus.districts["synthetic"].any()))
 
 
-def compare_districts(corpus: Dataset, quality, latest, areas: list[str], lang: str, max_rows: int | None) -> HTML:
-    return _cell("compare", "districts", lang, districts=C.districts_html(corpus, lang, max_rows),
+def compare_districts(corpus: Dataset, quality, latest, areas: list[str], lang: str, max_rows: int | None,
+                      links: dict[str, str] | None = None) -> HTML:
+    return _cell("compare", "districts", lang, districts=C.districts_html(corpus, lang, max_rows, links),
                  summary=C.summary_html(quality, latest, areas, lang))
 
 
-def compare_area(area: str, latest, ranks, corpus: Dataset, lang: str, max_rows: int | None) -> HTML:
+def compare_area(area: str, latest, ranks, corpus: Dataset, lang: str, max_rows: int | None,
+                 links: dict[str, str] | None = None) -> HTML:
     return _cell("compare", "area", lang, area=area, area_label=P.area_label(area, lang),
-                 side_by_side=C.side_by_side_html(latest, ranks, corpus, area, lang, max_rows))
+                 side_by_side=C.side_by_side_html(latest, ranks, corpus, area, lang, max_rows, links))
 
 
-def compare_quality(quality, area: str, lang: str, max_rows: int | None) -> HTML:
-    return _cell("compare", "quality", lang, table=C.quality_html(quality, area, lang, max_rows))
+def compare_quality(quality, area: str, lang: str, max_rows: int | None, links: dict[str, str] | None = None) -> HTML:
+    return _cell("compare", "quality", lang, table=C.quality_html(quality, area, lang, max_rows, links))
 
 
 def summary(cell: str, ds: Dataset, lang: str) -> HTML:

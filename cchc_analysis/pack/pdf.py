@@ -22,6 +22,7 @@ from cchc_analysis.pack.catalog import catalog
 from cchc_analysis.pack.plan import site
 
 PRINT_CSS = Path(__file__).resolve().parent / "templates" / "cchc" / "print.css"
+_OUTSIDE_LINK = re.compile(r'<a href="(?!#)[^"]*"')
 PDF_VARIANT = "pdf/ua-1"  # tagged PDF: structure tree, /Lang from <html lang>, the title shown by viewers
 
 
@@ -118,7 +119,8 @@ def first_heading(body: str) -> str:
 
 def pdf_parts(pages: dict[str, str], order: list[str]) -> list[dict]:
     """The main part of each page (between the pack's markers) and its title (its first ``h1``, for the contents),
-    its links to other pages turned into links inside the PDF and its cell ids made unique in one document."""
+    its links to other pages turned into links inside the PDF, links out of it kept as text only, and its cell ids
+    made unique in one document."""
     parts = []
     for name in order:
         body = pages[name].split("<!--cchc:main-start-->", 1)[1].split("<!--cchc:main-end-->", 1)[0]
@@ -127,6 +129,7 @@ def pdf_parts(pages: dict[str, str], order: list[str]) -> list[dict]:
             body = body.replace(f'href="{other}"', f'href="#{other[:-5]}"')
             body = body.replace(f'href="{other}#', 'href="#')  # a link to a place in another page (annex.html#annex-x)
         body = re.sub(r'id="(cell-[^"]*)"', lambda m, a=anchor: f'id="{a}-{m.group(1).replace("=", "-")}"', body)
+        body = _OUTSIDE_LINK.sub("<a", body)  # a link out of the document (a district's pack in a province site)
         title = first_heading(body) or anchor
         parts.append({"anchor": anchor, "title": title, "body": Markup(body)})  # the pack's own rendered HTML
     return parts

@@ -31,6 +31,28 @@ class Job:
     label: str = ""           # the page's title in the navigation: a catalog key, or "area" for the area's label
     area: str = ""            # the reform area of an area page
     key: str = ""             # cache key
+    district: str = ""        # the district of a district page ("" for a page reading every district)
+    folder: str = ""          # the page's folder in the site ("" at its root; a district's slug in a province site)
+
+    @property
+    def id(self) -> str:
+        """The page's path in the site without .html: unique in a province site."""
+        return f"{self.folder}/{self.name}" if self.folder else self.name
+
+    @property
+    def where(self) -> str:
+        """The page as an error names it: the district and the page."""
+        return f"{self.district}: {self.name}" if self.district else self.name
+
+
+@dataclass
+class Unit:
+    """One pack of the site: a district's pages (or the comparison), its PDF and, for a district, its index page."""
+    folder: str               # "" at the site's root; the district's slug in a province site
+    district: str | None      # None: the comparison
+    jobs: list[Job]
+    pdf_file: str
+    root: str = ""            # the way back to the site's root from the folder ("" or "../")
 
 
 @dataclass
@@ -88,10 +110,13 @@ def notebooks_needed(district: str | None, compare: bool) -> list[str]:
     return list(dict.fromkeys(p["notebook"] for p in site()["pages"] if wanted[p["for"]]))
 
 
-def plan_jobs(paths: BuildPaths, district: str | None, areas: list[str], lang: str, compare: bool) -> list[Job]:
+def plan_jobs(paths: BuildPaths, district: str | None, areas: list[str], lang: str, compare: bool,
+              folder: str = "", district_href: str | None = None) -> list[Job]:
     """The pages of ``site.yaml`` for this build, in order: a district's pages (when ``district``), the comparison
-    (when ``compare``); one job per area for a page with ``each: area``."""
-    values = {"district": district, "areas": areas, "lang": lang, "data_dir": str(paths.processed.resolve())}
+    (when ``compare``); one job per area for a page with ``each: area``. ``district_href``: where the comparison
+    links a district's name (its pack in a province site)."""
+    values = {"district": district, "areas": areas, "lang": lang, "data_dir": str(paths.processed.resolve()),
+              "district_href": district_href}
     wanted = {"district": district is not None, "corpus": compare}
     jobs = []
     for page in site()["pages"]:
@@ -101,8 +126,27 @@ def plan_jobs(paths: BuildPaths, district: str | None, areas: list[str], lang: s
         for area in (areas if page.get("each") == "area" else [""]):
             scope = dict(values, area=area)
             params = {name: (None if source is None else scope[source]) for name, source in page["parameters"].items()}
-            jobs.append(Job(page["name"].format(area=area), notebook, params, page["label"], area))
+            jobs.append(Job(page["name"].format(area=area), notebook, params, page["label"], area,
+                            district=district if page["for"] == "district" else "",
+                            folder=folder if page["for"] == "district" else ""))
     return jobs
+
+
+def plan_units(paths: BuildPaths, names: list[str], district: str | None, areas: list[str],
+               lang: str) -> tuple[str, list[Unit]]:
+    """The packs of this build. ``pack``: one district's pack at the site's root (a dataset of one district, or
+    ``--district``). ``province``: the comparison at the root and every district's pack in its own folder."""
+    if district is not None or len(names) == 1:
+        chosen = district or names[0]
+        return "pack", [Unit("", chosen, plan_jobs(paths, chosen, areas, lang, False), pdf_name(chosen, lang))]
+    folders = [slug(d) for d in names]
+    clash = sorted({f for f in folders if folders.count(f) > 1 or f in ("assets", "data")})
+    if clash:
+        raise CchcError(f"districts whose folder names clash in the site: {', '.join(clash)}")
+    units = [Unit(slug(d), d, plan_jobs(paths, d, areas, lang, False, folder=slug(d)), pdf_name(d, lang), "../")
+             for d in names]
+    corpus = plan_jobs(paths, None, areas, lang, True, district_href=site()["district_href"])
+    return "province", [Unit("", None, corpus, pdf_name(None, lang))] + units
 
 
 def check_notebooks(paths: BuildPaths, district: str | None, compare: bool) -> None:

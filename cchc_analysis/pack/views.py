@@ -138,16 +138,23 @@ def when_label(period: str, year, as_of: str, lang: str) -> str:
 def table_block(rows: list[dict], columns: list[tuple[str, str]], css_class: str = "data",
                 numeric: set[str] = frozenset(), caption: str | None = None, note: str | None = None,
                 lang: str = "vi", label: str | None = None) -> dict:
-    """What ``blocks.html.j2``'s ``table`` lays out: headers, column widths, cells (``num`` when right-aligned).
+    """What ``blocks.html.j2``'s ``table`` lays out: headers, column widths, cells (``num`` when right-aligned; a
+    cell given as ``{"text", "href"}`` is a link).
     ``columns`` is [(key, header)]; the template escapes every header and cell. On English pages a cell of
     Vietnamese source text is marked ``lang="vi"``. ``label`` names the scrolling box the table sits in (its caption
     or the section's heading) for screen readers."""
+    links = [{key: value["href"] for key, value in row.items() if _is_link(value)} for row in rows]
+    rows = [{key: value["text"] if _is_link(value) else value for key, value in row.items()} for row in rows]
     cells = [[{"text": _cell_text(row.get(key, "")), "num": key in numeric and _looks_numeric(row.get(key, "")),
-               "segs": W.segments(_cell_text(row.get(key, "")), lang)}
-              for key, _ in columns] for row in rows]
+               "segs": W.segments(_cell_text(row.get(key, "")), lang), "href": link.get(key)}
+              for key, _ in columns] for row, link in zip(rows, links)]
     return {"kind": "table", "css_class": css_class, "caption": caption, "note": note,
             "label": label or caption or columns[0][1],
             "widths": column_widths(rows, columns), "headers": [h for _, h in columns], "rows": cells}
+
+
+def _is_link(value) -> bool:
+    return isinstance(value, dict) and "href" in value and "text" in value
 
 
 def message_block(text: str, css_class: str | None = None) -> dict:
@@ -697,10 +704,11 @@ def targets_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
 
 # --------------------------------------------------------------------------------------------------- overview
 
-def overview_headlines_html(ds: Dataset, lang: str = "vi") -> str:
-    """A card per area: its title linking to its page, its headline figures."""
-    cards = [{"href": page_name(area), "title": area_label(area, lang), "figures": headline_figures(ds, area, lang)}
-             for area in area_ids()]
+def overview_headlines_html(ds: Dataset, lang: str = "vi", areas: list[str] | None = None) -> str:
+    """A card per area: its title linking to its page (an area the pack has: ``areas``, all when None), its
+    headline figures."""
+    cards = [{"href": page_name(area) if areas is None or area in areas else None, "title": area_label(area, lang),
+              "figures": headline_figures(ds, area, lang)} for area in area_ids()]
     return layout.macro("blocks.html.j2", "cards", cards, t("no_data", lang))
 
 

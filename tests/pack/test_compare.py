@@ -170,9 +170,10 @@ def test_datapackage_of_a_corpus_validates(two_district_corpus):
 
 @pytest.fixture(scope="module")
 def comparison_site(two_district_corpus):
+    """The province site of the two districts: the comparison at its root, each district's pack in its folder."""
     root = two_district_corpus
     report = B.build(processed=root / "processed", out=root / "reports", cache=root / "cache", notebooks=NOTEBOOKS,
-                     parse=False, quiet=True, jobs=2, district="Tuần Giáo")
+                     parse=False, quiet=True, jobs=2)
     return report
 
 
@@ -182,6 +183,7 @@ def test_comparison_page_lists_both_districts_and_is_linked(comparison_site):
     html = (site / "compare.html").read_text(encoding="utf-8")
     for name in ("Tuần Giáo", "Tổng Hợp 001 (SYNTHETIC)", "099", "S001"):
         assert name in html
+    assert 'href="tuan-giao/index.html">Tuần Giáo</a>' in html  # a district's name leads to its pack
     assert "So sánh các huyện" in html and C.t("caveat", "vi") in html
     for area in P.area_ids():
         assert P.area_label(area, "vi") in html
@@ -189,17 +191,17 @@ def test_comparison_page_lists_both_districts_and_is_linked(comparison_site):
     index = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="compare.html"' in index
     assert "SYNTHETIC" in index  # a corpus with test data says so on every page
-    assert (site / "overview.html").exists() and (site / "area-tthc.html").exists()
+    assert (site / "tuan-giao" / "overview.html").exists() and (site / "tuan-giao" / "area-tthc.html").exists()
+    assert "SYNTHETIC" in (site / "tuan-giao" / "overview.html").read_text(encoding="utf-8")
 
 
-def test_comparison_only_site_when_no_district_is_chosen(two_district_corpus, comparison_site):
-    root = two_district_corpus
-    report = B.build(processed=root / "processed", out=root / "reports-cmp", cache=root / "cache",
-                     notebooks=NOTEBOOKS, parse=False, quiet=True, jobs=1)
-    assert [r.name for r in report.results] == ["compare"]
-    assert report.results[0].cached  # the same comparison page as in the district build
-    assert {p.name for p in report.site.glob("*.html")} == {"index.html", "compare.html"}
-    assert report.pdf.name == "so-sanh-cac-huyen.pdf" and report.pdf.exists()
+def test_province_site_layout(comparison_site):
+    site = comparison_site.site
+    assert {p.name for p in site.glob("*.html")} == {"index.html", "compare.html"}
+    assert comparison_site.pdf.name == "so-sanh-cac-huyen.pdf" and comparison_site.pdf.exists()
+    assert (site / "so-sanh-cac-huyen.pdf").exists()
+    assert (site / "tong-hop-001" / "danh-gia-cchc-tong-hop-001.pdf").exists()
+    assert (site / "tuan-giao" / "danh-gia-cchc-tuan-giao.pdf").exists()
 
 
 def test_comparison_notebook_is_committed_without_outputs():
