@@ -129,7 +129,8 @@ def navigation(jobs: list[Job], lang: str, province: bool = False) -> list[dict]
 
 
 def dataset_line(units: dict[str, tuple[str, bool]], district: str | None, lang: str) -> dict:
-    """What every page header and the PDF cover say the pack is about; SYNTHETIC data is always said."""
+    """What every page header and the PDF cover say the pack is about. SYNTHETIC data is always said: on a
+    district's pages when that district is synthetic, on the pages of every district when any of them is."""
     from cchc_analysis.pack.catalog import catalog
 
     text = catalog(lang)
@@ -142,7 +143,7 @@ def dataset_line(units: dict[str, tuple[str, bool]], district: str | None, lang:
         info = {"district": text["compare"]["title"],
                 "district_line": f"{text['compare']['title']}: "
                                  + counts.format(districts=len(units), provinces=n_prov)}
-    if any(synthetic for _, synthetic in units.values()):
+    if units[district][1] if district else any(synthetic for _, synthetic in units.values()):
         info["district_line"] += f" | {text['compare']['synthetic']}"
     return info
 
