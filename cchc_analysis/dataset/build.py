@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_analysis.checks.tables import run_checks
+from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
@@ -56,31 +57,66 @@ def parse_report(report: ReportInput | Path) -> ParsedReport:
 
 
 @dataclass
-class ReportFrames:
-    """One parsed report as a corpus needs it: its tables as DataFrames (compact, and cheap to send back from a
-    worker process) instead of lists of row dicts, which would hold a large corpus' memory at its peak."""
+class DistrictResult:
+    """Everything one report gives the corpus before the corpus-wide assembly: its tables as DataFrames (compact,
+    and cheap to send back from a worker process or to cache), with the year files of its folder applied, its
+    findings (read, year files, checks, prose), sections and facts. A function of the report's inputs only, so it can
+    be cached by their content hash (``dataset.cache``)."""
     meta: ReportMeta
     lines: tuple[str, ...]
-    observations: pd.DataFrame
-    cells: pd.DataFrame
+    observations: pd.DataFrame      # typed and sorted as indicators.csv
+    superseded: pd.DataFrame | None
+    cells: pd.DataFrame             # sorted as cells.csv
     targets: pd.DataFrame
     tables: pd.DataFrame
     findings: list[Finding]
+    sections: list[dict]
+    facts: pd.DataFrame | None
+    synthetic: bool
+    document: dict
+    key: str = ""  # the content hash of the report's inputs, when a cache is used
 
 
-def _parse_to_frames(report: ReportInput) -> ReportFrames:
+INDICATOR_ORDER = ["district", "source_file", "appendix", "source_line", "source_column", "indicator_id"]
+CELL_ORDER = ["district", "appendix", "source_line", "source_column"]
+
+
+def district_result(task: tuple) -> DistrictResult:
+    """Read one report and do all the work that stays within its district. ``task`` is (report, with_narrative):
+    plain data, so it can run in a worker process."""
+    report, with_narrative = task
     one = parse_report(report)
     result = one.result
-    return ReportFrames(one.meta, one.source.lines, pd.DataFrame(result.observations, columns=columns("indicators")),
-                        pd.DataFrame(result.cells), pd.DataFrame(result.targets, columns=columns("targets")),
-                        pd.DataFrame(result.tables), result.findings)
+    observations = pd.DataFrame(result.observations, columns=columns("indicators"))
+    updates, findings = _year_data(report)
+    findings = result.findings + findings
+    superseded = None
+    if updates:
+        observations, superseded = _supersede(observations, updates)
+        observations = pd.concat([observations, pd.DataFrame(updates, columns=columns("indicators"))],
+                                 ignore_index=True)
+    for field in TABLES["indicators"].fields:
+        if field.type in ("integer", "number"):
+            observations[field.name] = pd.to_numeric(observations[field.name]).astype(field.dtype)
+    observations = observations.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True)
+    cells = pd.DataFrame(result.cells)
+    if len(cells):
+        cells = cells.sort_values(CELL_ORDER, kind="mergesort").reset_index(drop=True)
+    targets = pd.DataFrame(result.targets, columns=columns("targets"))
+    curated = curated_for(report) if with_narrative else None
+    more, sections, facts = _district_findings((one.meta.district, one.source.lines, one.meta.source_file,
+                                                observations, targets, curated, with_narrative))
+    return DistrictResult(one.meta, one.source.lines, observations, superseded, cells, targets,
+                          pd.DataFrame(result.tables), findings + more, sections, facts,
+                          bool(report.manifest.get("synthetic", False)),
+                          {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
 
 
 def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataFrame | None]:
     """Validation findings of one district's tables, and (when asked) its prose layer: findings, sections, facts.
 
     ``task`` is (district, report lines, source file, the district's indicators, its targets, its curated file or
-    None, with_narrative): plain data, so it can run in a worker process. Every check works within one district.
+    None, with_narrative). Every check works within one district.
     """
     district, lines, source_file, indicators, targets, curated, with_narrative = task
     findings = run_checks(indicators, load_specs())
@@ -116,24 +152,21 @@ def _mapper(n_items: int, workers: int | None):
                                                      chunksize=max(1, len(items) // (workers * 8))))
 
 
-def _year_data(inputs: list[ReportInput]) -> tuple[list[dict], list[Finding]]:
-    """Observations of the year files ingested for the districts of ``inputs`` (see updates.py)."""
+def _year_data(report: ReportInput) -> tuple[list[dict], list[Finding]]:
+    """Observations of the year files ingested for the district of ``report`` (see updates.py)."""
     rows: list[dict] = []
     findings: list[Finding] = []
-    done: set[Path] = set()
-    for report in inputs:
-        folder = report.path.parent
-        if not report.manifest or folder in done:
-            continue
-        done.add(folder)
-        for entry in year_entries(report.manifest):
-            source_file = display_path(folder / entry["file"])
-            new = year_file_observations(folder, report.manifest, entry, source_file)
-            rows += new
-            findings.append(Finding(report.manifest["district"], "year_data", "info", "year_data",
-                                    {"n": len(new), "year": entry["year"], "file": source_file,
-                                     "status": entry.get("status", "preliminary"),
-                                     "received": entry.get("received", "?")}, year=int(entry["year"])))
+    if not report.manifest:
+        return rows, findings
+    folder = report.path.parent
+    for entry in year_entries(report.manifest):
+        source_file = display_path(folder / entry["file"])
+        new = year_file_observations(folder, report.manifest, entry, source_file)
+        rows += new
+        findings.append(Finding(report.manifest["district"], "year_data", "info", "year_data",
+                                {"n": len(new), "year": entry["year"], "file": source_file,
+                                 "status": entry.get("status", "preliminary"),
+                                 "received": entry.get("received", "?")}, year=int(entry["year"])))
     return rows, findings
 
 
@@ -157,29 +190,47 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
 
 
 # -- many reports -> dataset ------------------------------------------------------------------------------------
-def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, workers: int | None = None) -> Dataset:
+def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, workers: int | None = None,
+                  cache: ResultCache | None = None) -> Dataset:
     """Parse, validate and (``with_narrative``) read the prose of every report into one dataset.
 
-    ``workers``: processes for parsing and the prose layer; default one per core for a corpus of
-    ``PARALLEL_MIN_REPORTS`` reports or more, else this process only. The result does not depend on it.
+    ``workers``: processes for the per-report work; default one per core for a corpus of ``PARALLEL_MIN_REPORTS``
+    reports (not found in ``cache``) or more, else this process only. ``cache``: per-report results by content hash
+    (``dataset.cache.ResultCache``): a report whose inputs did not change is not read again. The result depends on
+    neither.
     """
+    results = district_results(inputs, with_narrative, workers, cache)
+    return assemble(inputs, results)
+
+
+def district_results(inputs: list[ReportInput], with_narrative: bool, workers: int | None = None,
+                     cache: ResultCache | None = None) -> list[DistrictResult]:
+    """The per-report results, in report order: from ``cache`` where it holds them, else computed (and stored)."""
     from concurrent.futures.process import BrokenProcessPool
 
+    cache = cache or ResultCache(None)
+    keys = [report_key(r, f"district:{with_narrative}") if cache.folder else "" for r in inputs]
+    results = [cache.get(key) if key else None for key in keys]
+    todo = [i for i, one in enumerate(results) if one is None]
+    tasks = [(inputs[i], with_narrative) for i in todo]
     try:
-        with _mapper(len(inputs), workers) as map_reports:
-            return _build_dataset(inputs, with_narrative, map_reports)
+        with _mapper(len(tasks), workers) as map_reports:
+            computed = map_reports(district_result, tasks)
     except BrokenProcessPool:  # workers could not start (e.g. a __main__ they cannot import): same work, here
-        with _mapper(len(inputs), 1) as map_reports:
-            return _build_dataset(inputs, with_narrative, map_reports)
+        computed = [district_result(task) for task in tasks]
+    for i, one in zip(todo, computed):
+        results[i] = one
+        cache.put(keys[i], one)
+    for key, one in zip(keys, results):
+        one.key = key
+    return results
 
 
-def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports) -> Dataset:
-    parsed: list[ReportFrames] = []
+def _check_distinct(inputs: list[ReportInput], results: list[DistrictResult]) -> None:
+    """One report per district, and no report listed for two districts."""
     seen: dict[str, Path] = {}
     same_bytes: dict[str, Path] = {}  # sha256 -> report
-    synthetic: dict[str, bool] = {}
-    documents: dict[str, dict] = {}
-    for report, one in zip(inputs, map_reports(_parse_to_frames, inputs)):
+    for report, one in zip(inputs, results):
         key = f"{fold(one.meta.province)}/{fold(one.meta.district)}"
         if key in seen:
             raise CchcError(f"district {one.meta.district} ({one.meta.province}) is reported twice "
@@ -190,64 +241,35 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
                             f"of {same_bytes[one.meta.sha256]})", file=report.path,
                             hint="each report belongs to one district folder; remove the copy")
         same_bytes[one.meta.sha256] = report.path
-        synthetic[one.meta.district] = bool(report.manifest.get("synthetic", False))
-        documents[one.meta.district] = {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS}
-        parsed.append(one)
 
-    specs = load_specs()
-    observations = pd.concat([one.observations for one in parsed], ignore_index=True)
-    for one in parsed:
-        one.observations = None  # held once, in the concatenated frame
-    updates, update_findings = _year_data(inputs)
-    superseded = None
-    if updates:
-        observations, superseded = _supersede(observations, updates)
-        observations = pd.concat([observations, pd.DataFrame(updates, columns=columns("indicators"))],
-                                 ignore_index=True)
-    indicators = observations
-    for field in TABLES["indicators"].fields:
-        if field.type in ("integer", "number"):
-            indicators[field.name] = pd.to_numeric(indicators[field.name]).astype(field.dtype)
-    indicators = indicators.sort_values(["district", "source_file", "appendix", "source_line", "source_column",
-                                         "indicator_id"],
-                                        kind="mergesort").reset_index(drop=True)
-    check_schema(indicators, ", ".join(one.meta.source_file for one in parsed))
 
-    targets = pd.concat([one.targets for one in parsed], ignore_index=True)
-    findings: list[Finding] = [f for one in parsed for f in one.findings] + update_findings
+def _concat(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+    frames = [f for f in frames if f is not None]
+    return pd.concat(frames, ignore_index=True) if frames else None
 
-    # per district, in the workers: the checks of its tables, then its prose (split once: a filter per district
-    # would scan the whole corpus for each of them)
-    indicators_of = {name: frame for name, frame in indicators.groupby("district", sort=False)}
-    targets_of = {name: frame for name, frame in targets.groupby("district", sort=False)}
-    tasks = [(one.meta.district, one.lines, one.meta.source_file,
-              indicators_of.get(one.meta.district, indicators.iloc[0:0]),
-              targets_of.get(one.meta.district, targets.iloc[0:0]),
-              curated_for(report) if with_narrative else None, with_narrative)
-             for report, one in zip(inputs, parsed)]
-    sections: list[dict] = []
-    facts_frames = []
-    for district_findings, district_sections, district_facts in map_reports(_district_findings, tasks):
-        findings += district_findings
-        sections += district_sections
-        if district_facts is not None:
-            facts_frames.append(district_facts)
 
+def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Dataset:
+    """The corpus-wide tables from the per-report results: concatenated (indicators and cells in district order,
+    each district's rows already sorted), validated against the schema, findings sorted."""
+    _check_distinct(inputs, results)
+    by_district = sorted(results, key=lambda one: one.meta.district)  # stable: the corpus-wide sort, done per district
+    indicators = pd.concat([one.observations for one in by_district], ignore_index=True)
+    check_schema(indicators, ", ".join(one.meta.source_file for one in results))
+    superseded = _concat([one.superseded for one in results if one.superseded is not None and len(one.superseded)])
     districts = pd.DataFrame([{
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
-        "synthetic": synthetic[one.meta.district], **documents[one.meta.district],
-    } for one in parsed], columns=columns("districts"))
+        "synthetic": one.synthetic, **one.document,
+    } for one in results], columns=columns("districts"))
     return Dataset(
         indicators=indicators,
-        codebook=pd.DataFrame(codebook_rows(specs)),
-        quality=findings_frame(findings),
-        targets=targets,
-        tables=pd.concat([one.tables for one in parsed], ignore_index=True),
-        cells=pd.concat([one.cells for one in parsed], ignore_index=True).sort_values(
-            ["district", "appendix", "source_line", "source_column"], kind="mergesort").reset_index(drop=True),
+        codebook=pd.DataFrame(codebook_rows(load_specs())),
+        quality=findings_frame([f for one in results for f in one.findings]),
+        targets=pd.concat([one.targets for one in results], ignore_index=True),
+        tables=pd.concat([one.tables for one in results], ignore_index=True),
+        cells=pd.concat([one.cells for one in by_district], ignore_index=True),
         districts=districts,
-        sections=sections,
-        facts=pd.concat(facts_frames, ignore_index=True) if facts_frames else None,
-        superseded=superseded.reset_index(drop=True) if superseded is not None and len(superseded) else None,
+        sections=[section for one in results for section in one.sections],
+        facts=_concat([one.facts for one in results]),
+        superseded=superseded,
     )
