@@ -8,10 +8,11 @@ are kept by content hash: a rebuild after one district changed reads and judges 
 
 from __future__ import annotations
 
-from hashlib import sha256
 from pathlib import Path
 
-from cchc_analysis.dataset.build import assemble, district_results
+import pandas as pd
+
+from cchc_analysis.dataset.build import DistrictResult, assemble, district_results, findings_frame
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import write_dataset
 from cchc_analysis.dataset.model import Dataset
@@ -26,29 +27,21 @@ def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers:
     """The dataset of the reports under ``paths``, with its evaluation tables (``cache_dir``: see above)."""
     reports = discover(paths)
     cache = ResultCache(cache_dir)
-    results = district_results(reports, True, workers, cache)
+    results = district_results(reports, True, workers, cache, then=evaluate_one)
     dataset = assemble(reports, results)
-    lines_of = {one.meta.source_file: one.lines for one in results}
-    keys_of = {one.meta.district: one.key for one in results}
-    dataset.evaluation, dataset.evaluation_parts, dataset.observations = _evaluate(dataset, reports, lines_of,
-                                                                                   keys_of, cache)
+    dataset.evaluation, dataset.evaluation_parts, dataset.observations = evaluation_frames(
+        one.then for one in results)
     cache.prune()
     return dataset
 
 
-def _evaluate(dataset: Dataset, reports: list[ReportInput], lines_of: dict, keys_of: dict, cache: ResultCache):
-    """The evaluation tables, each district's rows from the cache when its report's inputs did not change."""
-    names = list(dataset.districts["district"])
-    keys = {name: sha256(f"evaluation:{key}".encode()).hexdigest() for name, key in keys_of.items() if key}
-    per_district = {name: cache.get(keys[name]) if keys else None for name in names}
-    missing = {name for name, rows in per_district.items() if rows is None}
-    if missing:
-        view = dataset if len(missing) == len(names) else dataset.for_districts(sorted(missing))
-        for name, rows in evaluate_districts(view, reports, missing, lines_of).items():
-            per_district[name] = rows
-            if keys:
-                cache.put(keys[name], rows)
-    return evaluation_frames(per_district[name] for name in names)
+def evaluate_one(report: ReportInput, one: DistrictResult) -> tuple[list, list, list]:
+    """One district's evaluation rows, judged where its report was read (in a worker process for a corpus): a
+    district's verdicts depend on its own tables, findings, prose and lines only."""
+    view = Dataset(indicators=one.observations, quality=findings_frame(one.findings), targets=one.targets,
+                   facts=one.facts, sections=one.sections,
+                   districts=pd.DataFrame({"district": [one.meta.district], "source_file": [one.meta.source_file]}))
+    return evaluate_districts(view, [report], None, {one.meta.source_file: one.lines})[one.meta.district]
 
 
 def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = None) -> str:

@@ -74,7 +74,8 @@ class DistrictResult:
     facts: pd.DataFrame | None
     synthetic: bool
     document: dict
-    key: str = ""  # the content hash of the report's inputs, when a cache is used
+    then: object = None  # what the caller's ``then`` made of it (the evaluation: see workflow.py)
+    key: str = ""        # the content hash of the report's inputs, when a cache is used
 
 
 INDICATOR_ORDER = ["district", "source_file", "appendix", "source_line", "source_column", "indicator_id"]
@@ -82,9 +83,10 @@ CELL_ORDER = ["district", "appendix", "source_line", "source_column"]
 
 
 def district_result(task: tuple) -> DistrictResult:
-    """Read one report and do all the work that stays within its district. ``task`` is (report, with_narrative):
-    plain data, so it can run in a worker process."""
-    report, with_narrative = task
+    """Read one report and do all the work that stays within its district. ``task`` is (report, with_narrative,
+    then): plain data and a module-level function, so it can run in a worker process. ``then(report, result)``, when
+    given, runs on the result while the report's lines are at hand; they are not kept (nor sent back, nor cached)."""
+    report, with_narrative, then = task
     one = parse_report(report)
     result = one.result
     observations = pd.DataFrame(result.observations, columns=columns("indicators"))
@@ -106,10 +108,14 @@ def district_result(task: tuple) -> DistrictResult:
     curated = curated_for(report) if with_narrative else None
     more, sections, facts = _district_findings((one.meta.district, one.source.lines, one.meta.source_file,
                                                 observations, targets, curated, with_narrative))
-    return DistrictResult(one.meta, one.source.lines, observations, superseded, cells, targets,
-                          pd.DataFrame(result.tables), findings + more, sections, facts,
-                          bool(report.manifest.get("synthetic", False)),
-                          {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
+    district = DistrictResult(one.meta, one.source.lines, observations, superseded, cells, targets,
+                              pd.DataFrame(result.tables), findings + more, sections, facts,
+                              bool(report.manifest.get("synthetic", False)),
+                              {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
+    if then is not None:
+        district.then = then(report, district)
+        district.lines = ()
+    return district
 
 
 def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataFrame | None]:
@@ -204,15 +210,17 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, worker
 
 
 def district_results(inputs: list[ReportInput], with_narrative: bool, workers: int | None = None,
-                     cache: ResultCache | None = None) -> list[DistrictResult]:
-    """The per-report results, in report order: from ``cache`` where it holds them, else computed (and stored)."""
+                     cache: ResultCache | None = None, then=None) -> list[DistrictResult]:
+    """The per-report results, in report order: from ``cache`` where it holds them, else computed (and stored).
+    ``then``: see ``district_result`` (its name is part of the cache key)."""
     from concurrent.futures.process import BrokenProcessPool
 
     cache = cache or ResultCache(None)
-    keys = [report_key(r, f"district:{with_narrative}") if cache.folder else "" for r in inputs]
+    kind = f"district:{with_narrative}:{then.__module__}.{then.__qualname__}" if then else f"district:{with_narrative}"
+    keys = [report_key(r, kind) if cache.folder else "" for r in inputs]
     results = [cache.get(key) if key else None for key in keys]
     todo = [i for i, one in enumerate(results) if one is None]
-    tasks = [(inputs[i], with_narrative) for i in todo]
+    tasks = [(inputs[i], with_narrative, then) for i in todo]
     try:
         with _mapper(len(tasks), workers) as map_reports:
             computed = map_reports(district_result, tasks)
