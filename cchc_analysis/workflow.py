@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.dataset.build import DistrictResult, assemble, district_results, findings_frame
+from cchc_analysis.dataset.build import DistrictResult, assemble, district_results
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import write_dataset
 from cchc_analysis.dataset.model import Dataset
@@ -38,7 +38,7 @@ def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers:
 def evaluate_one(report: ReportInput, one: DistrictResult) -> tuple[list, list, list]:
     """One district's evaluation rows, judged where its report was read (in a worker process for a corpus): a
     district's verdicts depend on its own tables, findings, prose and lines only."""
-    view = Dataset(indicators=one.observations, quality=findings_frame(one.findings), targets=one.targets,
+    view = Dataset(indicators=one.observations, quality=one.quality, targets=one.targets,
                    facts=one.facts, sections=one.sections,
                    districts=pd.DataFrame({"district": [one.meta.district], "source_file": [one.meta.source_file]}))
     return evaluate_districts(view, [report], None, {one.meta.source_file: one.lines})[one.meta.district]

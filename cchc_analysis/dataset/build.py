@@ -69,7 +69,7 @@ class DistrictResult:
     cells: pd.DataFrame             # sorted as cells.csv
     targets: pd.DataFrame
     tables: pd.DataFrame
-    findings: list[Finding]
+    quality: pd.DataFrame           # its findings as quality.csv rows (``findings_frame``)
     sections: list[dict]
     facts: pd.DataFrame | None
     synthetic: bool
@@ -109,7 +109,7 @@ def district_result(task: tuple) -> DistrictResult:
     more, sections, facts = _district_findings((one.meta.district, one.source.lines, one.meta.source_file,
                                                 observations, targets, curated, with_narrative))
     district = DistrictResult(one.meta, one.source.lines, observations, superseded, cells, targets,
-                              pd.DataFrame(result.tables), findings + more, sections, facts,
+                              pd.DataFrame(result.tables), findings_frame(findings + more), sections, facts,
                               bool(report.manifest.get("synthetic", False)),
                               {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
     if then is not None:
@@ -187,7 +187,11 @@ def _supersede(observations: pd.DataFrame, updates: list[dict]) -> tuple[pd.Data
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     """The quality table: findings in the registry's columns, errors first, without repeats."""
     frame = pd.DataFrame([f.as_row() for f in findings], columns=columns("quality"))
-    frame = frame.astype(TABLES["quality"].dtypes())
+    return sorted_findings(frame.astype(TABLES["quality"].dtypes()))
+
+
+def sorted_findings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Errors first, then warnings ... per district; repeats dropped (stable: equal keys keep their order)."""
     order = {s: i for i, s in enumerate(SEVERITIES)}
     frame["_order"] = frame["severity"].map(order)
     frame = frame.sort_values(["district", "_order", "appendix", "indicator_id", "year", "check", "message"],
@@ -256,6 +260,16 @@ def _concat(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
+def _quality(results: list[DistrictResult], by_district: list[DistrictResult]) -> pd.DataFrame:
+    """The corpus' quality table from each report's (already sorted, without repeats). When each report's findings
+    concern its own district only, that is their concatenation in district order; else the rows are sorted again
+    (stable, so the same order as sorting every finding at once)."""
+    own = all((one.quality["district"] == one.meta.district).all() for one in results)
+    if own:
+        return pd.concat([one.quality for one in by_district], ignore_index=True)
+    return sorted_findings(pd.concat([one.quality for one in results], ignore_index=True))
+
+
 def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Dataset:
     """The corpus-wide tables from the per-report results: concatenated (indicators and cells in district order,
     each district's rows already sorted), validated against the schema, findings sorted."""
@@ -272,7 +286,7 @@ def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Datase
     return Dataset(
         indicators=indicators,
         codebook=pd.DataFrame(codebook_rows(load_specs())),
-        quality=findings_frame([f for one in results for f in one.findings]),
+        quality=_quality(results, by_district),
         targets=pd.concat([one.targets for one in results], ignore_index=True),
         tables=pd.concat([one.tables for one in results], ignore_index=True),
         cells=pd.concat([one.cells for one in by_district], ignore_index=True),
