@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.dataset.build import DistrictResult, assemble, district_results
+from cchc_analysis.dataset.build import DistrictResult, assemble, csv_piece, csv_pieces, district_results
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import write_dataset
 from cchc_analysis.dataset.model import Dataset
@@ -25,29 +25,41 @@ DEFAULT_CACHE = Path(".build/parse")
 
 def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers: int | None = None) -> Dataset:
     """The dataset of the reports under ``paths``, with its evaluation tables (``cache_dir``: see above)."""
+    return _evaluated(paths, cache_dir, workers)[0]
+
+
+def _evaluated(paths: list[Path], cache_dir: Path | None, workers: int | None) -> tuple[Dataset, dict]:
+    """The dataset, and its tables' rows already formatted as CSV per report (see ``write_dataset``)."""
     reports = discover(paths)
     cache = ResultCache(cache_dir)
     results = district_results(reports, True, workers, cache, then=evaluate_one)
     dataset = assemble(reports, results)
     dataset.evaluation, dataset.evaluation_parts, dataset.observations = evaluation_frames(
-        one.then for one in results)
+        one.then[:3] for one in results)
+    pieces = csv_pieces(results)
+    for i, name in enumerate(EVALUATION_TABLES):
+        pieces[name] = [one.then[3][i] for one in results]
     cache.prune()
-    return dataset
+    return dataset, pieces
 
 
-def evaluate_one(report: ReportInput, one: DistrictResult) -> tuple[list, list, list]:
-    """One district's evaluation rows, judged where its report was read (in a worker process for a corpus): a
-    district's verdicts depend on its own tables, findings, prose and lines only."""
+EVALUATION_TABLES = ("evaluation", "evaluation_parts", "observations")
+
+
+def evaluate_one(report: ReportInput, one: DistrictResult) -> tuple[list, list, list, tuple]:
+    """One district's evaluation rows (and their CSV pieces), judged where its report was read (in a worker
+    process for a corpus): a district's verdicts depend on its own tables, findings, prose and lines only."""
     view = Dataset(indicators=one.observations, quality=one.quality, targets=one.targets,
                    facts=one.facts, sections=one.sections,
                    districts=pd.DataFrame({"district": [one.meta.district], "source_file": [one.meta.source_file]}))
-    return evaluate_districts(view, [report], None, {one.meta.source_file: one.lines})[one.meta.district]
+    rows = evaluate_districts(view, [report], None, {one.meta.source_file: one.lines})[one.meta.district]
+    return (*rows, tuple(csv_piece(frame) for frame in evaluation_frames([rows])))
 
 
 def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = None) -> str:
     """Parse, evaluate and write ``out_dir``; returns a summary for the terminal."""
-    dataset = evaluated_dataset(paths, cache_dir)
-    written = write_dataset(dataset, out_dir)
+    dataset, pieces = _evaluated(paths, cache_dir, None)
+    written = write_dataset(dataset, out_dir, pieces=pieces)
     severities = dataset.quality["severity"].value_counts()
     verdicts = dataset.evaluation["verdict_en"].value_counts()
     return (f"parsed {len(dataset.reports)} report(s): {len(dataset.indicators)} observations of "

@@ -75,6 +75,7 @@ class DistrictResult:
     synthetic: bool
     document: dict
     then: object = None  # what the caller's ``then`` made of it (the evaluation: see workflow.py)
+    csv: dict = None     # table -> its rows as CSV text (``csv_piece``), so a rebuild need not format them again
     key: str = ""        # the content hash of the report's inputs, when a cache is used
 
 
@@ -112,10 +113,39 @@ def district_result(task: tuple) -> DistrictResult:
                               pd.DataFrame(result.tables), findings_frame(findings + more), sections, facts,
                               bool(report.manifest.get("synthetic", False)),
                               {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
+    district.csv = {name: csv_piece(getattr(district, attribute)) for name, attribute in _PIECES.items()
+                    if getattr(district, attribute) is not None}
     if then is not None:
         district.then = then(report, district)
         district.lines = ()
     return district
+
+
+# the corpus tables that are the concatenation of every report's rows (the attribute holding them)
+_PIECES = {"indicators": "observations", "cells": "cells", "quality": "quality", "targets": "targets",
+           "tables": "tables", "facts": "facts"}
+_IN_DISTRICT_ORDER = ("indicators", "cells", "quality")
+
+
+def csv_piece(frame: pd.DataFrame) -> tuple[tuple[str, ...], int, str]:
+    """A table's rows as CSV text without the header, with the dtypes and row count it was formatted from: the text
+    of a row depends on its values and its columns' dtypes only, so pieces of equal dtypes joined are the CSV of
+    the concatenated table (``dataset.io.write_dataset`` checks the dtypes before it trusts them)."""
+    return (tuple(map(str, frame.dtypes)), len(frame),
+            frame.to_csv(index=False, header=False, encoding="utf-8", lineterminator="\n"))
+
+
+def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
+    """The CSV pieces of the corpus tables in the order ``assemble`` concatenates their rows."""
+    by_district = sorted(results, key=lambda one: one.meta.district)
+    own = all((one.quality["district"] == one.meta.district).all() for one in results)
+    pieces = {}
+    for name in _PIECES:
+        if name == "quality" and not own:
+            continue
+        ordered = by_district if name in _IN_DISTRICT_ORDER else results
+        pieces[name] = [one.csv[name] for one in ordered if one.csv and name in one.csv]
+    return pieces
 
 
 def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataFrame | None]:

@@ -84,9 +84,12 @@ PARALLEL_WRITE_ROWS = 30_000
 _JOBS: list = []  # the write jobs of the current write_dataset, inherited by its forked workers
 
 
-def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None) -> list[Path]:
+def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
+                  pieces: dict[str, list[tuple]] | None = None) -> list[Path]:
     """Write every table into ``out_dir`` atomically (all files or none). For a corpus, the files are written side
-    by side in ``workers`` processes (default: one per core); the bytes do not depend on it."""
+    by side in ``workers`` processes (default: one per core); the bytes do not depend on it. ``pieces``: a table's
+    rows already formatted as CSV per report (``dataset.build.csv_piece``, in the table's row order), used when
+    their dtypes and row counts match the table's."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=out_dir))
@@ -95,9 +98,14 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None) -
                   if getattr(dataset, TABLES[name].dataset_attribute) is not None}
         for name, frame in frames.items():
             check_columns(name, frame)
-        jobs, pieces = _write_jobs(frames, dataset.sections, staging)
+        ready = {name: _joined(frames[name], pieces[name]) for name in frames if name in (pieces or {})}
+        for name, text in ready.items():
+            if text is not None:
+                (staging / TABLES[name].file).write_bytes(text.encode("utf-8"))
+        jobs, parts = _write_jobs(frames, dataset.sections, staging,
+                                  done={name for name, text in ready.items() if text is not None})
         _run_jobs(jobs, workers if sum(map(len, frames.values())) >= PARALLEL_WRITE_ROWS else 1)
-        _join_pieces(pieces)
+        _join_pieces(parts)
         write_datapackage(frames, staging)
         written = []
         for name in OUTPUT_FILES:
@@ -112,21 +120,34 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None) -
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None,
-                staging: Path) -> tuple[list, dict[Path, list[Path]]]:
-    """The files to write as (cost, function) jobs, largest first, and each CSV file's pieces in order."""
+def _joined(frame: pd.DataFrame, pieces: list[tuple]) -> str | None:
+    """The table's CSV text from its pieces, or None when they were not formatted from columns of its dtypes."""
+    dtypes = tuple(map(str, frame.dtypes))
+    if sum(n for _, n, _ in pieces) != len(frame) or any("datetime" in d for d in dtypes):
+        return None
+    if any(piece_dtypes != dtypes for piece_dtypes, n, _ in pieces if n):
+        return None
+    return frame.iloc[0:0].to_csv(index=False, lineterminator="\n") + "".join(text for _, _, text in pieces)
+
+
+def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,
+                done: set[str] = frozenset()) -> tuple[list, dict[Path, list[Path]]]:
+    """The files to write as (cost, function) jobs, largest first, and each CSV file's pieces in order (the CSV
+    files of ``done`` are written already)."""
     jobs = []
     pieces: dict[Path, list[Path]] = {}
     for name, frame in frames.items():
         table = TABLES[name]
         target = staging / table.file
+        if table.parquet:
+            jobs.append((len(frame) * len(frame.columns) // 4, _parquet_job(frame, target.with_suffix(".parquet"))))
+        if name in done:
+            continue
         starts = range(0, max(len(frame), 1), CSV_PIECE_ROWS)
         pieces[target] = [target.with_name(f"{target.name}.{i}") for i in range(len(starts))]
         for start, piece in zip(starts, pieces[target]):
             rows = frame.iloc[start:start + CSV_PIECE_ROWS]
             jobs.append((len(rows) * len(frame.columns), _csv_job(rows, piece, start == 0)))
-        if table.parquet:
-            jobs.append((len(frame) * len(frame.columns) // 4, _parquet_job(frame, target.with_suffix(".parquet"))))
     if sections:
         jobs.append((len(sections) * 10, _json_job(sections, staging / TABLES["sections"].file)))
     shown = {k: v for k, v in frames.items() if k in WORKBOOK_TABLES}
