@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.dataset.build import DistrictResult, assemble, csv_piece, csv_pieces, district_results
+from cchc_analysis.dataset.build import DistrictResult, assemble, csv_pieces, district_results
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import write_dataset
 from cchc_analysis.dataset.model import Dataset
@@ -35,25 +35,18 @@ def _evaluated(paths: list[Path], cache_dir: Path | None, workers: int | None) -
     results = district_results(reports, True, workers, cache, then=evaluate_one)
     dataset = assemble(reports, results)
     dataset.evaluation, dataset.evaluation_parts, dataset.observations = evaluation_frames(
-        one.then[:3] for one in results)
-    pieces = csv_pieces(results)
-    for i, name in enumerate(EVALUATION_TABLES):
-        pieces[name] = [one.then[3][i] for one in results]
+        one.then for one in results)
     cache.prune()
-    return dataset, pieces
+    return dataset, csv_pieces(results)
 
 
-EVALUATION_TABLES = ("evaluation", "evaluation_parts", "observations")
-
-
-def evaluate_one(report: ReportInput, one: DistrictResult) -> tuple[list, list, list, tuple]:
-    """One district's evaluation rows (and their CSV pieces), judged where its report was read (in a worker
-    process for a corpus): a district's verdicts depend on its own tables, findings, prose and lines only."""
+def evaluate_one(report: ReportInput, one: DistrictResult) -> tuple[list, list, list]:
+    """One district's evaluation rows, judged where its report was read (in a worker process for a corpus): a
+    district's verdicts depend on its own tables, findings, prose and lines only."""
     view = Dataset(indicators=one.observations, quality=one.quality, targets=one.targets,
                    facts=one.facts, sections=one.sections,
                    districts=pd.DataFrame({"district": [one.meta.district], "source_file": [one.meta.source_file]}))
-    rows = evaluate_districts(view, [report], None, {one.meta.source_file: one.lines})[one.meta.district]
-    return (*rows, tuple(csv_piece(frame) for frame in evaluation_frames([rows])))
+    return evaluate_districts(view, [report], None, {one.meta.source_file: one.lines})[one.meta.district]
 
 
 def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = None) -> str:

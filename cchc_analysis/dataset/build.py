@@ -121,10 +121,9 @@ def district_result(task: tuple) -> DistrictResult:
     return district
 
 
-# the corpus tables that are the concatenation of every report's rows (the attribute holding them)
-_PIECES = {"indicators": "observations", "cells": "cells", "quality": "quality", "targets": "targets",
-           "tables": "tables", "facts": "facts"}
-_IN_DISTRICT_ORDER = ("indicators", "cells", "quality")
+# the large corpus tables, each the concatenation of every report's rows in district order (the attribute holding
+# them); the small ones (a few rows a district) cost less formatted at once than a call of ``to_csv`` per report
+_PIECES = {"indicators": "observations", "cells": "cells", "quality": "quality"}
 
 
 def csv_piece(frame: pd.DataFrame) -> tuple[tuple[str, ...], int, str]:
@@ -143,8 +142,7 @@ def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
     for name in _PIECES:
         if name == "quality" and not own:
             continue
-        ordered = by_district if name in _IN_DISTRICT_ORDER else results
-        pieces[name] = [one.csv[name] for one in ordered if one.csv and name in one.csv]
+        pieces[name] = [one.csv[name] for one in by_district if one.csv and name in one.csv]
     return pieces
 
 
