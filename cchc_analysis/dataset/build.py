@@ -77,6 +77,7 @@ class DistrictResult:
     then: object = None  # what the caller's ``then`` made of it (the evaluation: see workflow.py)
     csv: dict = None     # table -> its rows as CSV text (``csv_piece``), so a rebuild need not format them again
     key: str = ""        # the content hash of the report's inputs, when a cache is used
+    own_findings: bool = True  # every finding concerns this district (the corpus' quality rows: district order)
 
 
 INDICATOR_ORDER = ["district", "source_file", "appendix", "source_line", "source_column", "indicator_id"]
@@ -113,6 +114,7 @@ def district_result(task: tuple) -> DistrictResult:
                               pd.DataFrame(result.tables), findings_frame(findings + more), sections, facts,
                               bool(report.manifest.get("synthetic", False)),
                               {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
+    district.own_findings = bool((district.quality["district"] == one.meta.district).all())
     district.csv = {name: csv_piece(getattr(district, attribute)) for name, attribute in _PIECES.items()
                     if getattr(district, attribute) is not None}
     if then is not None:
@@ -137,7 +139,7 @@ def csv_piece(frame: pd.DataFrame) -> tuple[tuple[str, ...], int, str]:
 def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
     """The CSV pieces of the corpus tables in the order ``assemble`` concatenates their rows."""
     by_district = sorted(results, key=lambda one: one.meta.district)
-    own = all((one.quality["district"] == one.meta.district).all() for one in results)
+    own = all(one.own_findings for one in results)
     pieces = {}
     for name in _PIECES:
         if name == "quality" and not own:
@@ -312,15 +314,15 @@ def _quality(results: list[DistrictResult], by_district: list[DistrictResult]) -
     """The corpus' quality table from each report's (already sorted, without repeats). When each report's findings
     concern its own district only, that is their concatenation in district order; else the rows are sorted again
     (stable, so the same order as sorting every finding at once)."""
-    own = all((one.quality["district"] == one.meta.district).all() for one in results)
-    if own:
+    if all(one.own_findings for one in results):
         return pd.concat([one.quality for one in by_district], ignore_index=True)
     return sorted_findings(pd.concat([one.quality for one in results], ignore_index=True))
 
 
 def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Dataset:
     """The corpus-wide tables from the per-report results: concatenated (indicators and cells in district order,
-    each district's rows already sorted), validated against the schema, findings sorted."""
+    each district's rows already sorted), validated against the schema, findings sorted. The results' frames are
+    released (their CSV pieces and ``then`` are kept)."""
     _check_distinct(inputs, results)
     by_district = sorted(results, key=lambda one: one.meta.district)  # stable: the corpus-wide sort, done per district
     indicators = pd.concat([one.observations for one in by_district], ignore_index=True)
@@ -331,7 +333,7 @@ def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Datase
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
         "synthetic": one.synthetic, **one.document,
     } for one in results], columns=columns("districts"))
-    return Dataset(
+    dataset = Dataset(
         indicators=indicators,
         codebook=pd.DataFrame(codebook_rows(load_specs())),
         quality=_quality(results, by_district),
@@ -343,3 +345,6 @@ def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Datase
         facts=_concat([one.facts for one in results]),
         superseded=superseded,
     )
+    for one in results:  # held once, in the dataset: a corpus' frames twice would double the peak memory
+        one.observations = one.cells = one.quality = one.targets = one.tables = one.facts = one.superseded = None
+    return dataset

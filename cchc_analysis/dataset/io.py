@@ -98,12 +98,10 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
                   if getattr(dataset, TABLES[name].dataset_attribute) is not None}
         for name, frame in frames.items():
             check_columns(name, frame)
-        ready = {name: _joined(frames[name], pieces[name]) for name in frames if name in (pieces or {})}
-        for name, text in ready.items():
-            if text is not None:
-                (staging / TABLES[name].file).write_bytes(text.encode("utf-8"))
+        ready = {name for name in frames if name in (pieces or {})
+                 and _write_pieces(frames[name], pieces[name], staging / TABLES[name].file)}
         jobs, parts = _write_jobs(frames, dataset.sections, staging,
-                                  done={name for name, text in ready.items() if text is not None})
+                                  done=ready)
         _run_jobs(jobs, workers if sum(map(len, frames.values())) >= PARALLEL_WRITE_ROWS else 1)
         _join_pieces(parts)
         write_datapackage(frames, staging)
@@ -120,14 +118,23 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _joined(frame: pd.DataFrame, pieces: list[tuple]) -> str | None:
-    """The table's CSV text from its pieces, or None when they were not formatted from columns of its dtypes."""
+def _usable(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
+    """The pieces hold the table's rows formatted from columns of its dtypes (else the table is formatted anew)."""
     dtypes = tuple(map(str, frame.dtypes))
     if sum(n for _, n, _ in pieces) != len(frame) or any("datetime" in d for d in dtypes):
-        return None
-    if any(piece_dtypes != dtypes for piece_dtypes, n, _ in pieces if n):
-        return None
-    return frame.iloc[0:0].to_csv(index=False, lineterminator="\n") + "".join(text for _, _, text in pieces)
+        return False
+    return all(piece_dtypes == dtypes for piece_dtypes, n, _ in pieces if n)
+
+
+def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
+    """The table's CSV file from its pieces, one after another (never the whole text at once); False if unusable."""
+    if not _usable(frame, pieces):
+        return False
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(frame.iloc[0:0].to_csv(index=False, lineterminator="\n"))
+        for _, _, text in pieces:
+            out.write(text)
+    return True
 
 
 def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,

@@ -128,15 +128,16 @@ def test_pieces_and_worker_processes_change_no_byte(corpus, tmp_path, monkeypatc
     assert snapshot(tmp_path / "forked") == snapshot(tmp_path / "plain")
 
 
-def test_csv_pieces_of_other_dtypes_are_not_used():
+def test_csv_pieces_of_other_dtypes_are_not_used(tmp_path):
     frame = pd.DataFrame({"a": [1.0, 2.5], "b": ["x", "y"]})
     one = pd.DataFrame({"a": [1], "b": ["x"]})  # int64: would print 1, where the table prints 1.0
     piece = (tuple(map(str, one.dtypes)), 1, one.to_csv(index=False, header=False))
-    assert io._joined(frame, [piece, piece]) is None
+    assert not io._write_pieces(frame, [piece, piece], tmp_path / "a.csv")
     same = [(tuple(map(str, frame.dtypes)), 1, frame.iloc[[i]].to_csv(index=False, header=False, lineterminator="\n"))
             for i in range(2)]
-    assert io._joined(frame, same) == frame.to_csv(index=False, lineterminator="\n")
-    assert io._joined(frame, same[:1]) is None  # rows missing
+    assert not io._write_pieces(frame, same[:1], tmp_path / "a.csv")  # rows missing
+    assert io._write_pieces(frame, same, tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_bytes() == frame.to_csv(index=False, lineterminator="\n").encode()
 
 
 def test_workbook_keeps_what_fits_and_says_where_the_rest_is(tmp_path):
