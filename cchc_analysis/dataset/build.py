@@ -7,6 +7,7 @@ leaves the existing dataset untouched.
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ class DistrictResult:
     csv: dict = None     # table -> its rows as CSV text (``csv_piece``), so a rebuild need not format them again
     key: str = ""        # the content hash of the report's inputs, when a cache is used
     own_findings: bool = True  # every finding concerns this district (the corpus' quality rows: district order)
+    own_rows: bool = True      # so do its observations and cells (the corpus' indicators and cells: likewise)
 
 
 INDICATOR_ORDER = ["district", "source_file", "appendix", "source_line", "source_column", "indicator_id"]
@@ -115,6 +117,8 @@ def district_result(task: tuple) -> DistrictResult:
                               bool(report.manifest.get("synthetic", False)),
                               {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
     district.own_findings = bool((district.quality["district"] == one.meta.district).all())
+    district.own_rows = all(bool((frame["district"] == one.meta.district).all()) for frame in (observations, cells)
+                            if "district" in frame)
     district.csv = {name: csv_piece(getattr(district, attribute)) for name, attribute in _PIECES.items()
                     if getattr(district, attribute) is not None}
     if then is not None:
@@ -139,10 +143,11 @@ def csv_piece(frame: pd.DataFrame) -> tuple[tuple[str, ...], int, str]:
 def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
     """The CSV pieces of the corpus tables in the order ``assemble`` concatenates their rows."""
     by_district = sorted(results, key=lambda one: one.meta.district)
-    own = all(one.own_findings for one in results)
+    own = {"quality": all(one.own_findings for one in results)}
+    own["indicators"] = own["cells"] = all(one.own_rows for one in results)
     pieces = {}
     for name in _PIECES:
-        if name == "quality" and not own:
+        if not own[name]:
             continue
         pieces[name] = [one.csv[name] for one in by_district if one.csv and name in one.csv]
     return pieces
@@ -165,15 +170,19 @@ def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataF
     return findings, sections, facts
 
 
+def _workers(n_items: int, workers: int | None) -> int:
+    if workers is None:
+        workers = (os.cpu_count() or 1) if n_items >= PARALLEL_MIN_REPORTS else 1
+    return max(1, min(workers, n_items))
+
+
 @contextmanager
 def _mapper(n_items: int, workers: int | None):
     """``map(function, items)`` in report order: in this process, or in worker processes for a large corpus.
 
     A ``CchcError`` raised in a worker reaches the caller unchanged (it pickles with its file and line).
     """
-    if workers is None:
-        workers = (os.cpu_count() or 1) if n_items >= PARALLEL_MIN_REPORTS else 1
-    workers = max(1, min(workers, n_items))
+    workers = _workers(n_items, workers)
     if workers == 1:
         yield lambda function, items: [function(item) for item in items]
         return
@@ -274,18 +283,32 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
     keys = [report_key(r, kind) if cache.folder else "" for r in inputs]
     results = [cache.get(key) if key else None for key in keys]
     todo = [i for i, one in enumerate(results) if one is None]
-    tasks = [(inputs[i], with_narrative, then) for i in todo]
+    ship = _workers(len(todo), workers) > 1
+    tasks = [(inputs[i], with_narrative, then, cache.folder, keys[i], ship) for i in todo]
     try:
         with _mapper(len(tasks), workers) as map_reports:
-            computed = map_reports(district_result, tasks)
+            computed = map_reports(_district_task, tasks)
     except BrokenProcessPool:  # workers could not start (e.g. a __main__ they cannot import): same work, here
-        computed = [district_result(task) for task in tasks]
+        computed = [_district_task((*task[:-1], False)) for task in tasks]
     for i, one in zip(todo, computed):
-        results[i] = one
-        cache.put(keys[i], one)
+        results[i] = pickle.loads(one)[1] if isinstance(one, bytes) else one
+        cache.used.add(keys[i])
     for key, one in zip(keys, results):
         one.key = key
     return results
+
+
+def _district_task(task: tuple) -> DistrictResult | bytes:
+    """``district_result``, stored in the cache by the process that computed it; from a worker process, sent back
+    as the entry's bytes (encoded once, for both)."""
+    report, with_narrative, then, folder, key, ship = task
+    one = district_result((report, with_narrative, then))
+    if folder is None and not ship:
+        return one
+    cache = ResultCache(folder)
+    data = cache.encode(key, one)
+    cache.store(key, data)
+    return data if ship else one
 
 
 def _check_distinct(inputs: list[ReportInput], results: list[DistrictResult]) -> None:
@@ -319,13 +342,23 @@ def _quality(results: list[DistrictResult], by_district: list[DistrictResult]) -
     return sorted_findings(pd.concat([one.quality for one in results], ignore_index=True))
 
 
+def _in_order(frames: list[pd.DataFrame], by_district: list[pd.DataFrame], order: list[str],
+              results: list[DistrictResult]) -> pd.DataFrame:
+    """A corpus table sorted by ``order``: each report's rows (sorted already) in district order, or, should a report
+    hold rows of another district, all of them sorted again (stable: the same order)."""
+    if all(one.own_rows for one in results):
+        return pd.concat(by_district, ignore_index=True)
+    return pd.concat(frames, ignore_index=True).sort_values(order, kind="mergesort").reset_index(drop=True)
+
+
 def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Dataset:
     """The corpus-wide tables from the per-report results: concatenated (indicators and cells in district order,
     each district's rows already sorted), validated against the schema, findings sorted. The results' frames are
     released (their CSV pieces and ``then`` are kept)."""
     _check_distinct(inputs, results)
     by_district = sorted(results, key=lambda one: one.meta.district)  # stable: the corpus-wide sort, done per district
-    indicators = pd.concat([one.observations for one in by_district], ignore_index=True)
+    indicators = _in_order([one.observations for one in results], [one.observations for one in by_district],
+                           INDICATOR_ORDER, results)
     check_schema(indicators, ", ".join(one.meta.source_file for one in results))
     superseded = _concat([one.superseded for one in results if one.superseded is not None and len(one.superseded)])
     districts = pd.DataFrame([{
@@ -339,7 +372,7 @@ def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Datase
         quality=_quality(results, by_district),
         targets=pd.concat([one.targets for one in results], ignore_index=True),
         tables=pd.concat([one.tables for one in results], ignore_index=True),
-        cells=pd.concat([one.cells for one in by_district], ignore_index=True),
+        cells=_in_order([one.cells for one in results], [one.cells for one in by_district], CELL_ORDER, results),
         districts=districts,
         sections=[section for one in results for section in one.sections],
         facts=_concat([one.facts for one in results]),

@@ -90,7 +90,15 @@ class ResultCache:
         os.utime(self._path(key))  # recently used: kept by prune
         return value
 
+    def encode(self, key: str, value) -> bytes:
+        """An entry's bytes (a worker process encodes its result once: they are both sent back and stored)."""
+        return pickle.dumps(({"format": FORMAT, "key": key}, value), protocol=pickle.HIGHEST_PROTOCOL)
+
     def put(self, key: str, value) -> None:
+        self.store(key, self.encode(key, value))
+
+    def store(self, key: str, data: bytes) -> None:
+        """Write an entry atomically: a temporary file in the folder, renamed."""
         if self.folder is None:
             return
         self.used.add(key)
@@ -98,7 +106,7 @@ class ResultCache:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump(({"format": FORMAT, "key": key}, value), f, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(data)
             os.replace(tmp, self._path(key))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
