@@ -37,7 +37,10 @@ def _evaluated(paths: list[Path], cache_dir: Path | None, workers: int | None) -
     dataset.evaluation, dataset.evaluation_parts, dataset.observations = evaluation_frames(
         one.then for one in results)
     cache.prune()
-    return dataset, csv_pieces(results)
+    pieces = csv_pieces(results)
+    for one in results:
+        one.csv = one.then = None  # held once, in ``pieces`` (consumed by the writer)
+    return dataset, pieces
 
 
 def evaluate_one(report: ReportInput, one: DistrictResult) -> tuple[list, list, list]:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from cchc_analysis.checks.tables import run_checks
 from cchc_analysis.dataset.cache import ResultCache, report_key
+from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
@@ -121,6 +122,7 @@ def district_result(task: tuple) -> DistrictResult:
                             if "district" in frame)
     district.csv = {name: csv_piece(getattr(district, attribute)) for name, attribute in _PIECES.items()
                     if getattr(district, attribute) is not None}
+    district.csv["sections"] = json_piece(sections)
     if then is not None:
         district.then = then(report, district)
         district.lines = ()
@@ -150,6 +152,7 @@ def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
         if not own[name]:
             continue
         pieces[name] = [one.csv[name] for one in by_district if one.csv and name in one.csv]
+    pieces["sections"] = [one.csv["sections"] for one in results if one.csv and "sections" in one.csv]
     return pieces
 
 

@@ -89,7 +89,7 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
     """Write every table into ``out_dir`` atomically (all files or none). For a corpus, the files are written side
     by side in ``workers`` processes (default: one per core); the bytes do not depend on it. ``pieces``: a table's
     rows already formatted as CSV per report (``dataset.build.csv_piece``, in the table's row order), used when
-    their dtypes and row counts match the table's."""
+    their dtypes and row counts match the table's; the dict is emptied once they are written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=out_dir))
@@ -100,6 +100,11 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
             check_columns(name, frame)
         ready = {name for name in frames if name in (pieces or {})
                  and _write_pieces(frames[name], pieces[name], staging / TABLES[name].file)}
+        if dataset.sections and _write_json_pieces(dataset.sections, (pieces or {}).get("sections"),
+                                                   staging / TABLES["sections"].file):
+            ready.add("sections")
+        if pieces:
+            pieces.clear()  # consumed: a corpus' text held no longer than needed (the writers below fork)
         jobs, parts = _write_jobs(frames, dataset.sections, staging,
                                   done=ready)
         _run_jobs(jobs, workers if sum(map(len, frames.values())) >= PARALLEL_WRITE_ROWS else 1)
@@ -137,6 +142,23 @@ def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
     return True
 
 
+def json_piece(items: list[dict]) -> tuple[int, str]:
+    """Items of a JSON list as ``json.dumps(the list, indent=2)`` prints them (a string never holds a raw line
+    break, so indenting every line is indenting the items), with their count; joined by ``_write_json_pieces``."""
+    return len(items), ",\n  ".join(json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+                                      for item in items)
+
+
+def _write_json_pieces(items: list[dict], pieces: list[tuple] | None, path: Path) -> bool:
+    """sections.json from its pieces, the bytes of ``json.dumps(items, ensure_ascii=False, indent=2)``; False when
+    the pieces do not hold every item."""
+    if not pieces or sum(n for n, _ in pieces) != len(items):
+        return False
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("[\n  " + ",\n  ".join(text for n, text in pieces if n) + "\n]\n")
+    return True
+
+
 def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,
                 done: set[str] = frozenset()) -> tuple[list, dict[Path, list[Path]]]:
     """The files to write as (cost, function) jobs, largest first, and each CSV file's pieces in order (the CSV
@@ -155,7 +177,7 @@ def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, st
         for start, piece in zip(starts, pieces[target]):
             rows = frame.iloc[start:start + CSV_PIECE_ROWS]
             jobs.append((len(rows) * len(frame.columns), _csv_job(rows, piece, start == 0)))
-    if sections:
+    if sections and "sections" not in done:
         jobs.append((len(sections) * 10, _json_job(sections, staging / TABLES["sections"].file)))
     shown = {k: v for k, v in frames.items() if k in WORKBOOK_TABLES}
     jobs.append((sum(len(f) * len(f.columns) for f in shown.values()) * 4,
