@@ -52,9 +52,11 @@ def evaluate_one(report: ReportInput, one: DistrictResult) -> tuple[list, list, 
     return evaluate_districts(view, [report], None, {one.meta.source_file: one.lines})[one.meta.district]
 
 
-def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = None) -> str:
-    """Parse, evaluate and write ``out_dir``; returns a summary for the terminal."""
-    dataset, pieces = _evaluated(paths, cache_dir, None)
+def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = None,
+                    workers: int | None = None) -> str:
+    """Parse, evaluate and write ``out_dir``; returns a summary for the terminal. ``workers``: processes for the
+    per-report work (default: one per core from 12 reports on)."""
+    dataset, pieces = _evaluated(paths, cache_dir, workers)
     written = write_dataset(dataset, out_dir, pieces=pieces)
     severities = dataset.quality["severity"].value_counts()
     verdicts = dataset.evaluation["verdict_en"].value_counts()

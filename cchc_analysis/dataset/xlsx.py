@@ -66,7 +66,9 @@ def _column_cells(values: list, letter: str, first_row: int) -> list[str]:
 
 def _sheet_xml(frame: pd.DataFrame, stream) -> None:
     letters = column_letters(len(frame.columns))
-    stream.write((_HEAD + f'<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0">'
+    last = f"{letters[-1]}{len(frame) + 1}" if letters else "A1"  # readers in read-only mode size a sheet by it
+    stream.write((_HEAD + f'<worksheet xmlns="{_MAIN}"><dimension ref="A1:{last}"/>'
+                  '<sheetViews><sheetView workbookViewId="0">'
                   '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
                   '<selection pane="bottomLeft"/></sheetView></sheetViews><sheetData>').encode())
     header = "".join(f'<c r="{letter}1" t="inlineStr" s="1"><is><t>{_text(str(name))}</t></is></c>'

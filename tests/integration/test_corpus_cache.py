@@ -160,3 +160,5 @@ def test_workbook_keeps_what_fits_and_says_where_the_rest_is(tmp_path):
     assert rows == [["Tuần Giáo", 1.5, True, "x_x0001_y"], [" lề ", None, False, "=1+1"],
                     ["a & <b>", 3, None, "http://example.org"]]
     assert sheet["D3"].data_type == "s"  # text stays text, never a formula
+    streamed = load_workbook(tmp_path / "a.xlsx", read_only=True)["districts"]
+    assert (streamed.max_row, streamed.max_column) == (4, 4)  # sized by its dimension, as Excel does
