@@ -287,7 +287,7 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
     results = [cache.get(key) if key else None for key in keys]
     todo = [i for i, one in enumerate(results) if one is None]
     ship = _workers(len(todo), workers) > 1
-    tasks = [(inputs[i], with_narrative, then, cache.folder, keys[i], ship) for i in todo]
+    tasks = [(inputs[i], with_narrative, then, cache.folder if keys[i] else None, keys[i], ship) for i in todo]
     try:
         with _mapper(len(tasks), workers) as map_reports:
             computed = map_reports(_district_task, tasks)
@@ -295,7 +295,8 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
         computed = [_district_task((*task[:-1], False)) for task in tasks]
     for i, one in zip(todo, computed):
         results[i] = pickle.loads(one)[1] if isinstance(one, bytes) else one
-        cache.used.add(keys[i])
+        if keys[i]:
+            cache.used.add(keys[i])
     for key, one in zip(keys, results):
         one.key = key
     return results

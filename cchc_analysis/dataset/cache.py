@@ -16,19 +16,23 @@ import hashlib
 import json
 import os
 import pickle
+import stat
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
 
 from cchc_analysis.read.manifest import MANIFEST, ReportInput, display_path
+from cchc_analysis.read.source import MAX_REPORT_BYTES, read_bounded
 
 FORMAT = "cchc-parse-cache/1"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # what the parse does not depend on: the pack (site, templates) and the benchmarks' synthetic corpus writer
 _NOT_PARSE = ("pack/", "synthetic.py", "cli.py")
 PRUNE_SLACK = 16
+STRAY_AFTER_S = 3600  # a temporary file older than this was left by a killed run (not one writing now)
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,17 +51,33 @@ def package_fingerprint() -> str:
 
 
 def report_key(report: ReportInput, kind: str) -> str:
-    """The content hash of one report's inputs (``kind`` names what is cached: the parse, the evaluation ...)."""
+    """The content hash of one report's inputs (``kind`` names what is cached: the parse, the evaluation ...), or ""
+    (not cached) when a file it lists is not a regular file: the parse then says what is wrong with it. The report
+    is read as the parse reads it (a pipe or an oversized file is the same error)."""
     h = hashlib.sha256()
     h.update(json.dumps([FORMAT, kind, package_fingerprint(), display_path(report.path), report.manifest,
                          report.entry], sort_keys=True, ensure_ascii=False, default=str).encode())
-    h.update(hashlib.sha256(report.path.read_bytes()).digest())
+    h.update(hashlib.sha256(read_bounded(report.path, MAX_REPORT_BYTES)).digest())
     folder = report.path.parent
     for entry in report.manifest.get("files", ()):  # curated file, year files: what the district's results read
         path = folder / entry.get("file", "")
-        if path != report.path and path.is_file() and path.name != MANIFEST:
-            h.update(entry["file"].encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        if path == report.path or path.name == MANIFEST:
+            continue
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return ""
+        except OSError:
+            return ""
+        h.update(entry["file"].encode() + b"\0" + _file_hash(path))
     return h.hexdigest()
+
+
+def _file_hash(path: Path) -> bytes:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.digest()
 
 
 class ResultCache:
@@ -113,11 +133,11 @@ class ResultCache:
             raise
 
     def prune(self) -> int:
-        """Remove stray temporary files, and the oldest entries this build did not use beyond as many as it used
-        (plus a few): switching between two corpora stays warm, the cache does not grow without end."""
+        """Remove temporary files left by killed runs, and the oldest entries this build did not use beyond as many
+        as it used (plus a few): switching between two corpora stays warm, the cache does not grow without end."""
         if self.folder is None or not self.folder.is_dir():
             return 0
-        stray = [p for p in self.folder.glob(".tmp-*")]
+        stray = [p for p in self.folder.glob(".tmp-*") if time.time() - p.stat().st_mtime > STRAY_AFTER_S]
         unused = sorted((p for p in self.folder.glob("*.pkl") if p.stem not in self.used),
                         key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
         doomed = stray + unused[len(self.used) + PRUNE_SLACK:]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import shutil
 from pathlib import Path
@@ -99,13 +100,25 @@ def test_prune_keeps_a_bounded_number_of_unused_entries(tmp_path):
     cache = ResultCache(tmp_path)
     for i in range(40):
         cache.put(f"{i:064d}", i)
-    (tmp_path / ".tmp-stray").write_bytes(b"half written")
+    (tmp_path / ".tmp-stray").write_bytes(b"half written by a run killed long ago")
+    os.utime(tmp_path / ".tmp-stray", (0, 0))
+    (tmp_path / ".tmp-writing").write_bytes(b"being written by a run now")
     fresh = ResultCache(tmp_path)
     assert fresh.get(f"{3:064d}") == 3 and fresh.get("f" * 64) is None
     removed = fresh.prune()
     left = sorted(p.stem for p in tmp_path.glob("*.pkl"))
-    assert f"{3:064d}" in left and not (tmp_path / ".tmp-stray").exists()
+    assert f"{3:064d}" in left and not (tmp_path / ".tmp-stray").exists() and (tmp_path / ".tmp-writing").exists()
     assert len(left) == 1 + len(fresh.used) + 16 and removed == 40 - len(left) + 1
+
+
+def test_a_report_that_is_a_pipe_is_the_parse_error_not_a_hang(corpus, tmp_path):
+    from cchc_analysis.errors import CchcError
+
+    report = corpus / "synthetic-001" / "synthetic-001-bao-cao.txt"
+    report.unlink()
+    os.mkfifo(report)
+    with pytest.raises(CchcError, match="not a regular file"):
+        parse_and_write([corpus], tmp_path / "out", tmp_path / "cache")
 
 
 def test_cli_parse_cache_options(corpus, tmp_path, monkeypatch):
