@@ -9,12 +9,15 @@ content alone (entries in a fixed order, fixed dates and document properties): e
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
+PARTS_FILE = Path(__file__).with_name("xlsx_parts.yaml")
 EXCEL_MAX_CHARS = 32_767  # what one cell holds; Excel refuses a file with more (XlsxWriter truncates too)
 ROWS_PER_CHUNK = 5_000
 _DATE = (2020, 1, 1, 0, 0, 0)
@@ -84,6 +87,13 @@ def _sheet_xml(frame: pd.DataFrame, stream) -> None:
     stream.write(b"</sheetData></worksheet>")
 
 
+@functools.lru_cache(maxsize=1)
+def _styles() -> str:
+    """The styles part (xlsx_parts.yaml), its lines joined: whitespace between elements is not content."""
+    parts = yaml.safe_load(PARTS_FILE.read_text(encoding="utf-8"))
+    return parts["styles"].replace("> <", "><")
+
+
 def _parts(names: list[str], author: str) -> dict[str, str]:
     """Every part of the package but the sheets."""
     n = len(names)
@@ -121,16 +131,7 @@ def _parts(names: list[str], author: str) -> dict[str, str]:
             f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
             for i in range(1, n + 1))
         + f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
-        "xl/styles.xml": _HEAD + f'<styleSheet xmlns="{_MAIN}">'
-        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
-        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
-        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-        '<fill><patternFill patternType="gray125"/></fill></fills>'
-        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
-        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>',
+        "xl/styles.xml": _HEAD + _styles(),
     }
 
 
