@@ -44,7 +44,8 @@ bench-build: $(STAMP)
 	$(BIN)/cchc parse
 	$(BIN)/python benchmarks/bench_build.py
 
-## Scale benchmark: a SYNTHETIC corpus of 100, 350 and 700 districts (parse, write, memory, comparison notebook).
+## Scale benchmark: a SYNTHETIC corpus of 100, 350 and 700 districts: bare read vs `cchc parse` end to end (ratio),
+## the rebuild after one district changed (parse cache), peak memory. `--compare` also times compare.ipynb.
 bench-corpus: $(STAMP)
 	$(BIN)/python benchmarks/bench_corpus.py
 

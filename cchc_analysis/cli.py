@@ -15,11 +15,12 @@ DEFAULT_REPORTS = Path("reports")
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from cchc_analysis.workflow import parse_and_write
+    from cchc_analysis.workflow import DEFAULT_CACHE, parse_and_write
 
     reports = args.reports or [DEFAULT_RAW]
+    cache = None if args.no_cache else Path(args.cache_dir or DEFAULT_CACHE)
     with exclusive(*reports, Path(args.out)):
-        summary = parse_and_write(reports, Path(args.out))
+        summary = parse_and_write(reports, Path(args.out), cache)
     print(summary)
     return 0
 
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("reports", nargs="*", type=Path,
                    help="report files or folders (default: every report listed in a manifest under data/raw/)")
     p.add_argument("--out", default=str(DEFAULT_PROCESSED), help="output folder (default: %(default)s)")
+    p.add_argument("--cache-dir", type=Path, help="per-report results by content hash, so an unchanged report is "
+                                                  "not read again (default: .build/parse)")
+    p.add_argument("--no-cache", action="store_true", help="read every report; neither use nor fill the cache")
     p.set_defaults(func=_cmd_parse)
 
     b = sub.add_parser("build", help="parse, execute the notebooks, render the HTML site and PDF into reports/")

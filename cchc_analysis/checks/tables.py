@@ -52,7 +52,9 @@ class ObservationIndex:
 
     def __init__(self, obs: pd.DataFrame):
         self.by_key: dict[tuple[str, str], dict[str, dict]] = {}
-        records = obs.loc[obs["value"].notna(), _INDEX_COLUMNS].to_dict("records")
+        has = obs["value"].notna().tolist()
+        columns = [obs[c].tolist() for c in _INDEX_COLUMNS]  # one district: a walk over lists beats to_dict
+        records = (dict(zip(_INDEX_COLUMNS, row)) for row, keep in zip(zip(*columns), has) if keep)
         for record in records:
             self.by_key.setdefault((record["district"], record["indicator_id"]), {}).setdefault(
                 record["period"], record)
@@ -183,16 +185,20 @@ def check_coverage(index: ObservationIndex, specs) -> list[Finding]:
 
 def check_repeated_labels(obs: pd.DataFrame) -> list[Finding]:
     """Two top-level rows of one table with the same label but different ids (e.g. a copy-paste slip)."""
+    groups: dict[tuple, list[tuple]] = {}  # (district, appendix, label key) -> its rows, in table order
+    columns = [obs[c].tolist() for c in ("parent_id", "district", "appendix", "indicator", "indicator_id",
+                                         "source_line")]
+    for parent_id, district, appendix, indicator, indicator_id, line in zip(*columns):
+        if parent_id == "":
+            groups.setdefault((district, appendix, match_key(indicator)), []).append((indicator, indicator_id, line))
     findings = []
-    top = obs.loc[obs["parent_id"] == "", ["district", "appendix", "indicator", "indicator_id", "source_line"]]
-    top = top.assign(_key=top["indicator"].map(match_key))
-    counts = top.groupby(["district", "appendix", "_key"])["indicator_id"].transform("nunique")
-    for (district, appendix, _), rows in top[counts > 1].groupby(["district", "appendix", "_key"]):
-        ids = sorted(rows["indicator_id"].unique())
-        lines = tuple(int(rows[rows["indicator_id"] == i]["source_line"].min()) for i in ids)
+    for (district, appendix, _), rows in sorted(groups.items(), key=lambda item: item[0]):
+        ids = sorted({indicator_id for _, indicator_id, _ in rows})
+        if len(ids) < 2:
+            continue
+        lines = tuple(int(min(line for _, i, line in rows if i == indicator_id)) for indicator_id in ids)
         findings.append(Finding(district, "repeated_label", "warning", "repeated_label",
-                                {"n": len(ids), "label": rows.iloc[0]["indicator"],
-                                 "lines": ", ".join(map(str, lines))},
+                                {"n": len(ids), "label": rows[0][0], "lines": ", ".join(map(str, lines))},
                                 int(appendix), (ids[-1], *ids[:-1]), source_lines=lines))
     return findings
 

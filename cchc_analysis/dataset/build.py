@@ -7,6 +7,7 @@ leaves the existing dataset untouched.
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_analysis.checks.tables import run_checks
+from cchc_analysis.dataset.cache import ResultCache, report_key
+from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
@@ -56,31 +59,108 @@ def parse_report(report: ReportInput | Path) -> ParsedReport:
 
 
 @dataclass
-class ReportFrames:
-    """One parsed report as a corpus needs it: its tables as DataFrames (compact, and cheap to send back from a
-    worker process) instead of lists of row dicts, which would hold a large corpus' memory at its peak."""
+class DistrictResult:
+    """Everything one report gives the corpus before the corpus-wide assembly: its tables as DataFrames (compact,
+    and cheap to send back from a worker process or to cache), with the year files of its folder applied, its
+    findings (read, year files, checks, prose), sections and facts. A function of the report's inputs only, so it can
+    be cached by their content hash (``dataset.cache``)."""
     meta: ReportMeta
     lines: tuple[str, ...]
-    observations: pd.DataFrame
-    cells: pd.DataFrame
+    observations: pd.DataFrame      # typed and sorted as indicators.csv
+    superseded: pd.DataFrame | None
+    cells: pd.DataFrame             # sorted as cells.csv
     targets: pd.DataFrame
     tables: pd.DataFrame
-    findings: list[Finding]
+    quality: pd.DataFrame           # its findings as quality.csv rows (``findings_frame``)
+    sections: list[dict]
+    facts: pd.DataFrame | None
+    synthetic: bool
+    document: dict
+    then: object = None  # what the caller's ``then`` made of it (the evaluation: see workflow.py)
+    csv: dict = None     # table -> its rows as CSV text (``csv_piece``), so a rebuild need not format them again
+    key: str = ""        # the content hash of the report's inputs, when a cache is used
+    own_findings: bool = True  # every finding concerns this district (the corpus' quality rows: district order)
+    own_rows: bool = True      # so do its observations and cells (the corpus' indicators and cells: likewise)
 
 
-def _parse_to_frames(report: ReportInput) -> ReportFrames:
+INDICATOR_ORDER = ["district", "source_file", "appendix", "source_line", "source_column", "indicator_id"]
+CELL_ORDER = ["district", "appendix", "source_line", "source_column"]
+
+
+def district_result(task: tuple) -> DistrictResult:
+    """Read one report and do all the work that stays within its district. ``task`` is (report, with_narrative,
+    then): plain data and a module-level function, so it can run in a worker process. ``then(report, result)``, when
+    given, runs on the result while the report's lines are at hand; they are not kept (nor sent back, nor cached)."""
+    report, with_narrative, then = task
     one = parse_report(report)
     result = one.result
-    return ReportFrames(one.meta, one.source.lines, pd.DataFrame(result.observations, columns=columns("indicators")),
-                        pd.DataFrame(result.cells), pd.DataFrame(result.targets, columns=columns("targets")),
-                        pd.DataFrame(result.tables), result.findings)
+    observations = pd.DataFrame(result.observations, columns=columns("indicators"))
+    updates, findings = _year_data(report)
+    findings = result.findings + findings
+    superseded = None
+    if updates:
+        observations, superseded = _supersede(observations, updates)
+        observations = pd.concat([observations, pd.DataFrame(updates, columns=columns("indicators"))],
+                                 ignore_index=True)
+    for field in TABLES["indicators"].fields:
+        if field.type in ("integer", "number"):
+            observations[field.name] = pd.to_numeric(observations[field.name]).astype(field.dtype)
+    observations = observations.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True)
+    cells = pd.DataFrame(result.cells)
+    if len(cells):
+        cells = cells.sort_values(CELL_ORDER, kind="mergesort").reset_index(drop=True)
+    targets = pd.DataFrame(result.targets, columns=columns("targets"))
+    curated = curated_for(report) if with_narrative else None
+    more, sections, facts = _district_findings((one.meta.district, one.source.lines, one.meta.source_file,
+                                                observations, targets, curated, with_narrative))
+    district = DistrictResult(one.meta, one.source.lines, observations, superseded, cells, targets,
+                              pd.DataFrame(result.tables), findings_frame(findings + more), sections, facts,
+                              bool(report.manifest.get("synthetic", False)),
+                              {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
+    district.own_findings = bool((district.quality["district"] == one.meta.district).all())
+    district.own_rows = all(bool((frame["district"] == one.meta.district).all()) for frame in (observations, cells)
+                            if "district" in frame)
+    district.csv = {name: csv_piece(getattr(district, attribute)) for name, attribute in _PIECES.items()
+                    if getattr(district, attribute) is not None}
+    district.csv["sections"] = json_piece(sections)
+    if then is not None:
+        district.then = then(report, district)
+        district.lines = ()
+    return district
+
+
+# the large corpus tables, each the concatenation of every report's rows in district order (the attribute holding
+# them); the small ones (a few rows a district) cost less formatted at once than a call of ``to_csv`` per report
+_PIECES = {"indicators": "observations", "cells": "cells", "quality": "quality"}
+
+
+def csv_piece(frame: pd.DataFrame) -> tuple[tuple[str, ...], int, str]:
+    """A table's rows as CSV text without the header, with the dtypes and row count it was formatted from: the text
+    of a row depends on its values and its columns' dtypes only, so pieces of equal dtypes joined are the CSV of
+    the concatenated table (``dataset.io.write_dataset`` checks the dtypes before it trusts them)."""
+    return (tuple(map(str, frame.dtypes)), len(frame),
+            frame.to_csv(index=False, header=False, encoding="utf-8", lineterminator="\n"))
+
+
+def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
+    """The CSV pieces of the corpus tables in the order ``assemble`` concatenates their rows."""
+    by_district = sorted(results, key=lambda one: one.meta.district)
+    own = {"quality": all(one.own_findings for one in results)}
+    own["indicators"] = own["cells"] = all(one.own_rows for one in results)
+    pieces = {}
+    for name in _PIECES:
+        if not own[name]:
+            continue
+        pieces[name] = [one.csv[name] for one in by_district if one.csv and name in one.csv]
+    pieces["sections"] = [one.csv["sections"] for one in results if one.csv and "sections" in one.csv]
+    return pieces
 
 
 def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataFrame | None]:
     """Validation findings of one district's tables, and (when asked) its prose layer: findings, sections, facts.
 
     ``task`` is (district, report lines, source file, the district's indicators, its targets, its curated file or
-    None, with_narrative): plain data, so it can run in a worker process. Every check works within one district.
+    None, with_narrative). Every check works within one district.
     """
     district, lines, source_file, indicators, targets, curated, with_narrative = task
     findings = run_checks(indicators, load_specs())
@@ -93,15 +173,19 @@ def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataF
     return findings, sections, facts
 
 
+def _workers(n_items: int, workers: int | None) -> int:
+    if workers is None:
+        workers = (os.cpu_count() or 1) if n_items >= PARALLEL_MIN_REPORTS else 1
+    return max(1, min(workers, n_items))
+
+
 @contextmanager
 def _mapper(n_items: int, workers: int | None):
     """``map(function, items)`` in report order: in this process, or in worker processes for a large corpus.
 
     A ``CchcError`` raised in a worker reaches the caller unchanged (it pickles with its file and line).
     """
-    if workers is None:
-        workers = (os.cpu_count() or 1) if n_items >= PARALLEL_MIN_REPORTS else 1
-    workers = max(1, min(workers, n_items))
+    workers = _workers(n_items, workers)
     if workers == 1:
         yield lambda function, items: [function(item) for item in items]
         return
@@ -116,24 +200,21 @@ def _mapper(n_items: int, workers: int | None):
                                                      chunksize=max(1, len(items) // (workers * 8))))
 
 
-def _year_data(inputs: list[ReportInput]) -> tuple[list[dict], list[Finding]]:
-    """Observations of the year files ingested for the districts of ``inputs`` (see updates.py)."""
+def _year_data(report: ReportInput) -> tuple[list[dict], list[Finding]]:
+    """Observations of the year files ingested for the district of ``report`` (see updates.py)."""
     rows: list[dict] = []
     findings: list[Finding] = []
-    done: set[Path] = set()
-    for report in inputs:
-        folder = report.path.parent
-        if not report.manifest or folder in done:
-            continue
-        done.add(folder)
-        for entry in year_entries(report.manifest):
-            source_file = display_path(folder / entry["file"])
-            new = year_file_observations(folder, report.manifest, entry, source_file)
-            rows += new
-            findings.append(Finding(report.manifest["district"], "year_data", "info", "year_data",
-                                    {"n": len(new), "year": entry["year"], "file": source_file,
-                                     "status": entry.get("status", "preliminary"),
-                                     "received": entry.get("received", "?")}, year=int(entry["year"])))
+    if not report.manifest:
+        return rows, findings
+    folder = report.path.parent
+    for entry in year_entries(report.manifest):
+        source_file = display_path(folder / entry["file"])
+        new = year_file_observations(folder, report.manifest, entry, source_file)
+        rows += new
+        findings.append(Finding(report.manifest["district"], "year_data", "info", "year_data",
+                                {"n": len(new), "year": entry["year"], "file": source_file,
+                                 "status": entry.get("status", "preliminary"),
+                                 "received": entry.get("received", "?")}, year=int(entry["year"])))
     return rows, findings
 
 
@@ -145,10 +226,34 @@ def _supersede(observations: pd.DataFrame, updates: list[dict]) -> tuple[pd.Data
     return observations[~gone], observations[gone]
 
 
+_FINDING_ORDER = ("district", "_order", "appendix", "indicator_id", "year", "check", "message")
+
+
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    """The quality table: findings in the registry's columns, errors first, without repeats."""
-    frame = pd.DataFrame([f.as_row() for f in findings], columns=columns("quality"))
-    frame = frame.astype(TABLES["quality"].dtypes())
+    """The quality table: findings in the registry's columns, errors first, without repeats.
+
+    Sorted and de-duplicated as rows (a report's hundred findings: a fraction of pandas' cost), in the order of
+    ``sorted_findings``: the same keys, empty values first, stable."""
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    names = columns("quality")
+    rows = [f.as_row() for f in findings]
+
+    def key(row: dict) -> tuple:
+        values = (order.get(row["severity"]) if name == "_order" else row[name] for name in _FINDING_ORDER)
+        return tuple((0,) if value is None else (1, value) for value in values)
+
+    seen: set[tuple] = set()
+    unique = []
+    for row in sorted(rows, key=key):
+        values = tuple(row[name] for name in names)
+        if values not in seen:
+            seen.add(values)
+            unique.append(row)
+    return pd.DataFrame(unique, columns=names).astype(TABLES["quality"].dtypes())
+
+
+def sorted_findings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Errors first, then warnings ... per district; repeats dropped (stable: equal keys keep their order)."""
     order = {s: i for i, s in enumerate(SEVERITIES)}
     frame["_order"] = frame["severity"].map(order)
     frame = frame.sort_values(["district", "_order", "appendix", "indicator_id", "year", "check", "message"],
@@ -157,29 +262,64 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
 
 
 # -- many reports -> dataset ------------------------------------------------------------------------------------
-def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, workers: int | None = None) -> Dataset:
+def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, workers: int | None = None,
+                  cache: ResultCache | None = None) -> Dataset:
     """Parse, validate and (``with_narrative``) read the prose of every report into one dataset.
 
-    ``workers``: processes for parsing and the prose layer; default one per core for a corpus of
-    ``PARALLEL_MIN_REPORTS`` reports or more, else this process only. The result does not depend on it.
+    ``workers``: processes for the per-report work; default one per core for a corpus of ``PARALLEL_MIN_REPORTS``
+    reports (not found in ``cache``) or more, else this process only. ``cache``: per-report results by content hash
+    (``dataset.cache.ResultCache``): a report whose inputs did not change is not read again. The result depends on
+    neither.
     """
+    results = district_results(inputs, with_narrative, workers, cache)
+    return assemble(inputs, results)
+
+
+def district_results(inputs: list[ReportInput], with_narrative: bool, workers: int | None = None,
+                     cache: ResultCache | None = None, then=None) -> list[DistrictResult]:
+    """The per-report results, in report order: from ``cache`` where it holds them, else computed (and stored).
+    ``then``: see ``district_result`` (its name is part of the cache key)."""
     from concurrent.futures.process import BrokenProcessPool
 
+    cache = cache or ResultCache(None)
+    kind = f"district:{with_narrative}:{then.__module__}.{then.__qualname__}" if then else f"district:{with_narrative}"
+    keys = [report_key(r, kind) if cache.folder else "" for r in inputs]
+    results = [cache.get(key) if key else None for key in keys]
+    todo = [i for i, one in enumerate(results) if one is None]
+    ship = _workers(len(todo), workers) > 1
+    tasks = [(inputs[i], with_narrative, then, cache.folder if keys[i] else None, keys[i], ship) for i in todo]
     try:
-        with _mapper(len(inputs), workers) as map_reports:
-            return _build_dataset(inputs, with_narrative, map_reports)
+        with _mapper(len(tasks), workers) as map_reports:
+            computed = map_reports(_district_task, tasks)
     except BrokenProcessPool:  # workers could not start (e.g. a __main__ they cannot import): same work, here
-        with _mapper(len(inputs), 1) as map_reports:
-            return _build_dataset(inputs, with_narrative, map_reports)
+        computed = [_district_task((*task[:-1], False)) for task in tasks]
+    for i, one in zip(todo, computed):
+        results[i] = pickle.loads(one)[1] if isinstance(one, bytes) else one
+        if keys[i]:
+            cache.used.add(keys[i])
+    for key, one in zip(keys, results):
+        one.key = key
+    return results
 
 
-def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports) -> Dataset:
-    parsed: list[ReportFrames] = []
+def _district_task(task: tuple) -> DistrictResult | bytes:
+    """``district_result``, stored in the cache by the process that computed it; from a worker process, sent back
+    as the entry's bytes (encoded once, for both)."""
+    report, with_narrative, then, folder, key, ship = task
+    one = district_result((report, with_narrative, then))
+    if folder is None and not ship:
+        return one
+    cache = ResultCache(folder)
+    data = cache.encode(key, one)
+    cache.store(key, data)
+    return data if ship else one
+
+
+def _check_distinct(inputs: list[ReportInput], results: list[DistrictResult]) -> None:
+    """One report per district, and no report listed for two districts."""
     seen: dict[str, Path] = {}
     same_bytes: dict[str, Path] = {}  # sha256 -> report
-    synthetic: dict[str, bool] = {}
-    documents: dict[str, dict] = {}
-    for report, one in zip(inputs, map_reports(_parse_to_frames, inputs)):
+    for report, one in zip(inputs, results):
         key = f"{fold(one.meta.province)}/{fold(one.meta.district)}"
         if key in seen:
             raise CchcError(f"district {one.meta.district} ({one.meta.province}) is reported twice "
@@ -190,65 +330,59 @@ def _build_dataset(inputs: list[ReportInput], with_narrative: bool, map_reports)
                             f"of {same_bytes[one.meta.sha256]})", file=report.path,
                             hint="each report belongs to one district folder; remove the copy")
         same_bytes[one.meta.sha256] = report.path
-        synthetic[one.meta.district] = bool(report.manifest.get("synthetic", False))
-        documents[one.meta.district] = {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS}
-        parsed.append(one)
 
-    specs = load_specs()
-    observations = pd.concat([one.observations for one in parsed], ignore_index=True)
-    for one in parsed:
-        one.observations = None  # held once, in the concatenated frame
-    updates, update_findings = _year_data(inputs)
-    superseded = None
-    if updates:
-        observations, superseded = _supersede(observations, updates)
-        observations = pd.concat([observations, pd.DataFrame(updates, columns=columns("indicators"))],
-                                 ignore_index=True)
-    indicators = observations
-    for field in TABLES["indicators"].fields:
-        if field.type in ("integer", "number"):
-            indicators[field.name] = pd.to_numeric(indicators[field.name]).astype(field.dtype)
-    indicators = indicators.sort_values(["district", "source_file", "appendix", "source_line", "source_column",
-                                         "indicator_id"],
-                                        kind="mergesort").reset_index(drop=True)
-    check_schema(indicators, ", ".join(one.meta.source_file for one in parsed))
 
-    targets = pd.concat([one.targets for one in parsed], ignore_index=True)
-    findings: list[Finding] = [f for one in parsed for f in one.findings] + update_findings
+def _concat(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+    frames = [f for f in frames if f is not None]
+    return pd.concat(frames, ignore_index=True) if frames else None
 
-    # per district, in the workers: the checks of its tables, then its prose (split once: a filter per district
-    # would scan the whole corpus for each of them)
-    indicators_of = {name: frame for name, frame in indicators.groupby("district", sort=False)}
-    targets_of = {name: frame for name, frame in targets.groupby("district", sort=False)}
-    tasks = [(one.meta.district, one.lines, one.meta.source_file,
-              indicators_of.get(one.meta.district, indicators.iloc[0:0]),
-              targets_of.get(one.meta.district, targets.iloc[0:0]),
-              curated_for(report) if with_narrative else None, with_narrative)
-             for report, one in zip(inputs, parsed)]
-    sections: list[dict] = []
-    facts_frames = []
-    for district_findings, district_sections, district_facts in map_reports(_district_findings, tasks):
-        findings += district_findings
-        sections += district_sections
-        if district_facts is not None:
-            facts_frames.append(district_facts)
 
+def _quality(results: list[DistrictResult], by_district: list[DistrictResult]) -> pd.DataFrame:
+    """The corpus' quality table from each report's (already sorted, without repeats). When each report's findings
+    concern its own district only, that is their concatenation in district order; else the rows are sorted again
+    (stable, so the same order as sorting every finding at once)."""
+    if all(one.own_findings for one in results):
+        return pd.concat([one.quality for one in by_district], ignore_index=True)
+    return sorted_findings(pd.concat([one.quality for one in results], ignore_index=True))
+
+
+def _in_order(frames: list[pd.DataFrame], by_district: list[pd.DataFrame], order: list[str],
+              results: list[DistrictResult]) -> pd.DataFrame:
+    """A corpus table sorted by ``order``: each report's rows (sorted already) in district order, or, should a report
+    hold rows of another district, all of them sorted again (stable: the same order)."""
+    if all(one.own_rows for one in results):
+        return pd.concat(by_district, ignore_index=True)
+    return pd.concat(frames, ignore_index=True).sort_values(order, kind="mergesort").reset_index(drop=True)
+
+
+def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Dataset:
+    """The corpus-wide tables from the per-report results: concatenated (indicators and cells in district order,
+    each district's rows already sorted), validated against the schema, findings sorted. The results' frames are
+    released (their CSV pieces and ``then`` are kept)."""
+    _check_distinct(inputs, results)
+    by_district = sorted(results, key=lambda one: one.meta.district)  # stable: the corpus-wide sort, done per district
+    indicators = _in_order([one.observations for one in results], [one.observations for one in by_district],
+                           INDICATOR_ORDER, results)
+    check_schema(indicators, ", ".join(one.meta.source_file for one in results))
+    superseded = _concat([one.superseded for one in results if one.superseded is not None and len(one.superseded)])
     districts = pd.DataFrame([{
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
         **one.meta.text_provenance(),
-        "synthetic": synthetic[one.meta.district], **documents[one.meta.district],
-    } for one in parsed], columns=columns("districts"))
-    return Dataset(
+        "synthetic": one.synthetic, **one.document,
+    } for one in results], columns=columns("districts"))
+    dataset = Dataset(
         indicators=indicators,
-        codebook=pd.DataFrame(codebook_rows(specs)),
-        quality=findings_frame(findings),
-        targets=targets,
-        tables=pd.concat([one.tables for one in parsed], ignore_index=True),
-        cells=pd.concat([one.cells for one in parsed], ignore_index=True).sort_values(
-            ["district", "appendix", "source_line", "source_column"], kind="mergesort").reset_index(drop=True),
+        codebook=pd.DataFrame(codebook_rows(load_specs())),
+        quality=_quality(results, by_district),
+        targets=pd.concat([one.targets for one in results], ignore_index=True),
+        tables=pd.concat([one.tables for one in results], ignore_index=True),
+        cells=_in_order([one.cells for one in results], [one.cells for one in by_district], CELL_ORDER, results),
         districts=districts,
-        sections=sections,
-        facts=pd.concat(facts_frames, ignore_index=True) if facts_frames else None,
-        superseded=superseded.reset_index(drop=True) if superseded is not None and len(superseded) else None,
+        sections=[section for one in results for section in one.sections],
+        facts=_concat([one.facts for one in results]),
+        superseded=superseded,
     )
+    for one in results:  # held once, in the dataset: a corpus' frames twice would double the peak memory
+        one.observations = one.cells = one.quality = one.targets = one.tables = one.facts = one.superseded = None
+    return dataset

@@ -76,8 +76,20 @@ OUTPUT_FILES = ("datapackage.json", WORKBOOK, *(TABLES[name].file for name in TA
 
 
 # -- writing ----------------------------------------------------------------------------------------------------
-def write_dataset(dataset: Dataset, out_dir: Path) -> list[Path]:
-    """Write every table into ``out_dir`` atomically (all files or none)."""
+# A corpus' CSV files are written in pieces of this many rows, side by side in worker processes, then joined: the
+# text of a row does not depend on the others, so the bytes are those of one ``to_csv``.
+CSV_PIECE_ROWS = 40_000
+# Below this many rows in all, worker processes cost more than they save.
+PARALLEL_WRITE_ROWS = 30_000
+_JOBS: list = []  # the write jobs of the current write_dataset, inherited by its forked workers
+
+
+def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
+                  pieces: dict[str, list[tuple]] | None = None) -> list[Path]:
+    """Write every table into ``out_dir`` atomically (all files or none). For a corpus, the files are written side
+    by side in ``workers`` processes (default: one per core); the bytes do not depend on it. ``pieces``: a table's
+    rows already formatted as CSV per report (``dataset.build.csv_piece``, in the table's row order), used when
+    their dtypes and row counts match the table's; the dict is emptied once they are written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=out_dir))
@@ -85,16 +97,19 @@ def write_dataset(dataset: Dataset, out_dir: Path) -> list[Path]:
         frames = {name: getattr(dataset, TABLES[name].dataset_attribute) for name in CSV_TABLES
                   if getattr(dataset, TABLES[name].dataset_attribute) is not None}
         for name, frame in frames.items():
-            table = TABLES[name]
             check_columns(name, frame)
-            frame.to_csv(staging / table.file, index=False, encoding="utf-8", lineterminator="\n")
-            if table.parquet:
-                frame.to_parquet(staging / Path(table.file).with_suffix(".parquet"), index=False, engine="pyarrow")
-        if dataset.sections:
-            (staging / TABLES["sections"].file).write_text(
-                json.dumps(dataset.sections, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        ready = {name for name in frames if name in (pieces or {})
+                 and _write_pieces(frames[name], pieces[name], staging / TABLES[name].file)}
+        if dataset.sections and _write_json_pieces(dataset.sections, (pieces or {}).get("sections"),
+                                                   staging / TABLES["sections"].file):
+            ready.add("sections")
+        if pieces:
+            pieces.clear()  # consumed: a corpus' text held no longer than needed (the writers below fork)
+        jobs, parts = _write_jobs(frames, dataset.sections, staging,
+                                  done=ready)
+        _run_jobs(jobs, workers if sum(map(len, frames.values())) >= PARALLEL_WRITE_ROWS else 1)
+        _join_pieces(parts)
         write_datapackage(frames, staging)
-        write_workbook({k: v for k, v in frames.items() if k in WORKBOOK_TABLES}, staging / WORKBOOK)
         written = []
         for name in OUTPUT_FILES:
             target = out_dir / name
@@ -106,3 +121,113 @@ def write_dataset(dataset: Dataset, out_dir: Path) -> list[Path]:
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _usable(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
+    """The pieces hold the table's rows formatted from columns of its dtypes (else the table is formatted anew)."""
+    dtypes = tuple(map(str, frame.dtypes))
+    if sum(n for _, n, _ in pieces) != len(frame) or any("datetime" in d for d in dtypes):
+        return False
+    return all(piece_dtypes == dtypes for piece_dtypes, n, _ in pieces if n)
+
+
+def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
+    """The table's CSV file from its pieces, one after another (never the whole text at once); False if unusable."""
+    if not _usable(frame, pieces):
+        return False
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(frame.iloc[0:0].to_csv(index=False, lineterminator="\n"))
+        for _, _, text in pieces:
+            out.write(text)
+    return True
+
+
+def json_piece(items: list[dict]) -> tuple[int, str]:
+    """Items of a JSON list as ``json.dumps(the list, indent=2)`` prints them (a string never holds a raw line
+    break, so indenting every line is indenting the items), with their count; joined by ``_write_json_pieces``."""
+    return len(items), ",\n  ".join(json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+                                      for item in items)
+
+
+def _write_json_pieces(items: list[dict], pieces: list[tuple] | None, path: Path) -> bool:
+    """sections.json from its pieces, the bytes of ``json.dumps(items, ensure_ascii=False, indent=2)``; False when
+    the pieces do not hold every item."""
+    if not pieces or sum(n for n, _ in pieces) != len(items):
+        return False
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("[\n  " + ",\n  ".join(text for n, text in pieces if n) + "\n]\n")
+    return True
+
+
+def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,
+                done: set[str] = frozenset()) -> tuple[list, dict[Path, list[Path]]]:
+    """The files to write as (cost, function) jobs, largest first, and each CSV file's pieces in order (the CSV
+    files of ``done`` are written already)."""
+    jobs = []
+    pieces: dict[Path, list[Path]] = {}
+    for name, frame in frames.items():
+        table = TABLES[name]
+        target = staging / table.file
+        if table.parquet:
+            jobs.append((len(frame) * len(frame.columns) // 4, _parquet_job(frame, target.with_suffix(".parquet"))))
+        if name in done:
+            continue
+        starts = range(0, max(len(frame), 1), CSV_PIECE_ROWS)
+        pieces[target] = [target.with_name(f"{target.name}.{i}") for i in range(len(starts))]
+        for start, piece in zip(starts, pieces[target]):
+            rows = frame.iloc[start:start + CSV_PIECE_ROWS]
+            jobs.append((len(rows) * len(frame.columns), _csv_job(rows, piece, start == 0)))
+    if sections and "sections" not in done:
+        jobs.append((len(sections) * 10, _json_job(sections, staging / TABLES["sections"].file)))
+    shown = {k: v for k, v in frames.items() if k in WORKBOOK_TABLES}
+    jobs.append((sum(len(f) * len(f.columns) for f in shown.values()) * 4,
+                 lambda: write_workbook(shown, staging / WORKBOOK)))
+    return [job for _, job in sorted(jobs, key=lambda j: -j[0])], pieces
+
+
+def _csv_job(frame: pd.DataFrame, path: Path, header: bool):
+    return lambda: frame.to_csv(path, index=False, header=header, encoding="utf-8", lineterminator="\n")
+
+
+def _parquet_job(frame: pd.DataFrame, path: Path):
+    return lambda: frame.to_parquet(path, index=False, engine="pyarrow")
+
+
+def _json_job(sections: list[dict], path: Path):
+    return lambda: path.write_text(json.dumps(sections, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _run_job(index: int) -> None:
+    _JOBS[index]()
+
+
+def _run_jobs(jobs: list, workers: int | None) -> None:
+    """Every job, here or in forked worker processes (which inherit the frames: nothing is pickled)."""
+    import sys
+
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    if workers == 1 or sys.platform != "linux":
+        for job in jobs:
+            job()
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _JOBS[:] = jobs
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            list(pool.map(_run_job, range(len(jobs))))
+    finally:
+        _JOBS.clear()
+
+
+def _join_pieces(pieces: dict[Path, list[Path]]) -> None:
+    for target, parts in pieces.items():
+        if len(parts) == 1:
+            parts[0].replace(target)
+            continue
+        with open(target, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 20)
+                part.unlink()

@@ -16,7 +16,11 @@ from cchc_analysis.dataset.schema import TABLES, Table, check_columns
 PACKAGE_NAME = "cchc-district-reports"
 WORKBOOK = "cchc-tables.xlsx"
 
-WORKBOOK_CHUNK_ROWS = 10_000
+# A table of more rows than this is left out of the workbook (its README sheet says which files hold it): a
+# spreadsheet filters and sorts 20,000 rows briskly, about 60 districts' observations, while Excel's hard limit
+# (1,048,576) is far beyond what a person scrolls, and writing a corpus' 200,000 rows cell by cell took most of the
+# time of building a national dataset. The CSV and Parquet files always hold every row.
+WORKBOOK_ROW_BUDGET = 20_000
 WORKBOOK_TABLES = ("indicators", "indicators_codebook", "districts", "quality", "targets", "tables", "facts",
                    "evaluation", "observations")
 
@@ -52,7 +56,8 @@ def describe(frames: dict[str, pd.DataFrame]) -> dict:
         "description": "Tables extracted from district CCHC reports (appendix tables Phụ lục 1-8) with provenance "
                        "to the line of the report, validation findings, and the report's prose as data. "
                        "Alongside: indicators.parquet (the observations), cchc-tables.xlsx (the tables but the cell "
-                       "ledger, one sheet each) and sections.json (the prose per area). "
+                       "ledger, one sheet each, those of at most 20,000 rows; its README sheet says where the "
+                       "others are) and sections.json (the prose per area). "
                        "Built by cchc-analysis from data/raw; do not edit by hand.",
         "profile": "tabular-data-package", "licenses": [{"name": "other-pd", "title": "Public government report"}],
         "resources": resources,
@@ -65,36 +70,37 @@ def write_datapackage(frames: dict[str, pd.DataFrame], out_dir: Path) -> Path:
     return target
 
 
-def write_workbook(frames: dict[str, pd.DataFrame], target: Path, lang: str = "vi") -> Path:
-    """One sheet per table (plus a README sheet), with fixed metadata and zip timestamps: byte-identical reruns.
+def _files_of(name: str) -> str:
+    table = TABLES[name]
+    return ", ".join([table.file] + ([Path(table.file).with_suffix(".parquet").name] if table.parquet else []))
 
-    Written row by row with XlsxWriter in constant-memory mode: three times faster than pandas' ``to_excel`` through
-    openpyxl, which took most of a large corpus' write time. Text is always text (never a formula or a link).
-    """
-    import datetime
 
-    import xlsxwriter
-
-    readme = pd.DataFrame({
-        "sheet": list(frames),
+def workbook_readme(frames: dict[str, pd.DataFrame], budget: int = WORKBOOK_ROW_BUDGET) -> pd.DataFrame:
+    """The first sheet: every table, its rows, its sheet (empty when over ``budget`` rows) and the files that hold
+    all of it."""
+    return pd.DataFrame({
+        "sheet": [name if len(frame) <= budget else "" for name, frame in frames.items()],
         "title": [TABLES[name].title for name in frames],
+        "rows": [len(frame) for frame in frames.values()],
+        "full_data": [_files_of(name) for name in frames],
+        "note": ["" if len(frame) <= budget else f"more than {budget} rows: not in this workbook; open "
+                 f"{_files_of(name)}" for name, frame in frames.items()],
     })
-    book = xlsxwriter.Workbook(str(target), {"constant_memory": True, "strings_to_formulas": False,
-                                             "strings_to_urls": False, "strings_to_numbers": False})
-    book.set_properties({"author": "cchc-analysis", "created": datetime.datetime(2020, 1, 1)})
-    header = book.add_format({"bold": True})
-    for name, frame in {"README": readme, **frames}.items():
-        sheet = book.add_worksheet(name[:31])
-        sheet.write_row(0, 0, [str(c) for c in frame.columns], header)
-        sheet.freeze_panes(1, 0)
-        for start in range(0, len(frame), WORKBOOK_CHUNK_ROWS):  # in chunks: a corpus' rows as Python objects
-            chunk = frame.iloc[start:start + WORKBOOK_CHUNK_ROWS]      # at once would double the peak memory
-            columns = [chunk[c].astype(object).where(chunk[c].notna(), None).tolist() for c in chunk.columns]
-            for number, row in enumerate(zip(*columns), start=start + 1):
-                sheet.write_row(number, 0, row)
-    book.close()
-    normalise_zip(target)
-    return target
+
+
+def write_workbook(frames: dict[str, pd.DataFrame], target: Path, lang: str = "vi",
+                   budget: int = WORKBOOK_ROW_BUDGET) -> Path:
+    """A README sheet (where each table's full data is), then one sheet per table of at most ``budget`` rows, with
+    fixed metadata and zip timestamps: byte-identical reruns.
+
+    Written by ``dataset.xlsx`` (plain cells, streamed; several times faster than XlsxWriter, which took most of a
+    corpus' write time). Text is always text (never a formula or a link).
+    """
+    from cchc_analysis.dataset.xlsx import write_xlsx
+
+    readme = workbook_readme(frames, budget)
+    frames = {name: frame for name, frame in frames.items() if len(frame) <= budget}
+    return write_xlsx({"README": readme, **frames}, target)
 
 
 def normalise_zip(path: Path) -> None:

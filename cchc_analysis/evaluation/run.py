@@ -65,10 +65,30 @@ def _by_district(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     return {name: rows for name, rows in frame.groupby("district", sort=False)}
 
 
-def evaluate(dataset: Dataset, reports: list[ReportInput]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def evaluate(dataset: Dataset, reports: list[ReportInput],
+             lines_of: dict[str, tuple[str, ...]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Judge every criterion for every district of ``dataset``; ``reports`` give each district's folder (for its
-    curated judgements) and report lines (to check quotes). Returns the verdicts, their parts and the strengths and
-    weaknesses found by rule."""
+    curated judgements) and report lines (to check quotes; ``lines_of``: the lines already read, by source file, so
+    the reports are not read twice). Returns the verdicts, their parts and the strengths and weaknesses found by
+    rule."""
+    return evaluation_frames(evaluate_districts(dataset, reports, None, lines_of).values())
+
+
+def evaluation_frames(per_district) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The three evaluation tables from ``evaluate_districts``' (rows, parts, observations) of each district."""
+    rows, part_rows, notes = [], [], []
+    for district_rows, district_parts, district_notes in per_district:
+        rows += district_rows
+        part_rows += district_parts
+        notes += district_notes
+    return (pd.DataFrame(rows, columns=EVALUATION_COLUMNS).astype({"target": "Int64"}),
+            pd.DataFrame(part_rows, columns=PART_COLUMNS), pd.DataFrame(notes, columns=OBSERVATION_COLUMNS))
+
+
+def evaluate_districts(dataset: Dataset, reports: list[ReportInput], names: set[str] | None = None,
+                       lines_of: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[list, list, list]]:
+    """Per district (all, or those in ``names``), in the dataset's order: its evaluation rows, part rows and
+    observation rows. A district's rows depend on its own tables only (so they can be cached per report)."""
     criteria = load_criteria()
     by_file = {display_path(r.path): r for r in reports}
     indicators, quality = _by_district(dataset.indicators), _by_district(dataset.quality)
@@ -77,24 +97,28 @@ def evaluate(dataset: Dataset, reports: list[ReportInput]) -> tuple[pd.DataFrame
     for section in dataset.sections or []:
         sections.setdefault(section.get("district", ""), []).append(section)
     nothing = dataset.indicators.iloc[0:0]
-    rows, part_rows, notes = [], [], []
+    out = {}
     for district in dataset.districts.to_dict("records"):
         name = district["district"]
+        if names is not None and name not in names:
+            continue
         report = by_file.get(district["source_file"])
-        lines = list(read_source(report.path).lines) if report else []
+        lines = list((lines_of or {}).get(district["source_file"]) or (read_source(report.path).lines if report
+                                                                        else []))
         curated = curated_for(report) if report else None
         judgements = judgements_from(curated.judgements, curated.path, criteria) if curated else {}
         own_quality = quality.get(name, dataset.quality.iloc[0:0])
         evidence = DistrictEvidence(indicators.get(name, nothing), own_quality, facts.get(name),
                                     sections.get(name, []), lines, judgements)
+        rows, part_rows = [], []
         for verdict in evaluate_district(criteria, evidence, targets.get(name), name):
             row, parts = _rows(verdict, criteria)
             rows.append(row)
             part_rows += parts
         errors = int((own_quality["severity"] == "error").sum())
-        notes += [{"district": name, "observation_id": o.id, "area": o.area, "kind": o.kind, "priority": o.priority,
-                   "text_vi": o.text["vi"], "text_en": o.text["en"], "recommendation_vi": o.recommendation["vi"],
-                   "recommendation_en": o.recommendation["en"], "indicator_ids": ";".join(o.indicators)}
-                  for o in observe(evidence, errors)]
-    return (pd.DataFrame(rows, columns=EVALUATION_COLUMNS).astype({"target": "Int64"}),
-            pd.DataFrame(part_rows, columns=PART_COLUMNS), pd.DataFrame(notes, columns=OBSERVATION_COLUMNS))
+        notes = [{"district": name, "observation_id": o.id, "area": o.area, "kind": o.kind, "priority": o.priority,
+                  "text_vi": o.text["vi"], "text_en": o.text["en"], "recommendation_vi": o.recommendation["vi"],
+                  "recommendation_en": o.recommendation["en"], "indicator_ids": ";".join(o.indicators)}
+                 for o in observe(evidence, errors)]
+        out[name] = (rows, part_rows, notes)
+    return out

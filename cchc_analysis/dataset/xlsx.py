@@ -1,0 +1,154 @@
+"""A small, fast writer of plain .xlsx workbooks: sheets of a header row (bold, frozen) and rows of text, numbers and
+booleans. Nothing else: no formulas, links, dates or styles beyond the header.
+
+Why not XlsxWriter: it spends about 14 µs on each cell (type dispatch, a method call, escaping), which made the
+Excel workbook most of the time of writing a corpus' dataset. Here a column's cells are formatted in one list
+comprehension and the sheet's XML streamed into the zip, about seven times faster. The bytes are fixed by the
+content alone (entries in a fixed order, fixed dates and document properties): equal tables, equal files.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+PARTS_FILE = Path(__file__).with_name("xlsx_parts.yaml")
+EXCEL_MAX_CHARS = 32_767  # what one cell holds; Excel refuses a file with more (XlsxWriter truncates too)
+ROWS_PER_CHUNK = 5_000
+_DATE = (2020, 1, 1, 0, 0, 0)
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPACES = re.compile(r"^\s|\s$")
+
+
+def column_letters(n: int) -> list[str]:
+    """A, B, ..., Z, AA, ... for the first ``n`` columns."""
+    letters = []
+    for i in range(n):
+        name, i = "", i + 1
+        while i:
+            i, rest = divmod(i - 1, 26)
+            name = chr(65 + rest) + name
+        letters.append(name)
+    return letters
+
+
+def _text(value: str) -> str:
+    value = value[:EXCEL_MAX_CHARS].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if _CONTROL.search(value):  # not allowed in XML: written as Excel's escape _xHHHH_, as XlsxWriter does
+        value = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    return value
+
+
+def _cell(ref: str, value) -> str:
+    """One cell's XML ("" for an empty one)."""
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            return ""
+        return f'<c r="{ref}"><v>{value!r}</v></c>'
+    text = _text(str(value))
+    space = ' xml:space="preserve"' if _SPACES.search(text) else ""
+    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def _column_cells(values: list, letter: str, first_row: int) -> list[str]:
+    return [_cell(f"{letter}{number}", value) for number, value in enumerate(values, start=first_row)]
+
+
+def _sheet_xml(frame: pd.DataFrame, stream) -> None:
+    letters = column_letters(len(frame.columns))
+    last = f"{letters[-1]}{len(frame) + 1}" if letters else "A1"  # readers in read-only mode size a sheet by it
+    stream.write((_HEAD + f'<worksheet xmlns="{_MAIN}"><dimension ref="A1:{last}"/>'
+                  '<sheetViews><sheetView workbookViewId="0">'
+                  '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                  '<selection pane="bottomLeft"/></sheetView></sheetViews><sheetData>').encode())
+    header = "".join(f'<c r="{letter}1" t="inlineStr" s="1"><is><t>{_text(str(name))}</t></is></c>'
+                     for letter, name in zip(letters, frame.columns))
+    stream.write(f'<row r="1">{header}</row>'.encode())
+    for start in range(0, len(frame), ROWS_PER_CHUNK):  # in chunks: a corpus' cells as strings at once would be
+        chunk = frame.iloc[start:start + ROWS_PER_CHUNK]  # a large peak of memory
+        columns = [_column_cells(chunk[c].astype(object).where(chunk[c].notna(), None).tolist(), letter, start + 2)
+                   for c, letter in zip(chunk.columns, letters)]
+        rows = (f'<row r="{number}">{"".join(cells)}</row>'
+                for number, cells in enumerate(zip(*columns), start=start + 2))
+        stream.write("".join(rows).encode())
+    stream.write(b"</sheetData></worksheet>")
+
+
+@functools.lru_cache(maxsize=1)
+def _styles() -> str:
+    """The styles part (xlsx_parts.yaml), its lines joined: whitespace between elements is not content."""
+    parts = yaml.safe_load(PARTS_FILE.read_text(encoding="utf-8"))
+    return parts["styles"].replace("> <", "><")
+
+
+def _parts(names: list[str], author: str) -> dict[str, str]:
+    """Every part of the package but the sheets."""
+    n = len(names)
+    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+                     f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for i in range(1, n + 1))
+    return {
+        "[Content_Types].xml": _HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>' + sheets +
+        '<Override PartName="/xl/styles.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml" ContentType="application/'
+        'vnd.openxmlformats-package.core-properties+xml"/>'
+        '<Override PartName="/docProps/app.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>',
+        "_rels/.rels": _HEAD + f'<Relationships xmlns="{_PKG_REL}">'
+        f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+        f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/core-properties" Target="docProps/core.xml"/>'
+        f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/></Relationships>',
+        "docProps/app.xml": _HEAD + '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'extended-properties"><Application>cchc-analysis</Application></Properties>',
+        "docProps/core.xml": _HEAD + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+        'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/'
+        'terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f'<dc:creator>{_text(author)}</dc:creator>'
+        '<dcterms:created xsi:type="dcterms:W3CDTF">2020-01-01T00:00:00Z</dcterms:created>'
+        '<dcterms:modified xsi:type="dcterms:W3CDTF">2020-01-01T00:00:00Z</dcterms:modified>'
+        '</cp:coreProperties>',
+        "xl/workbook.xml": _HEAD + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>' + "".join(
+            f'<sheet name="{_text(name)}" sheetId="{i}" r:id="rId{i}"/>' for i, name in enumerate(names, start=1))
+        + "</sheets></workbook>",
+        "xl/_rels/workbook.xml.rels": _HEAD + f'<Relationships xmlns="{_PKG_REL}">' + "".join(
+            f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, n + 1))
+        + f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
+        "xl/styles.xml": _HEAD + _styles(),
+    }
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], target: Path, author: str = "cchc-analysis") -> Path:
+    """Write ``sheets`` (name -> table; names at most 31 characters, unique) into the workbook ``target``."""
+    names = [name[:31] for name in sheets]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, text in _parts(names, author).items():
+            book.writestr(_info(name), text.encode("utf-8"))
+        for i, frame in enumerate(sheets.values(), start=1):
+            with book.open(_info(f"xl/worksheets/sheet{i}.xml"), "w") as stream:
+                _sheet_xml(frame, stream)
+    return target
+
+
+def _info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info

@@ -1,0 +1,177 @@
+"""A corpus rebuilt from cached per-report results is the corpus built from scratch, byte for byte; the cache never
+trusts an entry it cannot vouch for; the writer's shortcuts (pieces, worker processes) change no byte; the workbook
+keeps what a spreadsheet can use and says where the rest is. Fixtures: SYNTHETIC districts beside the reference."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from cchc_analysis.cli import main as cli_main
+from cchc_analysis.dataset import io
+from cchc_analysis.dataset.cache import FORMAT, ResultCache
+from cchc_analysis.dataset.package import write_workbook
+from cchc_analysis.synthetic import synthetic_report, write_corpus
+from cchc_analysis.workflow import evaluated_dataset, parse_and_write
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def change_district(folder: Path, reference_path: Path, seed: int) -> None:
+    """Replace the district's report by another synthetic one (other figures); the manifest records it."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    entry = next(e for e in manifest["files"] if e.get("kind", "report") == "report")
+    data = synthetic_report(reference_path.read_text(encoding="utf-8"), manifest["district"], seed).encode()
+    (folder / entry["file"]).write_bytes(data)
+    entry["sha256"] = hashlib.sha256(data).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def corpus(tmp_path, reference_path) -> Path:
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "data" / "raw" / "tuan-giao", raw / "tuan-giao")  # the real one: curated facts too
+    write_corpus(reference_path, raw, 3)
+    return raw
+
+
+def test_cold_warm_and_changed_builds_are_byte_identical(corpus, tmp_path, reference_path):
+    cache = tmp_path / "cache"
+    parse_and_write([corpus], tmp_path / "cold", cache)
+    entries = sorted(p.name for p in cache.glob("*.pkl"))
+    assert len(entries) == 4
+    parse_and_write([corpus], tmp_path / "warm", cache)
+    assert snapshot(tmp_path / "warm") == snapshot(tmp_path / "cold")
+
+    change_district(corpus / "synthetic-002", reference_path, seed=4242)
+    parse_and_write([corpus], tmp_path / "changed", cache)
+    parse_and_write([corpus], tmp_path / "scratch", None)
+    assert snapshot(tmp_path / "changed") == snapshot(tmp_path / "scratch")
+    assert snapshot(tmp_path / "changed") != snapshot(tmp_path / "cold")
+    # one entry replaced, the three others reused (the stale one is kept, within the bound, for a switch back)
+    after = sorted(p.name for p in cache.glob("*.pkl"))
+    assert len(set(after) - set(entries)) == 1 and set(entries) <= set(after)
+
+
+def test_only_the_changed_report_is_read_again(corpus, tmp_path, reference_path, monkeypatch):
+    from cchc_analysis.dataset import build
+
+    cache = tmp_path / "cache"
+    evaluated_dataset([corpus], cache)
+    change_district(corpus / "synthetic-001", reference_path, seed=99)
+    read = []
+    original = build.parse_report
+    monkeypatch.setattr(build, "parse_report", lambda report: read.append(report.path.name) or original(report))
+    evaluated_dataset([corpus], cache, workers=1)
+    assert read == ["synthetic-001-bao-cao.txt"]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "foreign key", "other format"])
+def test_a_damaged_or_foreign_entry_is_rebuilt_not_trusted(damage, corpus, tmp_path):
+    cache = tmp_path / "cache"
+    parse_and_write([corpus], tmp_path / "cold", cache)
+    victim = sorted(cache.glob("*.pkl"))[0]
+    data = victim.read_bytes()
+    header, value = pickle.loads(data)
+    victim.write_bytes({
+        "truncated": data[: len(data) // 2],
+        "garbage": b"not a pickle",
+        "foreign key": pickle.dumps(({"format": FORMAT, "key": "0" * 64}, value)),
+        "other format": pickle.dumps(({"format": "cchc-parse-cache/0", "key": header["key"]}, value)),
+    }[damage])
+    parse_and_write([corpus], tmp_path / "again", cache)
+    assert snapshot(tmp_path / "again") == snapshot(tmp_path / "cold")
+    assert pickle.loads(victim.read_bytes())[0] == header  # rewritten whole
+
+
+def test_prune_keeps_a_bounded_number_of_unused_entries(tmp_path):
+    cache = ResultCache(tmp_path)
+    for i in range(40):
+        cache.put(f"{i:064d}", i)
+    (tmp_path / ".tmp-stray").write_bytes(b"half written by a run killed long ago")
+    os.utime(tmp_path / ".tmp-stray", (0, 0))
+    (tmp_path / ".tmp-writing").write_bytes(b"being written by a run now")
+    fresh = ResultCache(tmp_path)
+    assert fresh.get(f"{3:064d}") == 3 and fresh.get("f" * 64) is None
+    removed = fresh.prune()
+    left = sorted(p.stem for p in tmp_path.glob("*.pkl"))
+    assert f"{3:064d}" in left and not (tmp_path / ".tmp-stray").exists() and (tmp_path / ".tmp-writing").exists()
+    assert len(left) == 1 + len(fresh.used) + 16 and removed == 40 - len(left) + 1
+
+
+def test_a_report_that_is_a_pipe_is_the_parse_error_not_a_hang(corpus, tmp_path):
+    from cchc_analysis.errors import CchcError
+
+    report = corpus / "synthetic-001" / "synthetic-001-bao-cao.txt"
+    report.unlink()
+    os.mkfifo(report)
+    with pytest.raises(CchcError, match="not a regular file"):
+        parse_and_write([corpus], tmp_path / "out", tmp_path / "cache")
+
+
+def test_cli_parse_cache_options(corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["parse", str(corpus), "--out", "a", "--no-cache"]) == 0
+    assert not (tmp_path / ".build").exists()
+    assert cli_main(["parse", str(corpus), "--out", "b"]) == 0
+    assert len(list((tmp_path / ".build" / "parse").glob("*.pkl"))) == 4
+    assert cli_main(["parse", str(corpus), "--out", "c", "--cache-dir", "elsewhere"]) == 0
+    assert len(list((tmp_path / "elsewhere").glob("*.pkl"))) == 4
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b") == snapshot(tmp_path / "c")
+
+
+def test_pieces_and_worker_processes_change_no_byte(corpus, tmp_path, monkeypatch):
+    dataset = evaluated_dataset([corpus])
+    io.write_dataset(dataset, tmp_path / "plain", workers=1)
+    monkeypatch.setattr(io, "PARALLEL_WRITE_ROWS", 0)
+    monkeypatch.setattr(io, "CSV_PIECE_ROWS", 97)  # several pieces per file, joined
+    io.write_dataset(dataset, tmp_path / "forked", workers=2)
+    assert snapshot(tmp_path / "forked") == snapshot(tmp_path / "plain")
+
+
+def test_csv_pieces_of_other_dtypes_are_not_used(tmp_path):
+    frame = pd.DataFrame({"a": [1.0, 2.5], "b": ["x", "y"]})
+    one = pd.DataFrame({"a": [1], "b": ["x"]})  # int64: would print 1, where the table prints 1.0
+    piece = (tuple(map(str, one.dtypes)), 1, one.to_csv(index=False, header=False))
+    assert not io._write_pieces(frame, [piece, piece], tmp_path / "a.csv")
+    same = [(tuple(map(str, frame.dtypes)), 1, frame.iloc[[i]].to_csv(index=False, header=False, lineterminator="\n"))
+            for i in range(2)]
+    assert not io._write_pieces(frame, same[:1], tmp_path / "a.csv")  # rows missing
+    assert io._write_pieces(frame, same, tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_bytes() == frame.to_csv(index=False, lineterminator="\n").encode()
+
+
+def test_workbook_keeps_what_fits_and_says_where_the_rest_is(tmp_path):
+    small = pd.DataFrame({"district": ["Tuần Giáo", " lề ", "a & <b>"], "value": [1.5, None, 3.0],
+                          "flag": [True, False, None], "text": ["x\x01y", "=1+1", "http://example.org"]})
+    big = pd.DataFrame({"district": ["d"] * 30, "value": range(30)})
+    frames = {"districts": small, "indicators": big}
+    write_workbook(frames, tmp_path / "a.xlsx", budget=10)
+    write_workbook(frames, tmp_path / "b.xlsx", budget=10)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    book = load_workbook(tmp_path / "a.xlsx")
+    assert book.sheetnames == ["README", "districts"]
+    readme = pd.read_excel(tmp_path / "a.xlsx", sheet_name="README", keep_default_na=False)
+    left_out = readme[readme["title"].str.startswith("Observations")].iloc[0]
+    assert left_out["sheet"] == "" and left_out["rows"] == 30
+    assert "indicators.csv, indicators.parquet" in left_out["note"]
+    sheet = book["districts"]
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.b
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert rows == [["Tuần Giáo", 1.5, True, "x_x0001_y"], [" lề ", None, False, "=1+1"],
+                    ["a & <b>", 3, None, "http://example.org"]]
+    assert sheet["D3"].data_type == "s"  # text stays text, never a formula
+    streamed = load_workbook(tmp_path / "a.xlsx", read_only=True)["districts"]
+    assert (streamed.max_row, streamed.max_column) == (4, 4)  # sized by its dimension, as Excel does
