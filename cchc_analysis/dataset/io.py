@@ -135,11 +135,16 @@ def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
     """The table's CSV file from its pieces, one after another (never the whole text at once); False if unusable."""
     if not _usable(frame, pieces):
         return False
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        out.write(frame.iloc[0:0].to_csv(index=False, lineterminator="\n"))
+    with open(path, "wb") as out:
+        out.write(frame.iloc[0:0].to_csv(index=False, lineterminator="\n").encode("utf-8"))
         for _, _, text in pieces:
-            out.write(text)
+            out.write(_utf8(text))
     return True
+
+
+def _utf8(text: str | bytes) -> bytes:
+    """A piece's text (a cached piece is kept as UTF-8 bytes: written without decoding it)."""
+    return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
 def json_piece(items: list[dict]) -> tuple[int, str]:
@@ -154,8 +159,8 @@ def _write_json_pieces(items: list[dict], pieces: list[tuple] | None, path: Path
     the pieces do not hold every item."""
     if not pieces or sum(n for n, _ in pieces) != len(items):
         return False
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        out.write("[\n  " + ",\n  ".join(text for n, text in pieces if n) + "\n]\n")
+    with open(path, "wb") as out:
+        out.write(b"[\n  " + b",\n  ".join(_utf8(text) for n, text in pieces if n) + b"\n]\n")
     return True
 
 
