@@ -123,6 +123,8 @@ def district_result(task: tuple) -> DistrictResult:
     district.csv = {name: csv_piece(getattr(district, attribute)) for name, attribute in _PIECES.items()
                     if getattr(district, attribute) is not None}
     district.csv["sections"] = json_piece(sections)
+    district.csv["targets"] = csv_piece(targets)
+    district.csv["tables"] = csv_piece(district.tables)
     if then is not None:
         district.then = then(report, district)
         district.lines = ()
@@ -184,7 +186,7 @@ def _corpus_frame(parts: list) -> pd.DataFrame:
     if parts and all(isinstance(part, tuple) for part in parts):
         tables = [_arrow_table(part[1]) for part in parts]
         try:
-            return pa.concat_tables(tables).combine_chunks().to_pandas()
+            return pa.concat_tables(tables).to_pandas()
         except pa.ArrowInvalid:  # schemas differ (a column typed otherwise in one district): pandas decides
             pass
     return pd.concat([unpack_frame(part) for part in parts], ignore_index=True)
@@ -193,6 +195,9 @@ def _corpus_frame(parts: list) -> pd.DataFrame:
 # the large corpus tables, each the concatenation of every report's rows in district order (the attribute holding
 # them); the small ones (a few rows a district) cost less formatted at once than a call of ``to_csv`` per report
 _PIECES = {"indicators": "observations", "cells": "cells", "quality": "quality"}
+# the tables concatenated in report order, their pieces as well: a district's rows formatted once, where it is read
+# (the evaluation's by the caller's ``then``, see workflow.py)
+IN_REPORT_ORDER = ("targets", "tables", "evaluation", "evaluation_parts", "observations", "sections")
 
 
 def csv_piece(frame: pd.DataFrame) -> tuple[tuple[str, ...], int, str]:
@@ -213,7 +218,9 @@ def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
         if not own[name]:
             continue
         pieces[name] = [one.csv[name] for one in by_district if one.csv and name in one.csv]
-    pieces["sections"] = [one.csv["sections"] for one in results if one.csv and "sections" in one.csv]
+    for name in IN_REPORT_ORDER:
+        if all(one.csv and name in one.csv for one in results):
+            pieces[name] = [one.csv[name] for one in results]
     return pieces
 
 
