@@ -64,11 +64,12 @@ def _cell(ref: str, value) -> str:
 
 
 def _column_cells(values: list, letter: str, first_row: int) -> list[str]:
-    """A column's cells, as ``_cell`` writes them; a column of plain text or of numbers in one comprehension."""
-    if _plain_text(values):
+    """A column's cells, as ``_cell`` writes them; a column of text or of numbers in one comprehension."""
+    text = _text_column(values)
+    if text is not None:
         return ["" if value is None else f'<c r="{letter}{number}" t="inlineStr"><is><t'
                 f'{_PRESERVE if value[:1].isspace() or value[-1:].isspace() else ""}>{value}</t></is></c>'
-                for number, value in enumerate(values, start=first_row)]
+                for number, value in enumerate(text, start=first_row)]
     if all(type(value) in _NUMBERS for value in values):  # finite or not, as ``_cell`` writes them
         return ["" if value is None or value != value or value in _INFINITE else
                 f'<c r="{letter}{number}"><v>{value!r}</v></c>' for number, value in enumerate(values, start=first_row)]
@@ -78,16 +79,22 @@ def _column_cells(values: list, letter: str, first_row: int) -> list[str]:
 _PRESERVE = ' xml:space="preserve"'
 _NUMBERS = (int, float, type(None))
 _INFINITE = (float("inf"), float("-inf"))
-_NOT_PLAIN = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _plain_text(values: list) -> bool:
-    """Every value is text (or None) that ``_text`` leaves as it is: one search over the whole column instead of
-    one per cell (most of a corpus' workbook time), the same cells."""
+def _text_column(values: list) -> list | None:
+    """The column's values escaped as ``_text`` escapes them, when every one is text (or None) without control
+    characters and within a cell's length (else None): one search over the whole column instead of one per cell
+    (most of a corpus' workbook time). Escaping changes no leading or trailing space."""
     present = [value for value in values if value is not None]
     if not present or not all(type(value) is str for value in present):
-        return False
-    return max(map(len, present)) <= EXCEL_MAX_CHARS and not _NOT_PLAIN.search("\n".join(present))
+        return None
+    joined = "\n".join(present)
+    if max(map(len, present)) > EXCEL_MAX_CHARS or _CONTROL.search(joined):
+        return None
+    if not ("&" in joined or "<" in joined or ">" in joined):
+        return values
+    return [None if value is None else value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            for value in values]
 
 
 def _sheet_xml(frame: pd.DataFrame, stream) -> None:
