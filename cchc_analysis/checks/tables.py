@@ -13,10 +13,9 @@ from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from cchc_analysis.checks.relations import is_jump, total_vs_parts, within_bound
-from cchc_analysis.findings import Finding, nested
+from cchc_analysis.findings import Finding, load_yaml, nested
 from cchc_analysis.tables.records import records
 from cchc_analysis.text import match_key
 
@@ -217,7 +216,7 @@ def check_repeated_labels(obs: pd.DataFrame) -> list[Finding]:
 def load_cross_checks(path: Path = CHECKS_FILE) -> tuple[dict, ...]:
     if not path.exists():
         return ()
-    return tuple(yaml.safe_load(path.read_text(encoding="utf-8")) or ())
+    return tuple(load_yaml(path.read_text(encoding="utf-8")) or ())
 
 
 def check_cross_tables(index: ObservationIndex, checks: tuple[dict, ...]) -> list[Finding]:

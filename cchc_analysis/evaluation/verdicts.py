@@ -13,9 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from cchc_analysis.evaluation.criteria import Criteria, Criterion, Judgement, Part
+from cchc_analysis.findings import load_yaml
 from cchc_analysis.tables.records import records as table_records
 from cchc_analysis.tables.specs import IndicatorSpec, load_specs
 from cchc_analysis.text import fold, format_date, format_number
@@ -28,7 +28,7 @@ TABLE_CHECKS = ("range", "total_vs_parts", "at_most", "repeated_label", "unreada
 
 @lru_cache(maxsize=1)
 def wording() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(WORDING_FILE.read_text(encoding="utf-8"))
+    return load_yaml(WORDING_FILE.read_text(encoding="utf-8"))
 
 
 def say(key: str, lang: str, **params) -> str:
