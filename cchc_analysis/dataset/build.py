@@ -94,10 +94,12 @@ def district_result(task: tuple) -> DistrictResult:
     report, with_narrative, then = task
     one = parse_report(report)
     result = one.result
-    observations = pd.DataFrame(result.observations, columns=columns("indicators"))
     updates, findings = _year_data(report)
     findings = result.findings + findings
     superseded = None
+    # sorted as dicts where no year file adds rows (pandas' multi-key sort of one report's rows costs more)
+    observations = pd.DataFrame(result.observations if updates else sorted_rows(result.observations, INDICATOR_ORDER),
+                                columns=columns("indicators"))
     if updates:
         observations, superseded = _supersede(observations, updates)
         observations = pd.concat([observations, pd.DataFrame(updates, columns=columns("indicators"))],
@@ -105,10 +107,9 @@ def district_result(task: tuple) -> DistrictResult:
     for field in TABLES["indicators"].fields:
         if field.type in ("integer", "number"):
             observations[field.name] = pd.to_numeric(observations[field.name]).astype(field.dtype)
-    observations = observations.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True)
-    cells = pd.DataFrame(result.cells)
-    if len(cells):
-        cells = cells.sort_values(CELL_ORDER, kind="mergesort").reset_index(drop=True)
+    if updates:
+        observations = observations.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True)
+    cells = pd.DataFrame(sorted_rows(result.cells, CELL_ORDER))
     targets = pd.DataFrame(result.targets, columns=columns("targets"))
     curated = curated_for(report) if with_narrative else None
     more, sections, facts = _district_findings((one.meta.district, one.source.lines, one.meta.source_file,
@@ -127,6 +128,15 @@ def district_result(task: tuple) -> DistrictResult:
         district.then = then(report, district)
         district.lines = ()
     return district
+
+
+def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:
+    """``rows`` in the order ``sort_values(keys, kind="mergesort")`` gives their frame: stable, missing values last."""
+    def key(row: dict) -> tuple:
+        values = (row.get(name) for name in keys)
+        return tuple((1, 0) if value is None or value != value else (0, value) for value in values)
+
+    return sorted(rows, key=key)
 
 
 # the large corpus tables, each the concatenation of every report's rows in district order (the attribute holding
