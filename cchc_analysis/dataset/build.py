@@ -132,9 +132,8 @@ def district_result(task: tuple) -> DistrictResult:
 
 def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:
     """``rows`` in the order ``sort_values(keys, kind="mergesort")`` gives their frame: stable, missing values last."""
-    def key(row: dict) -> tuple:
-        values = (row.get(name) for name in keys)
-        return tuple((1, 0) if value is None or value != value else (0, value) for value in values)
+    def key(row: dict) -> list:
+        return [(1, 0) if (value := row.get(name)) is None or value != value else (0, value) for name in keys]
 
     return sorted(rows, key=key)
 
