@@ -105,7 +105,7 @@ def district_result(task: tuple) -> DistrictResult:
         observations = pd.concat([observations, pd.DataFrame(updates, columns=columns("indicators"))],
                                  ignore_index=True)
     for field in TABLES["indicators"].fields:
-        if field.type in ("integer", "number"):
+        if field.type in ("integer", "number") and str(observations[field.name].dtype) != field.dtype:
             observations[field.name] = pd.to_numeric(observations[field.name]).astype(field.dtype)
     if updates:
         observations = observations.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True)
@@ -118,8 +118,9 @@ def district_result(task: tuple) -> DistrictResult:
                               pd.DataFrame(result.tables), findings_frame(findings + more), sections, facts,
                               bool(report.manifest.get("synthetic", False)),
                               {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
-    district.own_findings = bool((district.quality["district"] == one.meta.district).all())
-    district.own_rows = all(bool((frame["district"] == one.meta.district).all()) for frame in (observations, cells)
+    own = {one.meta.district}
+    district.own_findings = set(district.quality["district"].tolist()) <= own
+    district.own_rows = all(set(frame["district"].tolist()) <= own for frame in (observations, cells)
                             if "district" in frame)
     district.csv = {name: csv_piece(getattr(district, attribute)) for name, attribute in _PIECES.items()
                     if getattr(district, attribute) is not None}
