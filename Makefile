@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 AXE    := tests/js/node_modules/axe-core/axe.min.js
 
-.PHONY: report parse test test-fast bench bench-build bench-corpus bench-import bench-formats bench-site clean venv
+.PHONY: report parse test test-fast bench bench-build bench-corpus bench-district bench-import bench-formats bench-site clean venv
 
 venv: $(STAMP)
 
@@ -48,6 +48,10 @@ bench-build: $(STAMP)
 ## the rebuild after one district changed (parse cache), peak memory. `--compare` also times compare.ipynb.
 bench-corpus: $(STAMP)
 	$(BIN)/python benchmarks/bench_corpus.py
+
+## One district's unit (read, checks, prose, evaluation, pieces) split into stages, in one process (ms/district).
+bench-district: $(STAMP)
+	$(BIN)/python benchmarks/bench_district.py
 
 ## Province site: a SYNTHETIC corpus of 10 districts + the reference report built cold, warm, one district changed
 ## (SIZES="10 20 50" to see how it grows).

@@ -24,11 +24,16 @@ LANGUAGES = ("en", "vi")
 CATALOG_FILE = Path(__file__).parent / "messages.yaml"
 
 
+def load_yaml(text: str):
+    """``yaml.safe_load`` with libyaml's parser where PyYAML has it: the same data, several times faster (the
+    package's catalogs and rules are read once per process, and a worker process is one)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @lru_cache(maxsize=1)
 def message_catalog() -> dict[str, dict[str, str]]:
     """key -> {language: template}; templates name their parameters as ``{name}``."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(CATALOG_FILE.read_text(encoding="utf-8"), Loader=loader)
+    return load_yaml(CATALOG_FILE.read_text(encoding="utf-8"))
 
 
 def nested(key: str, **params) -> dict:

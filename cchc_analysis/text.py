@@ -6,19 +6,18 @@ import re
 import unicodedata
 
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*\s*/?>")
-_SPACE = re.compile(r"\s+")
 _EDGE_PUNCT = " \t.,;:"
 
 
 def strip_tags(text: str) -> str:
     """Remove inline markup such as ``<i>`` left by the document export."""
-    return _TAG.sub("", text)
+    return _TAG.sub("", text) if "<" in text else text
 
 
 def clean(text: str) -> str:
     """Display form of a cell: NFC, no tags, single spaces, trimmed."""
     text = unicodedata.normalize("NFC", strip_tags(text)).replace("\u00a0", " ")
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # = re.sub(r"\s+", " ", text).strip(): \s and str.isspace are one set
 
 
 def _base_letter(char: str) -> str:
@@ -50,7 +49,7 @@ _NOT_WORD = re.compile(r"[^\w\s]")
 
 def match_key(text: str) -> str:
     """Looser key for matching a row label to its spec: folded, all punctuation dropped."""
-    return _SPACE.sub(" ", _NOT_WORD.sub(" ", fold(text))).strip()
+    return " ".join(_NOT_WORD.sub(" ", fold(text)).split())
 
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")

@@ -13,10 +13,10 @@ from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from cchc_analysis.checks.relations import is_jump, total_vs_parts, within_bound
-from cchc_analysis.findings import Finding, nested
+from cchc_analysis.findings import Finding, load_yaml, nested
+from cchc_analysis.tables.records import records
 from cchc_analysis.text import match_key
 
 CHECKS_FILE = Path(__file__).parent / "cross_tables.yaml"
@@ -53,9 +53,9 @@ class ObservationIndex:
     def __init__(self, obs: pd.DataFrame):
         self.by_key: dict[tuple[str, str], dict[str, dict]] = {}
         has = obs["value"].notna().tolist()
-        columns = [obs[c].tolist() for c in _INDEX_COLUMNS]  # one district: a walk over lists beats to_dict
-        records = (dict(zip(_INDEX_COLUMNS, row)) for row, keep in zip(zip(*columns), has) if keep)
-        for record in records:
+        # one district: a walk over lists beats to_dict; every observation with a value, in the table's order
+        self.records = [record for record, keep in zip(records(obs, _INDEX_COLUMNS), has) if keep]
+        for record in self.records:
             self.by_key.setdefault((record["district"], record["indicator_id"]), {}).setdefault(
                 record["period"], record)
         self.districts = sorted(obs["district"].unique())
@@ -77,16 +77,25 @@ def _range_problem(row: dict) -> dict:
     return nested("range_flag", value=_fmt(v))
 
 
-def check_ranges(obs: pd.DataFrame) -> list[Finding]:
-    has = obs["value"].notna()
-    value, unit = obs["value"], obs["unit"]
-    percent = has & (unit == "percent") & ((value < 0) | (value > 100))
-    negative = has & unit.isin(["count", "ratio"]) & (value < 0)
-    fraction = has & (unit == "count") & (value.fillna(0) % 1 != 0)
-    over = has & (unit == "ratio") & obs["denominator"].notna() & (value > obs["denominator"])
-    not_binary = has & unit.isin(["flag", "dat"]) & ~value.isin([0, 1])
+def _out_of_range(row: dict) -> bool:
+    """A figure its unit rules out: a share outside 0-100, a negative count or ratio, a fraction of a count, a
+    ratio above its denominator, a flag other than 0 or 1 (``row`` carries a value)."""
+    value, unit, denominator = row["value"], row["unit"], row["denominator"]
+    if unit == "percent":
+        return value < 0 or value > 100
+    if unit in ("count", "ratio") and value < 0:
+        return True
+    if unit == "count":
+        return value % 1 != 0
+    if unit == "ratio":
+        return denominator is not None and denominator == denominator and value > denominator
+    return unit in ("flag", "dat") and value not in (0, 1)
+
+
+def check_ranges(obs: pd.DataFrame | ObservationIndex) -> list[Finding]:
+    index = obs if isinstance(obs, ObservationIndex) else ObservationIndex(obs)
     findings = []
-    for row in obs[percent | negative | fraction | over | not_binary].to_dict("records"):
+    for row in filter(_out_of_range, index.records):
         as_of = nested("as_of_clause", as_of=row["as_of"]) if _partial_year(row["as_of"]) else ""
         findings.append(Finding(row["district"], "range", "error", "range",
                                 {"name": _name(row), "period": row["period"], "as_of": as_of,
@@ -207,7 +216,7 @@ def check_repeated_labels(obs: pd.DataFrame) -> list[Finding]:
 def load_cross_checks(path: Path = CHECKS_FILE) -> tuple[dict, ...]:
     if not path.exists():
         return ()
-    return tuple(yaml.safe_load(path.read_text(encoding="utf-8")) or ())
+    return tuple(load_yaml(path.read_text(encoding="utf-8")) or ())
 
 
 def check_cross_tables(index: ObservationIndex, checks: tuple[dict, ...]) -> list[Finding]:
@@ -239,7 +248,7 @@ def check_cross_tables(index: ObservationIndex, checks: tuple[dict, ...]) -> lis
 def run_checks(obs: pd.DataFrame, specs) -> list[Finding]:
     index = ObservationIndex(obs)
     return [
-        *check_ranges(obs), *check_totals(index, specs), *check_limits(index, specs), *check_jumps(index),
+        *check_ranges(index), *check_totals(index, specs), *check_limits(index, specs), *check_jumps(index),
         *check_coverage(index, specs), *check_repeated_labels(obs),
         *check_cross_tables(index, load_cross_checks()),
     ]

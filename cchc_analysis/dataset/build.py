@@ -94,21 +94,22 @@ def district_result(task: tuple) -> DistrictResult:
     report, with_narrative, then = task
     one = parse_report(report)
     result = one.result
-    observations = pd.DataFrame(result.observations, columns=columns("indicators"))
     updates, findings = _year_data(report)
     findings = result.findings + findings
     superseded = None
+    # sorted as dicts where no year file adds rows (pandas' multi-key sort of one report's rows costs more)
+    observations = pd.DataFrame(result.observations if updates else sorted_rows(result.observations, INDICATOR_ORDER),
+                                columns=columns("indicators"))
     if updates:
         observations, superseded = _supersede(observations, updates)
         observations = pd.concat([observations, pd.DataFrame(updates, columns=columns("indicators"))],
                                  ignore_index=True)
     for field in TABLES["indicators"].fields:
-        if field.type in ("integer", "number"):
+        if field.type in ("integer", "number") and str(observations[field.name].dtype) != field.dtype:
             observations[field.name] = pd.to_numeric(observations[field.name]).astype(field.dtype)
-    observations = observations.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True)
-    cells = pd.DataFrame(result.cells)
-    if len(cells):
-        cells = cells.sort_values(CELL_ORDER, kind="mergesort").reset_index(drop=True)
+    if updates:
+        observations = observations.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True)
+    cells = pd.DataFrame(sorted_rows(result.cells, CELL_ORDER))
     targets = pd.DataFrame(result.targets, columns=columns("targets"))
     curated = curated_for(report) if with_narrative else None
     more, sections, facts = _district_findings((one.meta.district, one.source.lines, one.meta.source_file,
@@ -117,8 +118,9 @@ def district_result(task: tuple) -> DistrictResult:
                               pd.DataFrame(result.tables), findings_frame(findings + more), sections, facts,
                               bool(report.manifest.get("synthetic", False)),
                               {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
-    district.own_findings = bool((district.quality["district"] == one.meta.district).all())
-    district.own_rows = all(bool((frame["district"] == one.meta.district).all()) for frame in (observations, cells)
+    own = {one.meta.district}
+    district.own_findings = set(district.quality["district"].tolist()) <= own
+    district.own_rows = all(set(frame["district"].tolist()) <= own for frame in (observations, cells)
                             if "district" in frame)
     district.csv = {name: csv_piece(getattr(district, attribute)) for name, attribute in _PIECES.items()
                     if getattr(district, attribute) is not None}
@@ -190,6 +192,14 @@ def _corpus_frame(parts: list) -> pd.DataFrame:
         except pa.ArrowInvalid:  # schemas differ (a column typed otherwise in one district): pandas decides
             pass
     return pd.concat([unpack_frame(part) for part in parts], ignore_index=True)
+
+
+def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:
+    """``rows`` in the order ``sort_values(keys, kind="mergesort")`` gives their frame: stable, missing values last."""
+    def key(row: dict) -> list:
+        return [(1, 0) if (value := row.get(name)) is None or value != value else (0, value) for name in keys]
+
+    return sorted(rows, key=key)
 
 
 # the large corpus tables, each the concatenation of every report's rows in district order (the attribute holding
@@ -317,7 +327,8 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
         if values not in seen:
             seen.add(values)
             unique.append(row)
-    return pd.DataFrame(unique, columns=names).astype(TABLES["quality"].dtypes())
+    dtypes = TABLES["quality"].dtypes()  # column by column, each in its dtype: a third of rows-then-astype's cost
+    return pd.DataFrame({name: pd.Series([row[name] for row in unique], dtype=dtypes[name]) for name in names})
 
 
 def sorted_findings(frame: pd.DataFrame) -> pd.DataFrame:

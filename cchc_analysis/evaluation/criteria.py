@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from cchc_analysis.errors import CchcError
+from cchc_analysis.findings import load_yaml
 from cchc_analysis.tables.specs import load_specs
 
 CRITERIA_FILE = Path(__file__).parent / "criteria.yaml"
@@ -187,7 +188,7 @@ def parse_criteria(document, path: Path) -> Criteria:
 
 def _read_yaml(path: Path):
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise CchcError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path,

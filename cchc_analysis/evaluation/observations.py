@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from cchc_analysis.errors import CchcError
 from cchc_analysis.evaluation.verdicts import LANGS, DistrictEvidence, value_text, when
+from cchc_analysis.findings import load_yaml
 from cchc_analysis.text import format_number
 
 OBSERVATIONS_FILE = Path(__file__).parent / "observations.yaml"
@@ -58,7 +57,7 @@ def _check_rule(rule, where: str, path: Path) -> dict:
 
 @lru_cache(maxsize=2)
 def load_rules(path: Path = OBSERVATIONS_FILE) -> tuple[dict, ...]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document = load_yaml(path.read_text(encoding="utf-8"))
     if not isinstance(document, dict) or set(document) != {"observations"}:
         raise CchcError("expected a single key 'observations'", file=path)
     return tuple(_check_rule(rule, f"observations[{i}]", path) for i, rule in enumerate(document["observations"]))

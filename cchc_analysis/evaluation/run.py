@@ -62,6 +62,9 @@ def _by_district(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     """A table split by district once (a filter per district would scan the whole corpus for each)."""
     if frame is None or frame.empty:
         return {}
+    names = set(frame["district"].tolist())
+    if len(names) == 1:  # one district's tables (judged where its report was read): the split is the whole
+        return {names.pop(): frame}
     return {name: rows for name, rows in frame.groupby("district", sort=False)}
 
 

@@ -13,9 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from cchc_analysis.evaluation.criteria import Criteria, Criterion, Judgement, Part
+from cchc_analysis.findings import load_yaml
+from cchc_analysis.tables.records import records as table_records
 from cchc_analysis.tables.specs import IndicatorSpec, load_specs
 from cchc_analysis.text import fold, format_date, format_number
 
@@ -27,7 +28,7 @@ TABLE_CHECKS = ("range", "total_vs_parts", "at_most", "repeated_label", "unreada
 
 @lru_cache(maxsize=1)
 def wording() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(WORDING_FILE.read_text(encoding="utf-8"))
+    return load_yaml(WORDING_FILE.read_text(encoding="utf-8"))
 
 
 def say(key: str, lang: str, **params) -> str:
@@ -66,17 +67,16 @@ class DistrictEvidence:
                  sections: list[dict], lines: list[str], judgements: dict[tuple[str, str], Judgement]):
         wanted = [c for c in ("indicator_id", "period", "year", "as_of", "value", "denominator", "note",
                               "value_status", "source_line") if c in indicators]
-        records = sorted(indicators[wanted].to_dict("records"), key=lambda r: (r.get("as_of") or "", r["year"]))
+        records = sorted(table_records(indicators, wanted), key=lambda r: (r.get("as_of") or "", r["year"]))
         self.all_rows: dict[str, list[dict]] = {}
         self.series: dict[str, list[dict]] = {}  # actual figures only: no empty cell, no forecast
         for row in records:
             self.all_rows.setdefault(row["indicator_id"], []).append(row)
             if row["value"] == row["value"] and row["value"] is not None and row.get("value_status") != "forecast":
                 self.series.setdefault(row["indicator_id"], []).append(row)
-        problems = quality[quality["severity"].isin(["error", "warning"])
-                           & quality["check"].astype(str).str.split(":").str[0].isin(TABLE_CHECKS)]
-        self.problems = set(problems["indicator_id"])
-        self.facts = ({row["id"]: row for row in facts.to_dict("records")}
+        self.problems = {row["indicator_id"] for row in table_records(quality, ["severity", "check", "indicator_id"])
+                         if row["severity"] in ("error", "warning") and str(row["check"]).split(":")[0] in TABLE_CHECKS}
+        self.facts = ({row["id"]: row for row in table_records(facts)}
                       if facts is not None and len(facts) and "id" in facts else {})
         self.sections = sorted((s for s in sections if s.get("first_line")), key=lambda s: s["first_line"])
         self.lines = lines
@@ -372,7 +372,7 @@ def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, target
 
 
 def evaluate_district(criteria: Criteria, ev: DistrictEvidence, targets: pd.DataFrame, district: str) -> list[Verdict]:
-    by_number = ({str(row["number"]): row for row in targets.to_dict("records")}
+    by_number = ({str(row["number"]): row for row in table_records(targets)}
                  if targets is not None and len(targets) else {})
     return [judge(criterion, criteria, ev, by_number, district) for criterion in criteria.criteria]
 

@@ -67,7 +67,9 @@ class BuildFailed(CchcError):
 
 
 def ensure_parsed(paths: BuildPaths, log) -> bool:
-    """Run the parser when the raw files or the package changed; True when it ran."""
+    """Run the parser when the raw files or the package changed; True when it ran. The parse keeps its per-report
+    cache in the build's cache folder (``<cache>/parse``, as ``cchc parse`` does), so after one district changed
+    only that district's report is read again."""
     stamp = paths.cache / "parse.json"
     key = K.sha_of({"raw": K.hash_tree(paths.raw), "package": K.package_fingerprint()})
     if stamp.exists():
@@ -78,7 +80,7 @@ def ensure_parsed(paths: BuildPaths, log) -> bool:
     from cchc_analysis.workflow import parse_and_write
 
     t0 = time.perf_counter()
-    summary = parse_and_write([paths.raw], paths.processed)
+    summary = parse_and_write([paths.raw], paths.processed, cache_dir=paths.cache / "parse")
     log(f"parse: {summary} ({time.perf_counter() - t0:.2f} s)")
     paths.cache.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"key": key, "processed": K.hash_tree(paths.processed)}))

@@ -4,6 +4,7 @@ from the keywords in their text, or ``general`` when no area clearly dominates."
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from cchc_analysis.prose.outline import Node, Outline, fold
@@ -79,9 +80,15 @@ def _heading_area(node: Node) -> str | None:
 
 
 def _heading_kind(node: Node) -> str | None:
-    h = fold(node.title)
     if node.inline:          # a numbered paragraph says what to do, it does not name a kind
         return None
+    return _title_kind(node.title)
+
+
+@lru_cache(maxsize=4096)
+def _title_kind(title: str) -> str | None:
+    """The kind a heading's words name (cached: a heading is asked again for each heading above it)."""
+    h = fold(title)
     for kind, keys in KIND_HEADING_KEYWORDS:
         if any(k in h for k in keys):
             return kind

@@ -1,0 +1,99 @@
+"""Per-district cost benchmark: prints figures, asserts nothing.
+
+What one district costs in the unit a worker runs for it (``dataset.build.district_result`` with the evaluation,
+as `cchc parse` runs it), split into stages, in ONE process over N SYNTHETIC districts: the read (read + extract +
+tidy: what the bare read of ``bench_corpus.py`` measures), the validation checks, the prose layer, the quality table,
+the evaluation, the CSV and JSON pieces of the large tables, and the rest (the district's frames, year files). Wall
+time per pass, the median of R passes; the first district is run once before (YAML rules and catalogs loaded: a
+fixed cost per process, not a district's). The machine's load average is printed: figures measured while other work
+runs are noisy, so compare runs made side by side.
+
+Run: `make bench-district` or `.venv/bin/python benchmarks/bench_district.py [--districts 20] [--passes 3]
+[--profile N]` (--profile: also the N most expensive functions of one pass, cProfile, cumulative time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import functools
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import cchc_analysis.dataset.build as build  # noqa: E402
+import cchc_analysis.workflow as workflow  # noqa: E402
+from cchc_analysis.read.manifest import discover  # noqa: E402
+from cchc_analysis.synthetic import write_corpus  # noqa: E402
+
+REFERENCE = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
+# (module, function, stage): the functions ``district_result`` calls, each timed where it is looked up
+STAGES = [(build, "parse_report", "read (read, extract, tidy)"), (build, "run_checks", "validation checks"),
+          (build, "analyse_narrative", "prose layer"), (build, "findings_frame", "quality table"),
+          (workflow, "evaluate_districts", "evaluation"), (build, "csv_piece", "CSV pieces"),
+          (build, "json_piece", "JSON piece (sections)")]
+
+
+def timed(spent: collections.Counter, module, name: str, stage: str) -> None:
+    """Replace ``module.name`` by the same function adding its wall time to ``spent[stage]``."""
+    function = getattr(module, name)
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[stage] += time.perf_counter() - start
+
+    setattr(module, name, wrapper)
+
+
+def one_pass(reports) -> None:
+    for report in reports:
+        build.district_result((report, True, workflow.evaluate_one))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--districts", type=int, default=20)
+    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--profile", type=int, default=0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        write_corpus(REFERENCE, Path(tmp), args.districts)
+        reports = discover([Path(tmp)])
+        one_pass(reports[:1])
+        if args.profile:
+            profile = cProfile.Profile()
+            profile.runcall(one_pass, reports)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
+        spent: collections.Counter = collections.Counter()
+        for module, name, stage in STAGES:
+            timed(spent, module, name, stage)
+        passes = []
+        for _ in range(args.passes):
+            spent.clear()
+            start = time.perf_counter()
+            one_pass(reports)
+            total = time.perf_counter() - start
+            passes.append({**spent, "rest (frames, year files)": total - sum(spent.values()), "unit": total})
+    per_district = {stage: statistics.median(p[stage] for p in passes) / len(reports) * 1000 for stage in passes[0]}
+    print(f"{len(reports)} SYNTHETIC districts, one process, median of {args.passes} passes, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    for stage, ms in per_district.items():
+        print(f"  {stage:28s} {ms:6.1f} ms/district")
+    read = per_district[STAGES[0][2]]
+    print(f"  unit / read: {per_district['unit'] / read:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
