@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.dataset.build import DistrictResult, assemble, csv_pieces, district_results
+from cchc_analysis.dataset.build import DistrictResult, assemble, csv_piece, csv_pieces, district_results
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import write_dataset
 from cchc_analysis.dataset.model import Dataset
@@ -49,7 +49,10 @@ def evaluate_one(report: ReportInput, one: DistrictResult) -> tuple[list, list, 
     view = Dataset(indicators=one.observations, quality=one.quality, targets=one.targets,
                    facts=one.facts, sections=one.sections,
                    districts=pd.DataFrame({"district": [one.meta.district], "source_file": [one.meta.source_file]}))
-    return evaluate_districts(view, [report], None, {one.meta.source_file: one.lines})[one.meta.district]
+    rows = evaluate_districts(view, [report], None, {one.meta.source_file: one.lines})[one.meta.district]
+    for table, frame in zip(("evaluation", "evaluation_parts", "observations"), evaluation_frames([rows])):
+        one.csv[table] = csv_piece(frame)  # its CSV rows, joined by the writer when their dtypes are the table's
+    return rows
 
 
 def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = None,

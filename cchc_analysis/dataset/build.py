@@ -125,10 +125,73 @@ def district_result(task: tuple) -> DistrictResult:
     district.csv = {name: csv_piece(getattr(district, attribute)) for name, attribute in _PIECES.items()
                     if getattr(district, attribute) is not None}
     district.csv["sections"] = json_piece(sections)
+    district.csv["targets"] = csv_piece(targets)
+    district.csv["tables"] = csv_piece(district.tables)
     if then is not None:
         district.then = then(report, district)
         district.lines = ()
+    for attribute in _FRAMES:
+        setattr(district, attribute, pack_frame(getattr(district, attribute)))
+    district.csv = {name: (*piece[:-1], piece[-1].encode("utf-8")) for name, piece in district.csv.items()}
     return district
+
+
+# the frames of a ``DistrictResult``, kept packed (``pack_frame``) once its district's work is done
+_FRAMES = ("observations", "superseded", "cells", "targets", "tables", "quality", "facts")
+
+
+def pack_frame(frame: pd.DataFrame | None):
+    """A district's frame as Arrow IPC bytes (("arrow", bytes)) when it comes back from them equal, dtypes included,
+    else the frame itself. Why: a cached result is unpickled per district on every rebuild, and pandas frames of
+    Arrow strings unpickle slowly; IPC bytes unpickle as one copy, and a corpus' tables are their Arrow
+    concatenation, converted to pandas once (``_corpus_frame``)."""
+    import pyarrow as pa
+
+    if frame is None:
+        return None
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        data = sink.getvalue().to_pybytes()
+    except (pa.ArrowException, TypeError, ValueError):
+        return frame
+    back = _arrow_table(data).to_pandas()
+    if not (back.dtypes.equals(frame.dtypes) and back.columns.equals(frame.columns) and back.equals(frame)):
+        return frame
+    return ("arrow", data, len(frame))
+
+
+def _rows(packed) -> int:
+    return packed[2] if isinstance(packed, tuple) else len(packed)
+
+
+def _arrow_table(data: bytes):
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(data).read_all()
+
+
+def unpack_frame(packed) -> pd.DataFrame | None:
+    """The frame ``pack_frame`` packed."""
+    if isinstance(packed, tuple):
+        return _arrow_table(packed[1]).to_pandas()
+    return packed
+
+
+def _corpus_frame(parts: list) -> pd.DataFrame:
+    """``pd.concat(frames, ignore_index=True)`` of the packed frames ``parts``: when every part is Arrow of one
+    schema, their Arrow concatenation converted once (the same frame, a fraction of the time), else pandas'."""
+    import pyarrow as pa
+
+    if parts and all(isinstance(part, tuple) for part in parts):
+        tables = [_arrow_table(part[1]) for part in parts]
+        try:
+            return pa.concat_tables(tables).to_pandas()
+        except pa.ArrowInvalid:  # schemas differ (a column typed otherwise in one district): pandas decides
+            pass
+    return pd.concat([unpack_frame(part) for part in parts], ignore_index=True)
 
 
 def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:
@@ -142,6 +205,9 @@ def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:
 # the large corpus tables, each the concatenation of every report's rows in district order (the attribute holding
 # them); the small ones (a few rows a district) cost less formatted at once than a call of ``to_csv`` per report
 _PIECES = {"indicators": "observations", "cells": "cells", "quality": "quality"}
+# the tables concatenated in report order, their pieces as well: a district's rows formatted once, where it is read
+# (the evaluation's by the caller's ``then``, see workflow.py)
+IN_REPORT_ORDER = ("targets", "tables", "evaluation", "evaluation_parts", "observations", "sections")
 
 
 def csv_piece(frame: pd.DataFrame) -> tuple[tuple[str, ...], int, str]:
@@ -162,7 +228,9 @@ def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
         if not own[name]:
             continue
         pieces[name] = [one.csv[name] for one in by_district if one.csv and name in one.csv]
-    pieces["sections"] = [one.csv["sections"] for one in results if one.csv and "sections" in one.csv]
+    for name in IN_REPORT_ORDER:
+        if all(one.csv and name in one.csv for one in results):
+            pieces[name] = [one.csv[name] for one in results]
     return pieces
 
 
@@ -343,9 +411,9 @@ def _check_distinct(inputs: list[ReportInput], results: list[DistrictResult]) ->
         same_bytes[one.meta.sha256] = report.path
 
 
-def _concat(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+def _concat(frames: list) -> pd.DataFrame | None:
     frames = [f for f in frames if f is not None]
-    return pd.concat(frames, ignore_index=True) if frames else None
+    return _corpus_frame(frames) if frames else None
 
 
 def _quality(results: list[DistrictResult], by_district: list[DistrictResult]) -> pd.DataFrame:
@@ -353,17 +421,17 @@ def _quality(results: list[DistrictResult], by_district: list[DistrictResult]) -
     concern its own district only, that is their concatenation in district order; else the rows are sorted again
     (stable, so the same order as sorting every finding at once)."""
     if all(one.own_findings for one in results):
-        return pd.concat([one.quality for one in by_district], ignore_index=True)
-    return sorted_findings(pd.concat([one.quality for one in results], ignore_index=True))
+        return _corpus_frame([one.quality for one in by_district])
+    return sorted_findings(_corpus_frame([one.quality for one in results]))
 
 
-def _in_order(frames: list[pd.DataFrame], by_district: list[pd.DataFrame], order: list[str],
+def _in_order(frames: list, by_district: list, order: list[str],
               results: list[DistrictResult]) -> pd.DataFrame:
     """A corpus table sorted by ``order``: each report's rows (sorted already) in district order, or, should a report
     hold rows of another district, all of them sorted again (stable: the same order)."""
     if all(one.own_rows for one in results):
-        return pd.concat(by_district, ignore_index=True)
-    return pd.concat(frames, ignore_index=True).sort_values(order, kind="mergesort").reset_index(drop=True)
+        return _corpus_frame(by_district)
+    return _corpus_frame(frames).sort_values(order, kind="mergesort").reset_index(drop=True)
 
 
 def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Dataset:
@@ -375,7 +443,7 @@ def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Datase
     indicators = _in_order([one.observations for one in results], [one.observations for one in by_district],
                            INDICATOR_ORDER, results)
     check_schema(indicators, ", ".join(one.meta.source_file for one in results))
-    superseded = _concat([one.superseded for one in results if one.superseded is not None and len(one.superseded)])
+    superseded = _concat([one.superseded for one in results if one.superseded is not None and _rows(one.superseded)])
     districts = pd.DataFrame([{
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
@@ -386,8 +454,8 @@ def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Datase
         indicators=indicators,
         codebook=pd.DataFrame(codebook_rows(load_specs())),
         quality=_quality(results, by_district),
-        targets=pd.concat([one.targets for one in results], ignore_index=True),
-        tables=pd.concat([one.tables for one in results], ignore_index=True),
+        targets=_corpus_frame([one.targets for one in results]),
+        tables=_corpus_frame([one.tables for one in results]),
         cells=_in_order([one.cells for one in results], [one.cells for one in by_district], CELL_ORDER, results),
         districts=districts,
         sections=[section for one in results for section in one.sections],

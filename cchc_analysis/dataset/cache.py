@@ -27,7 +27,7 @@ import pandas as pd
 from cchc_analysis.read.manifest import MANIFEST, ReportInput, display_path
 from cchc_analysis.read.source import MAX_REPORT_BYTES, read_bounded
 
-FORMAT = "cchc-parse-cache/1"
+FORMAT = "cchc-parse-cache/2"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # what the parse does not depend on: the pack (site, templates) and the benchmarks' synthetic corpus writer
 _NOT_PARSE = ("pack/", "synthetic.py", "cli.py")

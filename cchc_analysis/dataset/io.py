@@ -98,16 +98,21 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
                   if getattr(dataset, TABLES[name].dataset_attribute) is not None}
         for name, frame in frames.items():
             check_columns(name, frame)
-        ready = {name for name in frames if name in (pieces or {})
-                 and _write_pieces(frames[name], pieces[name], staging / TABLES[name].file)}
-        if dataset.sections and _write_json_pieces(dataset.sections, (pieces or {}).get("sections"),
-                                                   staging / TABLES["sections"].file):
+        pieces = pieces or {}
+        ready = {name for name in frames if name in pieces and _usable(frames[name], pieces[name])}
+        if dataset.sections and _json_usable(dataset.sections, pieces.get("sections")):
             ready.add("sections")
-        if pieces:
-            pieces.clear()  # consumed: a corpus' text held no longer than needed (the writers below fork)
-        jobs, parts = _write_jobs(frames, dataset.sections, staging,
-                                  done=ready)
-        _run_jobs(jobs, workers if sum(map(len, frames.values())) >= PARALLEL_WRITE_ROWS else 1)
+
+        def write_pieces() -> None:  # in this process, while the workers write the rest
+            for name in ready:
+                if name == "sections":
+                    _write_json_pieces(pieces[name], staging / TABLES[name].file)
+                else:
+                    _write_pieces(frames[name], pieces[name], staging / TABLES[name].file)
+            pieces.clear()  # consumed: a corpus' text held no longer than needed
+
+        jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready)
+        _run_jobs(jobs, workers if sum(map(len, frames.values())) >= PARALLEL_WRITE_ROWS else 1, write_pieces)
         _join_pieces(parts)
         write_datapackage(frames, staging)
         written = []
@@ -135,11 +140,16 @@ def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
     """The table's CSV file from its pieces, one after another (never the whole text at once); False if unusable."""
     if not _usable(frame, pieces):
         return False
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        out.write(frame.iloc[0:0].to_csv(index=False, lineterminator="\n"))
+    with open(path, "wb") as out:
+        out.write(frame.iloc[0:0].to_csv(index=False, lineterminator="\n").encode("utf-8"))
         for _, _, text in pieces:
-            out.write(text)
+            out.write(_utf8(text))
     return True
+
+
+def _utf8(text: str | bytes) -> bytes:
+    """A piece's text (a cached piece is kept as UTF-8 bytes: written without decoding it)."""
+    return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
 def json_piece(items: list[dict]) -> tuple[int, str]:
@@ -149,14 +159,15 @@ def json_piece(items: list[dict]) -> tuple[int, str]:
                                       for item in items)
 
 
-def _write_json_pieces(items: list[dict], pieces: list[tuple] | None, path: Path) -> bool:
-    """sections.json from its pieces, the bytes of ``json.dumps(items, ensure_ascii=False, indent=2)``; False when
-    the pieces do not hold every item."""
-    if not pieces or sum(n for n, _ in pieces) != len(items):
-        return False
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        out.write("[\n  " + ",\n  ".join(text for n, text in pieces if n) + "\n]\n")
-    return True
+def _json_usable(items: list[dict], pieces: list[tuple] | None) -> bool:
+    """The pieces hold every item (``_write_json_pieces`` then writes the bytes of ``json.dumps(items, ...)``)."""
+    return bool(pieces) and sum(n for n, _ in pieces) == len(items)
+
+
+def _write_json_pieces(pieces: list[tuple], path: Path) -> None:
+    """sections.json from its pieces, the bytes of ``json.dumps(items, ensure_ascii=False, indent=2)``."""
+    with open(path, "wb") as out:
+        out.write(b"[\n  " + b",\n  ".join(_utf8(text) for n, text in pieces if n) + b"\n]\n")
 
 
 def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,
@@ -201,14 +212,16 @@ def _run_job(index: int) -> None:
     _JOBS[index]()
 
 
-def _run_jobs(jobs: list, workers: int | None) -> None:
-    """Every job, here or in forked worker processes (which inherit the frames: nothing is pickled)."""
+def _run_jobs(jobs: list, workers: int | None, meanwhile=lambda: None) -> None:
+    """Every job, here or in forked worker processes (which inherit the frames: nothing is pickled), and
+    ``meanwhile()`` in this process while they run (the pieces' files: mostly time spent writing, not computing)."""
     import sys
 
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     if workers == 1 or sys.platform != "linux":
         for job in jobs:
             job()
+        meanwhile()
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -216,7 +229,10 @@ def _run_jobs(jobs: list, workers: int | None) -> None:
     _JOBS[:] = jobs
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            list(pool.map(_run_job, range(len(jobs))))
+            done = [pool.submit(_run_job, i) for i in range(len(jobs))]
+            meanwhile()
+            for future in done:
+                future.result()
     finally:
         _JOBS.clear()
 

@@ -175,3 +175,33 @@ def test_workbook_keeps_what_fits_and_says_where_the_rest_is(tmp_path):
     assert sheet["D3"].data_type == "s"  # text stays text, never a formula
     streamed = load_workbook(tmp_path / "a.xlsx", read_only=True)["districts"]
     assert (streamed.max_row, streamed.max_column) == (4, 4)  # sized by its dimension, as Excel does
+
+
+def test_a_warm_dataset_in_memory_is_the_cold_one(corpus, tmp_path, reference_path):
+    """What the pack and notebooks get from ``evaluated_dataset`` (frames built from the cached Arrow pieces) is the
+    dataset built without a cache: the same values and dtypes."""
+    cache = tmp_path / "cache"
+    evaluated_dataset([corpus], cache)
+    change_district(corpus / "synthetic-003", reference_path, seed=7)
+    warm, scratch = evaluated_dataset([corpus], cache), evaluated_dataset([corpus], None)
+    for name in ("indicators", "quality", "targets", "tables", "cells", "districts", "facts", "evaluation",
+                 "evaluation_parts", "observations"):
+        pd.testing.assert_frame_equal(getattr(warm, name), getattr(scratch, name), check_exact=True)
+    assert warm.sections == scratch.sections
+
+
+def test_frames_arrow_cannot_carry_exactly_stay_pandas():
+    from cchc_analysis.dataset.build import _corpus_frame, pack_frame, unpack_frame
+
+    typed = pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": ["x", "y"]})
+    packed = pack_frame(typed)
+    assert packed[0] == "arrow" and unpack_frame(packed).equals(typed)
+    mixed = pd.DataFrame({"a": [1, "two"]}, dtype=object)  # Arrow would refuse (or coerce) it: kept as it is
+    assert pack_frame(mixed) is mixed
+    floats = pack_frame(pd.DataFrame({"a": [1.5]}))
+    ints = pack_frame(pd.DataFrame({"a": [2]}))
+    # schemas differ: pandas' concatenation decides, as it did before the cache held Arrow
+    expected = pd.concat([pd.DataFrame({"a": [1.5]}), pd.DataFrame({"a": [2]})], ignore_index=True)
+    pd.testing.assert_frame_equal(_corpus_frame([floats, ints]), expected)
+    pd.testing.assert_frame_equal(_corpus_frame([packed, mixed]),
+                                  pd.concat([typed, mixed], ignore_index=True))
