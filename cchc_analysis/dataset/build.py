@@ -6,6 +6,7 @@ leaves the existing dataset untouched.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import sys
@@ -26,7 +27,7 @@ from cchc_analysis.findings import SEVERITIES, Finding
 from cchc_analysis.prose.curated import curated_for
 from cchc_analysis.prose.narrative import analyse_narrative
 from cchc_analysis.read.manifest import ReportInput, ReportMeta, discover, display_path, identify, verify_checksum
-from cchc_analysis.read.source import SourceText, read_source
+from cchc_analysis.read.source import SourceText, interim_path, read_source
 from cchc_analysis.tables.extract import extract
 from cchc_analysis.tables.specs import codebook_rows, load_specs
 from cchc_analysis.tables.tidy import TidyResult, tidy_document
@@ -364,6 +365,7 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
     kind = f"district:{with_narrative}:{then.__module__}.{then.__qualname__}" if then else f"district:{with_narrative}"
     keys = [report_key(r, kind) if cache.folder else "" for r in inputs]
     results = [cache.get(key) if key else None for key in keys]
+    results = [one if one is None or _interim_intact(report, one) else None for report, one in zip(inputs, results)]
     todo = [i for i, one in enumerate(results) if one is None]
     ship = _workers(len(todo), workers) > 1
     tasks = [(inputs[i], with_narrative, then, cache.folder if keys[i] else None, keys[i], ship) for i in todo]
@@ -379,6 +381,17 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
     for key, one in zip(keys, results):
         one.key = key
     return results
+
+
+def _interim_intact(report: ReportInput, one: DistrictResult) -> bool:
+    """A Word or PDF report's line numbers point into its extracted text (data/interim/): a cached result is used
+    only while that file is there as it was written, else the report is read again (which writes it)."""
+    if one.meta.format == "text":
+        return True
+    try:
+        return hashlib.sha256(interim_path(report.path).read_bytes()).hexdigest() == one.meta.text_sha256
+    except OSError:
+        return False
 
 
 def _district_task(task: tuple) -> DistrictResult | bytes:

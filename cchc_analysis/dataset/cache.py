@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_analysis.read.manifest import MANIFEST, ReportInput, display_path
-from cchc_analysis.read.source import MAX_REPORT_BYTES, read_bounded
+from cchc_analysis.read.source import MAX_REPORT_BYTES, file_sha256, read_bounded
 
 FORMAT = "cchc-parse-cache/2"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -68,16 +68,9 @@ def report_key(report: ReportInput, kind: str) -> str:
                 return ""
         except OSError:
             return ""
-        h.update(entry["file"].encode() + b"\0" + _file_hash(path))
+        h.update(entry["file"].encode() + b"\0" + file_sha256(path).encode())
     return h.hexdigest()
 
-
-def _file_hash(path: Path) -> bytes:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.digest()
 
 
 class ResultCache:

@@ -16,6 +16,7 @@ from pathlib import Path
 from cchc_analysis import __version__
 from cchc_analysis.concurrency import STAGING_PREFIX
 from cchc_analysis.pack.plan import PACK_DIR, BuildPaths, Job
+from cchc_analysis.read.source import file_sha256
 from cchc_analysis.text import slug
 
 PACKAGE_DIR = PACK_DIR.parent
@@ -26,13 +27,6 @@ RUNTIME_PACKAGES = ("pandas", "numpy", "matplotlib", "papermill", "nbclient", "n
                     "xlsxwriter", "jinja2")
 RENDER_PACKAGES = ("nbconvert", "weasyprint", "openpyxl", "jinja2")
 
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def hash_tree(root: Path, patterns: tuple[str, ...] = ("*",), exclude_dirs: tuple[str, ...] = ()) -> str:
@@ -47,7 +41,7 @@ def hash_tree(root: Path, patterns: tuple[str, ...] = ("*",), exclude_dirs: tupl
         rel = p.relative_to(root).as_posix()
         if "__pycache__" in rel or rel.startswith(STAGING_PREFIX) or any(rel.startswith(d + "/") for d in exclude_dirs):
             continue
-        h.update(rel.encode() + b"\0" + sha256_file(p).encode() + b"\n")
+        h.update(rel.encode() + b"\0" + file_sha256(p).encode() + b"\n")
     return h.hexdigest()
 
 
@@ -92,7 +86,7 @@ def render_fingerprint() -> dict:
 
 def job_key(job: Job, data_hash: str, pkg: dict) -> str:
     params = {k: v for k, v in job.parameters.items() if k != "data_dir"}  # the path does not change the page
-    return sha_of({"notebook": sha256_file(Path(job.notebook)), "parameters": params, "data": data_hash,
+    return sha_of({"notebook": file_sha256(Path(job.notebook)), "parameters": params, "data": data_hash,
                    "package": pkg, "kernel": KERNEL_NAME})
 
 
@@ -108,10 +102,10 @@ def output_hashes(paths: BuildPaths, pdf_file: str) -> dict[str, str]:
     site = paths.out / paths.site_name
     for p in sorted(site.rglob("*")):
         if p.is_file():
-            files[p.relative_to(paths.out).as_posix()] = sha256_file(p)
+            files[p.relative_to(paths.out).as_posix()] = file_sha256(p)
     pdf = paths.out / pdf_file
     if pdf.exists():
-        files[pdf_file] = sha256_file(pdf)
+        files[pdf_file] = file_sha256(pdf)
     return files
 
 

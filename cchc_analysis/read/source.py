@@ -113,6 +113,15 @@ def read_bounded(path: Path, limit: int) -> bytes:
         raise CchcError(f"cannot read: {exc.strerror or exc}", file=path) from None
 
 
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file of any size, read in chunks (the one file hash of the package: caches and keys)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def read_report(path: str | Path) -> SourceText:
     """A UTF-8 text export of a report (the lines are the file's own)."""
     path = Path(path)

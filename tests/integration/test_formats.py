@@ -157,3 +157,20 @@ def test_bad_documents_are_refused_in_one_line(tmp_path):
         assert first.startswith(f"error: {tmp_path / name}: ") and words in first, (name, run.stderr)
         assert "Traceback" not in run.stderr
         assert not out.exists() and not (tmp_path / "data").exists(), name
+
+
+def test_a_cached_parse_writes_the_extracted_text_again_when_it_is_gone(tmp_path):
+    """The parse cache does not leave line numbers pointing at an extracted text that was deleted or edited."""
+    document = district_folder(REFERENCE, tmp_path, "docx")
+    text = interim_path(document)
+    cache = tmp_path / "cache"
+    parse_and_write([tmp_path / "raw"], tmp_path / "out1", cache_dir=cache)
+    written = text.read_bytes()
+    text.unlink()
+    parse_and_write([tmp_path / "raw"], tmp_path / "out2", cache_dir=cache)
+    assert text.read_bytes() == written
+    text.write_bytes(written + b"edited\n")
+    parse_and_write([tmp_path / "raw"], tmp_path / "out3", cache_dir=cache)
+    assert text.read_bytes() == written
+    for name in ("indicators.csv", "districts.csv"):
+        assert (tmp_path / "out3" / name).read_bytes() == (tmp_path / "out1" / name).read_bytes()
