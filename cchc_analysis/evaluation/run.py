@@ -68,15 +68,6 @@ def _by_district(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     return {name: rows for name, rows in frame.groupby("district", sort=False)}
 
 
-def evaluate(dataset: Dataset, reports: list[ReportInput],
-             lines_of: dict[str, tuple[str, ...]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Judge every criterion for every district of ``dataset``; ``reports`` give each district's folder (for its
-    curated judgements) and report lines (to check quotes; ``lines_of``: the lines already read, by source file, so
-    the reports are not read twice). Returns the verdicts, their parts and the strengths and weaknesses found by
-    rule."""
-    return evaluation_frames(evaluate_districts(dataset, reports, None, lines_of).values())
-
-
 def evaluation_frames(per_district) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The three evaluation tables from ``evaluate_districts``' (rows, parts, observations) of each district."""
     rows, part_rows, notes = [], [], []

@@ -24,7 +24,7 @@ NBCONVERT_TEMPLATES = PACK_DIR / "templates" / "cchc"
 KERNEL_NAME = "python3"
 # What runs a notebook: a new version of any of these re-executes the notebooks.
 RUNTIME_PACKAGES = ("pandas", "numpy", "matplotlib", "papermill", "nbclient", "nbformat", "ipykernel", "pyarrow",
-                    "xlsxwriter", "jinja2")
+                    "jinja2")
 RENDER_PACKAGES = ("nbconvert", "weasyprint", "openpyxl", "jinja2")
 
 

@@ -180,9 +180,6 @@ def _extracted(path: Path, kind: str, data: bytes) -> SourceText:
                       document=path, text_sha256=hashlib.sha256(text).hexdigest(), locations=tuple(locations))
 
 
-_READ: dict[tuple, SourceText] = {}  # (path, size, mtime) -> the last reads (the evaluation reads a report again)
-
-
 def read_source(path: str | Path) -> SourceText:
     """Any report, by its format: a text export as it is; a Word or PDF report read for its structure into the
     text export's layout (narrative lines, then table rows as tab-separated cells)."""
@@ -190,12 +187,4 @@ def read_source(path: str | Path) -> SourceText:
     kind = format_of(path)
     if kind == "text":
         return read_report(path)
-    data = read_bounded(path, MAX_REPORT_BYTES)
-    key = (os.path.abspath(path), hashlib.sha256(data).hexdigest())
-    if key not in _READ:
-        if len(_READ) >= 8:
-            _READ.pop(next(iter(_READ)))
-        _READ[key] = _extracted(path, kind, data)
-    source = _READ[key]
-    _write_atomically(source.path, ("\n".join(source.lines) + "\n").encode("utf-8"))
-    return source
+    return _extracted(path, kind, read_bounded(path, MAX_REPORT_BYTES))
