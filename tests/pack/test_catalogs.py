@@ -57,6 +57,10 @@ def test_tag_pattern_finds_html():
     assert not TAG.search("text/<lang>.yaml") and not TAG.search("<district>-<year>.xlsx")
 
 
+# Not HTML for a page: the inline markup of the report's text export, which the Word and PDF readers write too.
+SOURCE_MARKUP = {("read/location.py", "<i>"), ("read/location.py", "</i>")}
+
+
 def test_no_html_tags_in_python_string_literals():
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -67,6 +71,7 @@ def test_no_html_tags_in_python_string_literals():
         for node in ast.walk(tree):
             if id(node) in docstrings:
                 continue  # describes, builds nothing
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and TAG.search(node.value):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and TAG.search(node.value) \
+                    and (path.relative_to(PACKAGE).as_posix(), node.value) not in SOURCE_MARKUP:
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.value[:60]!r}")
     assert not found, "HTML in Python (write it in a template):\n" + "\n".join(found)
