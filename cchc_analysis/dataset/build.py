@@ -7,6 +7,7 @@ leaves the existing dataset untouched.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import sys
@@ -20,6 +21,7 @@ from cchc_analysis.checks.tables import run_checks
 from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
+from cchc_analysis.dataset.parts import Part, from_frame, from_rows, to_frame, typed
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
 from cchc_analysis.errors import CchcError
@@ -61,138 +63,90 @@ def parse_report(report: ReportInput | Path) -> ParsedReport:
 
 @dataclass
 class DistrictResult:
-    """Everything one report gives the corpus before the corpus-wide assembly: its tables as DataFrames (compact,
-    and cheap to send back from a worker process or to cache), with the year files of its folder applied, its
-    findings (read, year files, checks, prose), sections and facts. A function of the report's inputs only, so it can
-    be cached by their content hash (``dataset.cache``)."""
+    """Everything one report gives the corpus before the corpus-wide assembly: its share of every table as a
+    ``Part`` (Arrow and CSV bytes: cheap to send back from a worker process and to cache), with the year files of its
+    folder applied, findings (read, year files, checks, prose) and, when asked, its evaluation included; its prose
+    sections as a JSON piece. A function of the report's inputs only, so it can be cached by their content hash
+    (``dataset.cache``)."""
     meta: ReportMeta
-    lines: tuple[str, ...]
-    observations: pd.DataFrame      # typed and sorted as indicators.csv
-    superseded: pd.DataFrame | None
-    cells: pd.DataFrame             # sorted as cells.csv
-    targets: pd.DataFrame
-    tables: pd.DataFrame
-    quality: pd.DataFrame           # its findings as quality.csv rows (``findings_frame``)
-    sections: list[dict]
-    facts: pd.DataFrame | None
     synthetic: bool
     document: dict
-    then: object = None  # what the caller's ``then`` made of it (the evaluation: see workflow.py)
-    csv: dict = None     # table -> its rows as CSV text (``csv_piece``), so a rebuild need not format them again
-    key: str = ""        # the content hash of the report's inputs, when a cache is used
-    own_findings: bool = True  # every finding concerns this district (the corpus' quality rows: district order)
-    own_rows: bool = True      # so do its observations and cells (the corpus' indicators and cells: likewise)
+    parts: dict[str, Part]          # table name -> this district's rows of it
+    sections: tuple[int, bytes]     # its prose sections: their count and ``json_piece`` text
+    key: str = ""                   # the content hash of the report's inputs, when a cache is used
+    own_findings: bool = True       # every finding concerns this district (the corpus' quality rows: district order)
+    own_rows: bool = True           # so do its observations and cells (the corpus' indicators and cells: likewise)
+
+
+@dataclass
+class DistrictTables:
+    """One district's tables as frames while its work is done where its report was read: what ``then`` (see
+    ``district_result``) judges. Not sent back, not cached."""
+    meta: ReportMeta
+    lines: tuple[str, ...]
+    indicators: pd.DataFrame
+    quality: pd.DataFrame
+    targets: pd.DataFrame
+    facts: pd.DataFrame | None
+    sections: list[dict]
 
 
 INDICATOR_ORDER = ["district", "source_file", "appendix", "source_line", "source_column", "indicator_id"]
 CELL_ORDER = ["district", "appendix", "source_line", "source_column"]
+# tables whose corpus rows are in district order (each district's rows sorted already); the others: report order
+DISTRICT_ORDER = {"indicators": INDICATOR_ORDER, "cells": CELL_ORDER, "quality": None}
 
 
 def district_result(task: tuple) -> DistrictResult:
     """Read one report and do all the work that stays within its district. ``task`` is (report, with_narrative,
-    then): plain data and a module-level function, so it can run in a worker process. ``then(report, result)``, when
-    given, runs on the result while the report's lines are at hand; they are not kept (nor sent back, nor cached)."""
+    then): plain data and a module-level function, so it can run in a worker process. ``then(report, tables)``, when
+    given, runs on the district's ``DistrictTables`` while its lines are at hand and returns rows of further tables
+    ({table name: rows}), added to its parts."""
     report, with_narrative, then = task
     one = parse_report(report)
     result = one.result
+    district = one.meta.district
     updates, findings = _year_data(report)
-    findings = result.findings + findings
-    superseded = None
-    # sorted as dicts where no year file adds rows (pandas' multi-key sort of one report's rows costs more)
-    observations = pd.DataFrame(result.observations if updates else sorted_rows(result.observations, INDICATOR_ORDER),
-                                columns=columns("indicators"))
-    if updates:
-        observations, superseded = _supersede(observations, updates)
-        observations = pd.concat([observations, pd.DataFrame(updates, columns=columns("indicators"))],
-                                 ignore_index=True)
-    for field in TABLES["indicators"].fields:
-        if field.type in ("integer", "number") and str(observations[field.name].dtype) != field.dtype:
-            observations[field.name] = pd.to_numeric(observations[field.name]).astype(field.dtype)
-    if updates:
-        observations = observations.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True)
-    cells = pd.DataFrame(sorted_rows(result.cells, CELL_ORDER))
-    targets = pd.DataFrame(result.targets, columns=columns("targets"))
+    parts = _indicator_parts(result.observations, updates)
+    parts["cells"] = from_rows(sorted_rows(result.cells, CELL_ORDER), "cells")
+    parts["targets"] = from_rows(result.targets, "targets")
+    parts["tables"] = from_rows(result.tables, "tables")
+    indicators, targets = to_frame([parts["indicators"]], "indicators"), to_frame([parts["targets"]], "targets")
     curated = curated_for(report) if with_narrative else None
-    more, sections, facts = _district_findings((one.meta.district, one.source.lines, one.meta.source_file,
-                                                observations, targets, curated, with_narrative))
-    district = DistrictResult(one.meta, one.source.lines, observations, superseded, cells, targets,
-                              pd.DataFrame(result.tables), findings_frame(findings + more), sections, facts,
-                              bool(report.manifest.get("synthetic", False)),
-                              {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS})
-    own = {one.meta.district}
-    district.own_findings = set(district.quality["district"].tolist()) <= own
-    district.own_rows = all(set(frame["district"].tolist()) <= own for frame in (observations, cells)
-                            if "district" in frame)
-    district.csv = {name: csv_piece(getattr(district, attribute)) for name, attribute in _PIECES.items()
-                    if getattr(district, attribute) is not None}
-    district.csv["sections"] = json_piece(sections)
-    district.csv["targets"] = csv_piece(targets)
-    district.csv["tables"] = csv_piece(district.tables)
+    more, sections, facts = _district_findings((district, one.source.lines, one.meta.source_file, indicators,
+                                                targets, curated, with_narrative))
+    quality = findings_rows(result.findings + findings + more)
+    parts["quality"] = from_rows(quality, "quality")
+    if facts is not None:
+        parts["facts"] = from_frame(facts, "facts")
     if then is not None:
-        district.then = then(report, district)
-        district.lines = ()
-    for attribute in _FRAMES:
-        setattr(district, attribute, pack_frame(getattr(district, attribute)))
-    district.csv = {name: (*piece[:-1], piece[-1].encode("utf-8")) for name, piece in district.csv.items()}
-    return district
+        tables = DistrictTables(one.meta, one.source.lines, indicators, to_frame([parts["quality"]], "quality"),
+                                targets, facts, sections)
+        for name, rows in then(report, tables).items():
+            parts[name] = from_rows(rows, name)
+    own = {district}
+    return DistrictResult(
+        one.meta, bool(report.manifest.get("synthetic", False)),
+        {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS}, parts,
+        (len(sections), json_piece(sections)[1].encode("utf-8")),
+        own_findings={row["district"] for row in quality} <= own,
+        own_rows=all({row.get("district") for row in rows} <= own for rows in (result.observations, result.cells)))
 
 
-# the frames of a ``DistrictResult``, kept packed (``pack_frame``) once its district's work is done
-_FRAMES = ("observations", "superseded", "cells", "targets", "tables", "quality", "facts")
-
-
-def pack_frame(frame: pd.DataFrame | None):
-    """A district's frame as Arrow IPC bytes (("arrow", bytes)) when it comes back from them equal, dtypes included,
-    else the frame itself. Why: a cached result is unpickled per district on every rebuild, and pandas frames of
-    Arrow strings unpickle slowly; IPC bytes unpickle as one copy, and a corpus' tables are their Arrow
-    concatenation, converted to pandas once (``_corpus_frame``)."""
-    import pyarrow as pa
-
-    if frame is None:
-        return None
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        data = sink.getvalue().to_pybytes()
-    except (pa.ArrowException, TypeError, ValueError):
-        return frame
-    back = _arrow_table(data).to_pandas()
-    if not (back.dtypes.equals(frame.dtypes) and back.columns.equals(frame.columns) and back.equals(frame)):
-        return frame
-    return ("arrow", data, len(frame))
-
-
-def _rows(packed) -> int:
-    return packed[2] if isinstance(packed, tuple) else len(packed)
-
-
-def _arrow_table(data: bytes):
-    import pyarrow as pa
-
-    return pa.ipc.open_stream(data).read_all()
-
-
-def unpack_frame(packed) -> pd.DataFrame | None:
-    """The frame ``pack_frame`` packed."""
-    if isinstance(packed, tuple):
-        return _arrow_table(packed[1]).to_pandas()
-    return packed
-
-
-def _corpus_frame(parts: list) -> pd.DataFrame:
-    """``pd.concat(frames, ignore_index=True)`` of the packed frames ``parts``: when every part is Arrow of one
-    schema, their Arrow concatenation converted once (the same frame, a fraction of the time), else pandas'."""
-    import pyarrow as pa
-
-    if parts and all(isinstance(part, tuple) for part in parts):
-        tables = [_arrow_table(part[1]) for part in parts]
-        try:
-            return pa.concat_tables(tables).to_pandas()
-        except pa.ArrowInvalid:  # schemas differ (a column typed otherwise in one district): pandas decides
-            pass
-    return pd.concat([unpack_frame(part) for part in parts], ignore_index=True)
+def _indicator_parts(observations: list[dict], updates: list[dict]) -> dict[str, Part]:
+    """The district's indicators (sorted as indicators.csv) and, when year files replace some of its figures, those
+    replaced (``indicators_superseded``)."""
+    if not updates:  # sorted as dicts (pandas' multi-key sort of one report's rows costs more)
+        return {"indicators": from_rows(sorted_rows(observations, INDICATOR_ORDER), "indicators")}
+    names = columns("indicators")
+    frame = typed(pd.DataFrame(observations, columns=names), "indicators")
+    frame, superseded = _supersede(frame, updates)
+    frame = pd.concat([frame, typed(pd.DataFrame(updates, columns=names), "indicators")], ignore_index=True)
+    frame = frame.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True)
+    parts = {"indicators": from_frame(frame, "indicators")}
+    if len(superseded):
+        parts["indicators_superseded"] = from_frame(superseded, "indicators")
+    return parts
 
 
 def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:
@@ -203,36 +157,23 @@ def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:
     return sorted(rows, key=key)
 
 
-# the large corpus tables, each the concatenation of every report's rows in district order (the attribute holding
-# them); the small ones (a few rows a district) cost less formatted at once than a call of ``to_csv`` per report
-_PIECES = {"indicators": "observations", "cells": "cells", "quality": "quality"}
-# the tables concatenated in report order, their pieces as well: a district's rows formatted once, where it is read
-# (the evaluation's by the caller's ``then``, see workflow.py)
-IN_REPORT_ORDER = ("targets", "tables", "evaluation", "evaluation_parts", "observations", "sections")
-
-
-def csv_piece(frame: pd.DataFrame) -> tuple[tuple[str, ...], int, str]:
-    """A table's rows as CSV text without the header, with the dtypes and row count it was formatted from: the text
-    of a row depends on its values and its columns' dtypes only, so pieces of equal dtypes joined are the CSV of
-    the concatenated table (``dataset.io.write_dataset`` checks the dtypes before it trusts them)."""
-    return (tuple(map(str, frame.dtypes)), len(frame),
-            frame.to_csv(index=False, header=False, encoding="utf-8", lineterminator="\n"))
-
-
 def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
-    """The CSV pieces of the corpus tables in the order ``assemble`` concatenates their rows."""
+    """The CSV pieces of the corpus tables in the order ``assemble`` concatenates their rows (a table in district
+    order whose rows must be sorted again has none: it is formatted whole)."""
     by_district = sorted(results, key=lambda one: one.meta.district)
-    own = {"quality": all(one.own_findings for one in results)}
-    own["indicators"] = own["cells"] = all(one.own_rows for one in results)
     pieces = {}
-    for name in _PIECES:
-        if not own[name]:
+    for name in {name for one in results for name in one.parts}:
+        if name in DISTRICT_ORDER and not _own(name, results):
             continue
-        pieces[name] = [one.csv[name] for one in by_district if one.csv and name in one.csv]
-    for name in IN_REPORT_ORDER:
-        if all(one.csv and name in one.csv for one in results):
-            pieces[name] = [one.csv[name] for one in results]
+        order = by_district if name in DISTRICT_ORDER else results
+        pieces[name] = [one.parts[name].piece() for one in order if name in one.parts]
+    pieces["sections"] = [one.sections for one in results]
     return pieces
+
+
+def _own(table: str, results: list[DistrictResult]) -> bool:
+    """Every district's rows of ``table`` concern that district only (so their concatenation is in order)."""
+    return all(one.own_findings if table == "quality" else one.own_rows for one in results)
 
 
 def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataFrame | None]:
@@ -308,8 +249,8 @@ def _supersede(observations: pd.DataFrame, updates: list[dict]) -> tuple[pd.Data
 _FINDING_ORDER = ("district", "_order", "appendix", "indicator_id", "year", "check", "message")
 
 
-def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    """The quality table: findings in the registry's columns, errors first, without repeats.
+def findings_rows(findings: list[Finding]) -> list[dict]:
+    """The quality table's rows: findings in the registry's columns, errors first, without repeats.
 
     Sorted and de-duplicated as rows (a report's hundred findings: a fraction of pandas' cost), in the order of
     ``sorted_findings``: the same keys, empty values first, stable."""
@@ -328,8 +269,12 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
         if values not in seen:
             seen.add(values)
             unique.append(row)
-    dtypes = TABLES["quality"].dtypes()  # column by column, each in its dtype: a third of rows-then-astype's cost
-    return pd.DataFrame({name: pd.Series([row[name] for row in unique], dtype=dtypes[name]) for name in names})
+    return unique
+
+
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    """The quality table of ``findings`` (``findings_rows``) in the registry's dtypes."""
+    return to_frame([from_rows(findings_rows(findings), "quality")], "quality")
 
 
 def sorted_findings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -424,57 +369,43 @@ def _check_distinct(inputs: list[ReportInput], results: list[DistrictResult]) ->
         same_bytes[one.meta.sha256] = report.path
 
 
-def _concat(frames: list) -> pd.DataFrame | None:
-    frames = [f for f in frames if f is not None]
-    return _corpus_frame(frames) if frames else None
+def corpus_table(name: str, results: list[DistrictResult]) -> pd.DataFrame | None:
+    """A corpus table from the districts' parts (None when no district has rows of it): in report order, or for the
+    tables of ``DISTRICT_ORDER`` each district's rows (sorted already) in district order; should a district hold rows
+    of another (a year file naming another district), all of them sorted again (stable: the same order)."""
+    if not any(name in one.parts for one in results):
+        return None
+    if name not in DISTRICT_ORDER:
+        return to_frame([one.parts[name] for one in results if name in one.parts], name)
+    if _own(name, results):
+        by_district = sorted(results, key=lambda one: one.meta.district)  # stable: the corpus-wide sort, per district
+        return to_frame([one.parts[name] for one in by_district if name in one.parts], name)
+    frame = to_frame([one.parts[name] for one in results if name in one.parts], name)
+    if name == "quality":
+        return sorted_findings(frame)
+    return frame.sort_values(DISTRICT_ORDER[name], kind="mergesort").reset_index(drop=True)
 
 
-def _quality(results: list[DistrictResult], by_district: list[DistrictResult]) -> pd.DataFrame:
-    """The corpus' quality table from each report's (already sorted, without repeats). When each report's findings
-    concern its own district only, that is their concatenation in district order; else the rows are sorted again
-    (stable, so the same order as sorting every finding at once)."""
-    if all(one.own_findings for one in results):
-        return _corpus_frame([one.quality for one in by_district])
-    return sorted_findings(_corpus_frame([one.quality for one in results]))
+def sections_of(results: list[DistrictResult]) -> list[dict]:
+    """Every district's prose sections, decoded from their JSON pieces."""
+    return [section for one in results if one.sections[0]
+            for section in json.loads(b"[" + one.sections[1] + b"]")]
 
 
-def _in_order(frames: list, by_district: list, order: list[str],
-              results: list[DistrictResult]) -> pd.DataFrame:
-    """A corpus table sorted by ``order``: each report's rows (sorted already) in district order, or, should a report
-    hold rows of another district, all of them sorted again (stable: the same order)."""
-    if all(one.own_rows for one in results):
-        return _corpus_frame(by_district)
-    return _corpus_frame(frames).sort_values(order, kind="mergesort").reset_index(drop=True)
-
-
-def assemble(inputs: list[ReportInput], results: list[DistrictResult]) -> Dataset:
-    """The corpus-wide tables from the per-report results: concatenated (indicators and cells in district order,
-    each district's rows already sorted), validated against the schema, findings sorted. The results' frames are
-    released (their CSV pieces and ``then`` are kept)."""
+def assemble(inputs: list[ReportInput], results: list[DistrictResult], with_sections: bool = True) -> Dataset:
+    """The corpus-wide tables from the per-report results (``corpus_table``), the observations validated against
+    the schema. ``with_sections``: decode the prose sections (a writer that joins their JSON pieces does not need
+    them)."""
     _check_distinct(inputs, results)
-    by_district = sorted(results, key=lambda one: one.meta.district)  # stable: the corpus-wide sort, done per district
-    indicators = _in_order([one.observations for one in results], [one.observations for one in by_district],
-                           INDICATOR_ORDER, results)
+    indicators = corpus_table("indicators", results)
     check_schema(indicators, ", ".join(one.meta.source_file for one in results))
-    superseded = _concat([one.superseded for one in results if one.superseded is not None and _rows(one.superseded)])
     districts = pd.DataFrame([{
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,
         **one.meta.text_provenance(),
         "synthetic": one.synthetic, **one.document,
     } for one in results], columns=columns("districts"))
-    dataset = Dataset(
-        indicators=indicators,
-        codebook=pd.DataFrame(codebook_rows(load_specs())),
-        quality=_quality(results, by_district),
-        targets=_corpus_frame([one.targets for one in results]),
-        tables=_corpus_frame([one.tables for one in results]),
-        cells=_in_order([one.cells for one in results], [one.cells for one in by_district], CELL_ORDER, results),
-        districts=districts,
-        sections=[section for one in results for section in one.sections],
-        facts=_concat([one.facts for one in results]),
-        superseded=superseded,
-    )
-    for one in results:  # held once, in the dataset: a corpus' frames twice would double the peak memory
-        one.observations = one.cells = one.quality = one.targets = one.tables = one.facts = one.superseded = None
-    return dataset
+    tables = {TABLES[name].dataset_attribute: corpus_table(name, results)
+              for name in TABLES if name not in ("indicators", "indicators_codebook", "districts", "sections")}
+    return Dataset(indicators=indicators, codebook=pd.DataFrame(codebook_rows(load_specs())), districts=districts,
+                   sections=sections_of(results) if with_sections else None, **tables)

@@ -88,7 +88,7 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
                   pieces: dict[str, list[tuple]] | None = None) -> list[Path]:
     """Write every table into ``out_dir`` atomically (all files or none). For a corpus, the files are written side
     by side in ``workers`` processes (default: one per core); the bytes do not depend on it. ``pieces``: a table's
-    rows already formatted as CSV per report (``dataset.build.csv_piece``, in the table's row order), used when
+    rows already formatted as CSV per report (``dataset.parts.Part.piece``, in the table's row order), used when
     their dtypes and row counts match the table's; the dict is emptied once they are written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -100,7 +100,7 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
             check_columns(name, frame)
         pieces = pieces or {}
         ready = {name for name in frames if name in pieces and _usable(frames[name], pieces[name])}
-        if dataset.sections and _json_usable(dataset.sections, pieces.get("sections")):
+        if _json_usable(dataset.sections, pieces.get("sections")):
             ready.add("sections")
 
         def write_pieces() -> None:  # in this process, while the workers write the rest
@@ -159,9 +159,11 @@ def json_piece(items: list[dict]) -> tuple[int, str]:
                                       for item in items)
 
 
-def _json_usable(items: list[dict], pieces: list[tuple] | None) -> bool:
-    """The pieces hold every item (``_write_json_pieces`` then writes the bytes of ``json.dumps(items, ...)``)."""
-    return bool(pieces) and sum(n for n, _ in pieces) == len(items)
+def _json_usable(items: list[dict] | None, pieces: list[tuple] | None) -> bool:
+    """The pieces hold every item (``_write_json_pieces`` then writes the bytes of ``json.dumps(items, ...)``);
+    ``items`` None: the pieces are the items (a dataset built for writing does not decode them)."""
+    count = sum(n for n, _ in pieces or ())
+    return count > 0 and (items is None or count == len(items))
 
 
 def _write_json_pieces(pieces: list[tuple], path: Path) -> None:

@@ -188,20 +188,3 @@ def test_a_warm_dataset_in_memory_is_the_cold_one(corpus, tmp_path, reference_pa
                  "evaluation_parts", "observations"):
         pd.testing.assert_frame_equal(getattr(warm, name), getattr(scratch, name), check_exact=True)
     assert warm.sections == scratch.sections
-
-
-def test_frames_arrow_cannot_carry_exactly_stay_pandas():
-    from cchc_analysis.dataset.build import _corpus_frame, pack_frame, unpack_frame
-
-    typed = pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": ["x", "y"]})
-    packed = pack_frame(typed)
-    assert packed[0] == "arrow" and unpack_frame(packed).equals(typed)
-    mixed = pd.DataFrame({"a": [1, "two"]}, dtype=object)  # Arrow would refuse (or coerce) it: kept as it is
-    assert pack_frame(mixed) is mixed
-    floats = pack_frame(pd.DataFrame({"a": [1.5]}))
-    ints = pack_frame(pd.DataFrame({"a": [2]}))
-    # schemas differ: pandas' concatenation decides, as it did before the cache held Arrow
-    expected = pd.concat([pd.DataFrame({"a": [1.5]}), pd.DataFrame({"a": [2]})], ignore_index=True)
-    pd.testing.assert_frame_equal(_corpus_frame([floats, ints]), expected)
-    pd.testing.assert_frame_equal(_corpus_frame([packed, mixed]),
-                                  pd.concat([typed, mixed], ignore_index=True))

@@ -1,0 +1,172 @@
+"""A district's share of a corpus table in the two forms the corpus needs: Arrow IPC bytes (the corpus' frame is
+their concatenation, converted to pandas once) and its rows as CSV text (the corpus' file is their concatenation).
+
+Both are made from the rows a stage produces, typed by the schema registry, without a pandas frame in between: a
+district's frames cost more to build, format and send back from a worker than the district's whole read. A part
+is plain bytes, so it is cheap to pickle, to cache and to send from a worker process.
+
+The CSV text is what ``DataFrame.to_csv(index=False, header=False, lineterminator="\\n")`` prints for the frame of
+the same rows in the registry's dtypes (tested against it), so a corpus' CSV file is the same bytes however it was
+put together.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import pandas as pd
+import pyarrow as pa
+
+from cchc_analysis.dataset.schema import TABLES
+
+
+@dataclass(frozen=True)
+class Part:
+    rows: int
+    dtypes: tuple[str, ...]  # the pandas dtypes the CSV text was formatted from (``dataset.io`` checks them)
+    arrow: bytes             # an Arrow IPC stream of the rows (with the pandas dtypes in its metadata)
+    csv: bytes               # the rows as UTF-8 CSV without a header
+
+    def piece(self) -> tuple[tuple[str, ...], int, bytes]:
+        """The CSV piece ``dataset.io.write_dataset`` joins."""
+        return self.dtypes, self.rows, self.csv
+
+
+@cache
+def registry_dtypes(table: str) -> tuple[str, ...]:
+    return tuple(TABLES[table].dtypes().values())
+
+
+@cache
+def arrow_schema(table: str) -> pa.Schema:
+    """The table's Arrow schema, with pandas metadata that turns it back into the registry's dtypes."""
+    empty = pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
+    return pa.Schema.from_pandas(empty, preserve_index=False)
+
+
+_MISSING = {type(None), type(pd.NA)}
+# the Python types a field's values may have (besides missing) to be formatted here; any other value (a text in a
+# number column, a float in an integer one) goes through pandas' conversion, as a frame of the rows would
+_KINDS = {"string": {str}, "date": {str}, "integer": {int}, "number": {int, float}, "boolean": {bool}}
+
+
+def _text(values: list, missing: bool) -> list:
+    return [v if type(v) is str else "" for v in values] if missing else values
+
+
+def _integer(values: list, missing: bool) -> list:
+    return [str(v) if type(v) is int else "" for v in values] if missing else list(map(str, values))
+
+
+def _number(values: list, missing: bool) -> list:
+    # as numpy prints a float64 (the shortest repr); NaN is missing
+    return ["" if v is None or v is pd.NA or v != v else repr(float(v)) for v in values]
+
+
+def _boolean(values: list, missing: bool) -> list:
+    return ["" if v is None or v is pd.NA else str(v) for v in values]
+
+
+# how ``to_csv`` prints a column of each registry type
+_FORMATS = {"string": _text, "date": _text, "integer": _integer, "number": _number, "boolean": _boolean}
+
+
+def _cells(values: list, kind: str) -> list | None:
+    """A column's values as ``to_csv`` prints them, or None when one is not of the field's Python type."""
+    types = set(map(type, values))
+    if not types - _MISSING <= _KINDS[kind]:
+        return None
+    return _FORMATS[kind](values, bool(types & _MISSING))
+
+
+def _csv_probe(text: str) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([text, "x"])
+    return out.getvalue()
+
+
+# the characters that make the csv module (pandas' writer) quote a field, found by asking it
+_QUOTE_IF = re.compile("[" + re.escape("".join(c for c in ',"\n\r\t ;|' if _csv_probe(f"a{c}b").startswith('"'))) + "]")
+
+
+def _quoted(column: list[str]) -> list[str]:
+    """A column's cells as the csv module writes them (minimal quoting): a column without a character to quote (most
+    of them) is checked in one search of its joined text."""
+    if not _QUOTE_IF.search("".join(column)):
+        return column
+    return ['"' + v.replace('"', '""') + '"' if _QUOTE_IF.search(v) else v for v in column]
+
+
+def _csv_lines(cells: list[list[str]]) -> str:
+    if len(cells) == 1:  # a lone empty cell is written "" by the csv module: let it
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(zip(*cells))
+        return out.getvalue()
+    lines = "\n".join(map(",".join, zip(*map(_quoted, cells))))
+    return lines + "\n" if lines else ""
+
+
+def from_rows(rows: list[dict], table: str) -> Part:
+    """A part from rows (dicts by field name: a missing field is empty). Values of another type than their field's
+    go through pandas' conversion (``from_frame``), as a frame of them would."""
+    fields = TABLES[table].fields
+    values = [[row.get(field.name) for row in rows] for field in fields]
+    cells = [_cells(column, field.type) for column, field in zip(values, fields)]
+    if any(column is None for column in cells):
+        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table)
+    schema = arrow_schema(table)
+    try:
+        data = pa.Table.from_arrays([pa.array(column, field.type, from_pandas=True)
+                                     for column, field in zip(values, schema)], schema=schema)
+    except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: pandas says what is wrong
+        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table)
+    return Part(len(rows), registry_dtypes(table), _ipc(data), _csv_lines(cells).encode("utf-8"))
+
+
+def _ipc(data: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, data.schema) as writer:
+        writer.write_table(data)
+    return sink.getvalue().to_pybytes()
+
+
+def from_frame(frame: pd.DataFrame, table: str) -> Part:
+    """A part from a frame of the table's columns: cast to the registry's dtypes (a value that does not fit is an
+    error), its CSV text printed by pandas."""
+    frame = typed(frame, table)
+    text = frame.to_csv(index=False, header=False, encoding="utf-8", lineterminator="\n")
+    data = pa.Table.from_pandas(frame, schema=arrow_schema(table), preserve_index=False)
+    return Part(len(frame), registry_dtypes(table), _ipc(data), text.encode("utf-8"))
+
+
+def typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``frame`` with the registry's columns and dtypes (numbers held as text read as ``pd.to_numeric`` reads them;
+    a fraction in an integer column is an error, never truncated)."""
+    fields = TABLES[table].fields
+    if list(frame.columns) != TABLES[table].columns:
+        frame = frame[TABLES[table].columns]
+    if tuple(map(str, frame.dtypes)) == registry_dtypes(table):
+        return frame
+    frame = frame.copy()
+    for field in fields:
+        if str(frame[field.name].dtype) == field.dtype:
+            continue
+        column = frame[field.name]
+        if field.type in ("integer", "number"):
+            column = pd.to_numeric(column)
+        if field.type == "integer" and (column.dropna() % 1 != 0).any():  # numpy's cast would truncate it
+            raise ValueError(f"{table}.{field.name}: not a whole number: {column[column % 1 != 0].iloc[0]!r}")
+        frame[field.name] = column.astype(field.dtype)
+    return frame
+
+
+def to_frame(parts: list[Part], table: str) -> pd.DataFrame:
+    """The frame of the parts' rows one after another, in the registry's dtypes (one Arrow conversion)."""
+    if not parts:
+        return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
+    data = pa.concat_tables([pa.ipc.open_stream(part.arrow).read_all() for part in parts])
+    return typed(data.to_pandas(), table)

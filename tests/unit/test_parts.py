@@ -1,0 +1,65 @@
+"""A district's part of a table (Arrow and CSV bytes made from rows, without pandas) holds exactly what a frame of
+the same rows in the registry's dtypes holds, and prints exactly what ``to_csv`` prints for it."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from cchc_analysis.dataset.parts import from_frame, from_rows, to_frame, typed
+from cchc_analysis.dataset.schema import TABLES
+
+TEXTS = ["plain", "", "a, b", 'say "hi"', "two\nlines", "cr\rhere", " lề ", "Tuần Giáo; 13/13", "tab\there", None]
+NUMBERS = [32.0, 0.1, 1e16, 1e-7, -0.0, 123456789012.5, 2, math.inf, math.nan, None]
+INTEGERS = [0, -3, 2020, 2**62, None, 7, 1, 2, 3, 4]
+BOOLEANS = [True, False, None, True, False, True, None, False, True, True]
+BY_TYPE = {"string": TEXTS, "date": ["2020-03-31", None] * 5, "number": NUMBERS, "integer": INTEGERS,
+           "boolean": BOOLEANS}
+
+
+def tricky_rows(table: str) -> list[dict]:
+    """Ten rows of every field of ``table`` with awkward values of its type (missing ones only where it may be)."""
+    rows = [{} for _ in range(10)]
+    for field in TABLES[table].fields:
+        values = BY_TYPE[field.type]
+        if not field.nullable:
+            values = [v for v in values if v is not None and v == v] * 10
+        for row, value in zip(rows, values):
+            row[field.name] = value
+    return rows
+
+
+@pytest.mark.parametrize("table", ["indicators", "quality", "targets", "cells", "evaluation"])
+def test_a_part_prints_and_holds_what_its_frame_does(table):
+    rows = tricky_rows(table)
+    frame = typed(pd.DataFrame(rows, columns=TABLES[table].columns), table)
+    part = from_rows(rows, table)
+    assert part.rows == 10 and part.dtypes == tuple(map(str, frame.dtypes))
+    assert part.csv.decode("utf-8") == frame.to_csv(index=False, header=False, lineterminator="\n")
+    both = to_frame([part, from_frame(frame, table)], table)
+    pd.testing.assert_frame_equal(both, pd.concat([frame, frame], ignore_index=True), check_exact=True)
+
+
+def test_missing_values_of_every_kind_print_empty():
+    rows = tricky_rows("quality")
+    rows[0].update(year=pd.NA, target=None, appendix=None)
+    assert from_rows(rows, "quality").csv.decode().splitlines()[0] == \
+        typed(pd.DataFrame(rows), "quality").to_csv(index=False, header=False).splitlines()[0]
+
+
+def test_values_of_another_type_go_through_pandas_or_are_refused():
+    rows = tricky_rows("indicators")
+    rows[0]["value"] = "12.5"  # a number held as text: read as pandas reads it
+    assert from_rows(rows, "indicators").csv.decode().splitlines()[0].split(",").count("12.5") >= 1
+    assert to_frame([from_rows(rows, "indicators")], "indicators")["value"].iloc[0] == 12.5
+    rows[0]["year"] = 2020.5  # never truncated into an integer column
+    with pytest.raises((TypeError, ValueError)):
+        from_rows(rows, "indicators")
+
+
+def test_no_rows_no_text():
+    part = from_rows([], "cells")
+    assert (part.rows, part.csv) == (0, b"")
+    assert list(to_frame([part], "cells").columns) == TABLES["cells"].columns
