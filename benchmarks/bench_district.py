@@ -3,7 +3,8 @@
 What one district costs in the unit a worker runs for it (``dataset.build.district_result`` with the evaluation,
 as `cchc parse` runs it), split into stages, in ONE process over N SYNTHETIC districts: the read (read + extract +
 tidy: what the bare read of ``bench_corpus.py`` measures), the validation checks, the prose layer, the quality table,
-the evaluation, the CSV and JSON pieces of the large tables, and the rest (the district's frames, year files). Wall
+the evaluation, the district's parts of every table (Arrow and CSV bytes), the frames the checks, prose and
+evaluation read, the JSON piece of its sections, and the rest (year files, sorting). Wall
 time per pass, the median of R passes; the first district is run once before (YAML rules and catalogs loaded: a
 fixed cost per process, not a district's). The machine's load average is printed: figures measured while other work
 runs are noisy, so compare runs made side by side.
@@ -37,8 +38,9 @@ from cchc_analysis.synthetic import write_corpus  # noqa: E402
 REFERENCE = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-2020.txt"
 # (module, function, stage): the functions ``district_result`` calls, each timed where it is looked up
 STAGES = [(build, "parse_report", "read (read, extract, tidy)"), (build, "run_checks", "validation checks"),
-          (build, "analyse_narrative", "prose layer"), (build, "findings_frame", "quality table"),
-          (workflow, "evaluate_districts", "evaluation"), (build, "csv_piece", "CSV pieces"),
+          (build, "analyse_narrative", "prose layer"), (build, "findings_rows", "quality rows"),
+          (workflow, "evaluate_districts", "evaluation"), (build, "from_rows", "parts (Arrow + CSV)"),
+          (build, "from_frame", "parts from frames"), (build, "to_frame", "frames to judge"),
           (build, "json_piece", "JSON piece (sections)")]
 
 
@@ -85,7 +87,7 @@ def main() -> None:
             start = time.perf_counter()
             one_pass(reports)
             total = time.perf_counter() - start
-            passes.append({**spent, "rest (frames, year files)": total - sum(spent.values()), "unit": total})
+            passes.append({**spent, "rest (year files, sorting)": total - sum(spent.values()), "unit": total})
     per_district = {stage: statistics.median(p[stage] for p in passes) / len(reports) * 1000 for stage in passes[0]}
     print(f"{len(reports)} SYNTHETIC districts, one process, median of {args.passes} passes, "
           f"load average {os.getloadavg()[0]:.2f}")

@@ -25,14 +25,15 @@ DEFAULT_CACHE = Path(".build/parse")
 
 def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers: int | None = None) -> Dataset:
     """The dataset of the reports under ``paths``, with its evaluation tables (``cache_dir``: see above)."""
-    return _evaluated(paths, cache_dir, workers, with_sections=True)[0]
+    with ResultCache(cache_dir) as cache:
+        return _evaluated(paths, cache, workers, with_sections=True)[0]
 
 
-def _evaluated(paths: list[Path], cache_dir: Path | None, workers: int | None,
+def _evaluated(paths: list[Path], cache: ResultCache, workers: int | None,
                with_sections: bool) -> tuple[Dataset, dict]:
-    """The dataset, and its tables' rows already formatted as CSV per report (see ``write_dataset``)."""
+    """The dataset, and its tables' rows already formatted as CSV per report, kept in ``cache``'s entries (see
+    ``write_dataset``)."""
     reports = discover(paths)
-    cache = ResultCache(cache_dir)
     results = district_results(reports, True, workers, cache, then=evaluate_one)
     dataset = assemble(reports, results, with_sections)
     cache.prune()
@@ -53,8 +54,9 @@ def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = N
                     workers: int | None = None) -> str:
     """Parse, evaluate and write ``out_dir``; returns a summary for the terminal. ``workers``: processes for the
     per-report work (default: one per core from 12 reports on)."""
-    dataset, pieces = _evaluated(paths, cache_dir, workers, with_sections=False)
-    written = write_dataset(dataset, out_dir, pieces=pieces)
+    with ResultCache(cache_dir) as cache:
+        dataset, pieces = _evaluated(paths, cache, workers, with_sections=False)
+        written = write_dataset(dataset, out_dir, pieces=pieces)
     severities = dataset.quality["severity"].value_counts()
     verdicts = dataset.evaluation["verdict_en"].value_counts()
     return (f"parsed {len(dataset.reports)} report(s): {len(dataset.indicators)} observations of "

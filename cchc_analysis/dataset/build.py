@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +20,7 @@ from cchc_analysis.checks.tables import run_checks
 from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
-from cchc_analysis.dataset.parts import Part, from_frame, from_rows, to_frame, typed
+from cchc_analysis.dataset.parts import Part, Segment, from_frame, from_rows, read_blob, to_frame, typed
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
 from cchc_analysis.errors import CchcError
@@ -76,6 +75,24 @@ class DistrictResult:
     key: str = ""                   # the content hash of the report's inputs, when a cache is used
     own_findings: bool = True       # every finding concerns this district (the corpus' quality rows: district order)
     own_rows: bool = True           # so do its observations and cells (the corpus' indicators and cells: likewise)
+    fresh: bool = False             # computed by this run (not found in the cache): its rows are validated
+
+    def segmented(self) -> tuple[DistrictResult, list[bytes]]:
+        """This result with its CSV and JSON texts replaced by ``Segment``s (offsets into the texts returned, one
+        after another): what a cache entry stores."""
+        texts: list[bytes] = []
+
+        def segment(text: bytes) -> Segment:
+            texts.append(text)
+            return Segment("", sum(map(len, texts[:-1])), len(text))
+
+        parts = {name: replace(part, csv=segment(part.csv)) for name, part in self.parts.items()}
+        return replace(self, parts=parts, sections=(self.sections[0], segment(self.sections[1]))), texts
+
+    def with_segments(self, move) -> DistrictResult:
+        """This result with every segment ``move(segment)``."""
+        parts = {name: replace(part, csv=move(part.csv)) for name, part in self.parts.items()}
+        return replace(self, parts=parts, sections=(self.sections[0], move(self.sections[1])))
 
 
 @dataclass
@@ -288,43 +305,49 @@ def sorted_findings(frame: pd.DataFrame) -> pd.DataFrame:
 
 # -- many reports -> dataset ------------------------------------------------------------------------------------
 def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, workers: int | None = None,
-                  cache: ResultCache | None = None) -> Dataset:
+                  cache_dir: Path | None = None) -> Dataset:
     """Parse, validate and (``with_narrative``) read the prose of every report into one dataset.
 
     ``workers``: processes for the per-report work; default one per core for a corpus of ``PARALLEL_MIN_REPORTS``
-    reports (not found in ``cache``) or more, else this process only. ``cache``: per-report results by content hash
-    (``dataset.cache.ResultCache``): a report whose inputs did not change is not read again. The result depends on
-    neither.
+    reports (not found in the cache) or more, else this process only. ``cache_dir``: per-report results by content
+    hash (``dataset.cache.ResultCache``): a report whose inputs did not change is not read again. The result
+    depends on neither.
     """
-    results = district_results(inputs, with_narrative, workers, cache)
-    return assemble(inputs, results)
+    with ResultCache(cache_dir) as cache:
+        return assemble(inputs, district_results(inputs, with_narrative, workers, cache))
 
 
-def district_results(inputs: list[ReportInput], with_narrative: bool, workers: int | None = None,
-                     cache: ResultCache | None = None, then=None) -> list[DistrictResult]:
-    """The per-report results, in report order: from ``cache`` where it holds them, else computed (and stored).
-    ``then``: see ``district_result`` (its name is part of the cache key)."""
+def district_results(inputs: list[ReportInput], with_narrative: bool, workers: int | None, cache: ResultCache,
+                     then=None) -> list[DistrictResult]:
+    """The per-report results, in report order: from ``cache`` where it holds them, else computed, stored, their
+    observations validated against the schema and their entries marked valid. Their CSV and JSON texts stay in the
+    cache's entries (``Segment``s), so ``cache`` must stay open while they are written. ``then``: see
+    ``district_result`` (its name is part of the cache key)."""
     from concurrent.futures.process import BrokenProcessPool
 
-    cache = cache or ResultCache(None)
     kind = f"district:{with_narrative}:{then.__module__}.{then.__qualname__}" if then else f"district:{with_narrative}"
-    keys = [report_key(r, kind) if cache.folder else "" for r in inputs]
-    results = [cache.get(key) if key else None for key in keys]
+    keys = [f"scratch-{i:06d}" for i in range(len(inputs))] if cache.scratch else \
+        [report_key(r, kind) or f"uncached-{i:06d}" for i, r in enumerate(inputs)]
+    results = [None if key.startswith("uncached-") else cache.get(key) for key in keys]
     results = [one if one is None or _interim_intact(report, one) else None for report, one in zip(inputs, results)]
     todo = [i for i, one in enumerate(results) if one is None]
-    ship = _workers(len(todo), workers) > 1
-    tasks = [(inputs[i], with_narrative, then, cache.folder if keys[i] else None, keys[i], ship) for i in todo]
+    tasks = [(inputs[i], with_narrative, then, cache.folder, keys[i]) for i in todo]
     try:
         with _mapper(len(tasks), workers) as map_reports:
             computed = map_reports(_district_task, tasks)
     except BrokenProcessPool:  # workers could not start (e.g. a __main__ they cannot import): same work, here
-        computed = [_district_task((*task[:-1], False)) for task in tasks]
+        computed = [_district_task(task) for task in tasks]
     for i, one in zip(todo, computed):
-        results[i] = pickle.loads(one)[1] if isinstance(one, bytes) else one
-        if keys[i]:
-            cache.used.add(keys[i])
+        results[i] = one
+        one.fresh = True
     for key, one in zip(keys, results):
         one.key = key
+    _check_distinct(inputs, results)
+    fresh = [one for one in results if one.fresh]
+    if fresh:
+        check_schema(corpus_table("indicators", fresh), ", ".join(one.meta.source_file for one in fresh))
+    cache.used.update(keys)
+    cache.commit([one.key for one in fresh if not one.key.startswith("uncached-")])
     return results
 
 
@@ -339,17 +362,12 @@ def _interim_intact(report: ReportInput, one: DistrictResult) -> bool:
         return False
 
 
-def _district_task(task: tuple) -> DistrictResult | bytes:
-    """``district_result``, stored in the cache by the process that computed it; from a worker process, sent back
-    as the entry's bytes (encoded once, for both)."""
-    report, with_narrative, then, folder, key, ship = task
-    one = district_result((report, with_narrative, then))
-    if folder is None and not ship:
-        return one
-    cache = ResultCache(folder)
-    data = cache.encode(key, one)
-    cache.store(key, data)
-    return data if ship else one
+def _district_task(task: tuple) -> DistrictResult:
+    """``district_result``, its entry written into the cache folder by the process that computed it; what goes back
+    (from a worker process: pickled) is the result without its texts (``DistrictResult.segmented``)."""
+    report, with_narrative, then, folder, key = task
+    stub, texts = district_result((report, with_narrative, then)).segmented()
+    return ResultCache(folder).store(key, stub, texts)
 
 
 def _check_distinct(inputs: list[ReportInput], results: list[DistrictResult]) -> None:
@@ -389,16 +407,16 @@ def corpus_table(name: str, results: list[DistrictResult]) -> pd.DataFrame | Non
 def sections_of(results: list[DistrictResult]) -> list[dict]:
     """Every district's prose sections, decoded from their JSON pieces."""
     return [section for one in results if one.sections[0]
-            for section in json.loads(b"[" + one.sections[1] + b"]")]
+            for section in json.loads(b"[" + read_blob(one.sections[1]) + b"]")]
 
 
 def assemble(inputs: list[ReportInput], results: list[DistrictResult], with_sections: bool = True) -> Dataset:
     """The corpus-wide tables from the per-report results (``corpus_table``), the observations validated against
     the schema. ``with_sections``: decode the prose sections (a writer that joins their JSON pieces does not need
     them)."""
-    _check_distinct(inputs, results)
     indicators = corpus_table("indicators", results)
-    check_schema(indicators, ", ".join(one.meta.source_file for one in results))
+    if not _own("indicators", results):  # rows of one district in another's report: keys unique across them too
+        check_schema(indicators, ", ".join(one.meta.source_file for one in results))
     districts = pd.DataFrame([{
         "district": one.meta.district, "district_code": one.meta.district_code, "province": one.meta.province,
         "province_code": one.meta.province_code, "source_file": one.meta.source_file, "sha256": one.meta.sha256,

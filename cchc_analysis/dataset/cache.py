@@ -3,10 +3,13 @@ district only.
 
 A district's entry is keyed by everything its results depend on: the report's bytes and the path it is cited by,
 its manifest, every file the manifest lists beside it (curated file, year files), what was asked (with or without
-the prose layer) and the package's code and data (``package_fingerprint``). An entry is a pickle written atomically
-(temporary file, then rename) with a header naming this format and its own key; an entry that cannot be read, or
-says another key or format, is ignored and rebuilt, never trusted. Entries not used by a build are pruned by
-``prune``, beyond a bound (the cache holds about two corpora's worth, not every past state).
+the prose layer) and the package's code and data (``package_fingerprint``). An entry is written atomically
+(temporary file, then rename): a pickled header naming this format, its own key and its length, then the district's
+CSV and JSON texts, which the writer copies into the outputs (``dataset.parts.Segment``): a rebuild neither reads
+nor sends them between processes. An entry that cannot be read, says another key or format, has another length, or
+was not marked valid, is ignored and rebuilt, never trusted. Entries not used by a build are pruned by ``prune``,
+beyond a bound (the cache holds about two corpora's worth, not every past state). Without a cache folder, a run
+keeps its entries in a temporary folder of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import stat
 import sys
 import tempfile
@@ -24,10 +28,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from cchc_analysis.dataset.parts import Segment
 from cchc_analysis.read.manifest import MANIFEST, ReportInput, display_path
 from cchc_analysis.read.source import MAX_REPORT_BYTES, file_sha256, read_bounded
 
-FORMAT = "cchc-parse-cache/2"
+FORMAT = "cchc-parse-cache/3"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # what the parse does not depend on: the pack (site, templates) and the benchmarks' synthetic corpus writer
 _NOT_PARSE = ("pack/", "synthetic.py", "cli.py")
@@ -73,67 +78,110 @@ def report_key(report: ReportInput, kind: str) -> str:
 
 
 
+ENTRY, VALID = ".entry", ".ok"
+_LENGTH = 8  # bytes of the header's length, at the start of an entry
+
+
 class ResultCache:
-    """A folder of pickled per-report results; ``None`` as the folder turns every call into a no-op."""
+    """A folder of per-report results, one entry file each: a pickled header (the result, its large texts replaced
+    by ``Segment``s) followed by those texts, which the writer copies from the entry into the outputs.
+
+    An entry is used only once its district's rows passed the schema (``commit`` marks it so), so a run killed
+    between computing and validating never leaves an entry that is trusted. ``scratch``: a temporary folder of this
+    run only (no cache asked for), removed by ``close``.
+    """
 
     def __init__(self, folder: Path | None):
-        self.folder = Path(folder) if folder is not None else None
+        self.scratch = folder is None
+        self.folder = Path(tempfile.mkdtemp(prefix="cchc-parse-")) if folder is None else Path(folder)
         self.used: set[str] = set()
         self.hits = 0
         self.misses = 0
 
-    def _path(self, key: str) -> Path:
-        return self.folder / f"{key}.pkl"
+    def __enter__(self) -> ResultCache:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.scratch:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _path(self, key: str, suffix: str = ENTRY) -> Path:
+        return self.folder / f"{key}{suffix}"
 
     def get(self, key: str):
-        """The result stored under ``key``, or None (absent, unreadable, or not what it claims to be)."""
-        if self.folder is None:
+        """The result stored under ``key``, or None (absent, not validated, damaged, or not what it claims to be)."""
+        if self.scratch:
             return None
         self.used.add(key)
+        path = self._path(key)
         try:
-            with open(self._path(key), "rb") as f:
-                header, value = pickle.load(f)
+            with open(path, "rb") as f:
+                length = int.from_bytes(f.read(_LENGTH), "little")
+                header = pickle.loads(f.read(length))
+                size = os.fstat(f.fileno()).st_size
         except Exception:  # noqa: BLE001 - absent, truncated, foreign: rebuilt either way
             self.misses += 1
             return None
-        if header != {"format": FORMAT, "key": key}:
+        if not (isinstance(header, dict) and header.get("format") == FORMAT and header.get("key") == key
+                and size == _LENGTH + length + header.get("body", -1) and self._path(key, VALID).exists()):
             self.misses += 1
             return None
         self.hits += 1
-        os.utime(self._path(key))  # recently used: kept by prune
-        return value
+        os.utime(path)  # recently used: kept by prune
+        return _located(header["result"], str(path), _LENGTH + length)
 
-    def encode(self, key: str, value) -> bytes:
-        """An entry's bytes (a worker process encodes its result once: they are both sent back and stored)."""
-        return pickle.dumps(({"format": FORMAT, "key": key}, value), protocol=pickle.HIGHEST_PROTOCOL)
-
-    def put(self, key: str, value) -> None:
-        self.store(key, self.encode(key, value))
-
-    def store(self, key: str, data: bytes) -> None:
-        """Write an entry atomically: a temporary file in the folder, renamed."""
-        if self.folder is None:
-            return
-        self.used.add(key)
+    def store(self, key: str, result, texts: list[bytes]) -> object:
+        """Write an entry atomically (a temporary file in the folder, renamed): ``result`` refers to ``texts`` as
+        ``Segment``s with offsets into them, one after another; returns it with their path and offsets in the file.
+        Not yet valid: see ``commit``."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        body = sum(map(len, texts))
+        header = pickle.dumps({"format": FORMAT, "key": key, "body": body, "result": result},
+                              protocol=pickle.HIGHEST_PROTOCOL)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                f.write(len(header).to_bytes(_LENGTH, "little"))
+                f.write(header)
+                f.writelines(texts)
+            self._path(key, VALID).unlink(missing_ok=True)
             os.replace(tmp, self._path(key))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        self.used.add(key)
+        return _located(result, str(self._path(key)), _LENGTH + len(header))
+
+    def commit(self, keys: list[str]) -> None:
+        """Mark the entries of ``keys`` valid (their rows passed the schema)."""
+        if self.scratch:
+            return
+        for key in keys:
+            self._path(key, VALID).touch()
 
     def prune(self) -> int:
-        """Remove temporary files left by killed runs, and the oldest entries this build did not use beyond as many
-        as it used (plus a few): switching between two corpora stays warm, the cache does not grow without end."""
-        if self.folder is None or not self.folder.is_dir():
+        """Remove temporary files left by killed runs, entries of an older format, and the oldest entries this build
+        did not use beyond as many as it used (plus a few): switching between two corpora stays warm, the cache
+        does not grow without end."""
+        if self.scratch or not self.folder.is_dir():
             return 0
         stray = [p for p in self.folder.glob(".tmp-*") if time.time() - p.stat().st_mtime > STRAY_AFTER_S]
-        unused = sorted((p for p in self.folder.glob("*.pkl") if p.stem not in self.used),
+        unused = sorted((p for p in self.folder.glob(f"*{ENTRY}") if p.stem not in self.used),
                         key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
-        doomed = stray + unused[len(self.used) + PRUNE_SLACK:]
+        doomed = stray + unused[len(self.used) + PRUNE_SLACK:] + list(self.folder.glob("*.pkl"))
+        doomed += [p for p in self.folder.glob(f"*{VALID}") if not self._path(p.stem).exists()
+                   or self._path(p.stem) in doomed]
         for path in doomed:
             path.unlink(missing_ok=True)
         return len(doomed)
+
+
+def _located(result, path: str, start: int):
+    """``result`` with its segments' path and offsets in the entry file ``path`` (its texts begin at ``start``); a
+    value without segments as it is."""
+    if not hasattr(result, "with_segments"):
+        return result
+    return result.with_segments(lambda segment: Segment(path, start + segment.offset, segment.length))

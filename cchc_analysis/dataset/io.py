@@ -138,18 +138,15 @@ def _usable(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
 
 def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
     """The table's CSV file from its pieces, one after another (never the whole text at once); False if unusable."""
+    from cchc_analysis.dataset.parts import write_blob  # (pyarrow: not for a notebook that only reads)
+
     if not _usable(frame, pieces):
         return False
     with open(path, "wb") as out:
         out.write(frame.iloc[0:0].to_csv(index=False, lineterminator="\n").encode("utf-8"))
         for _, _, text in pieces:
-            out.write(_utf8(text))
+            write_blob(out, text)
     return True
-
-
-def _utf8(text: str | bytes) -> bytes:
-    """A piece's text (a cached piece is kept as UTF-8 bytes: written without decoding it)."""
-    return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
 def json_piece(items: list[dict]) -> tuple[int, str]:
@@ -168,8 +165,15 @@ def _json_usable(items: list[dict] | None, pieces: list[tuple] | None) -> bool:
 
 def _write_json_pieces(pieces: list[tuple], path: Path) -> None:
     """sections.json from its pieces, the bytes of ``json.dumps(items, ensure_ascii=False, indent=2)``."""
+    from cchc_analysis.dataset.parts import write_blob
+
     with open(path, "wb") as out:
-        out.write(b"[\n  " + b",\n  ".join(_utf8(text) for n, text in pieces if n) + b"\n]\n")
+        out.write(b"[\n  ")
+        for i, (_, text) in enumerate(piece for piece in pieces if piece[0]):
+            if i:
+                out.write(b",\n  ")
+            write_blob(out, text)
+        out.write(b"\n]\n")
 
 
 def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -25,11 +26,20 @@ from cchc_analysis.dataset.schema import TABLES
 
 
 @dataclass(frozen=True)
+class Segment:
+    """Bytes kept in a file (a cache entry: ``dataset.cache``): copied from it into an output by the kernel
+    (``copy_segment``), never held in memory nor sent between processes."""
+    path: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
 class Part:
     rows: int
     dtypes: tuple[str, ...]  # the pandas dtypes the CSV text was formatted from (``dataset.io`` checks them)
     arrow: bytes             # an Arrow IPC stream of the rows (with the pandas dtypes in its metadata)
-    csv: bytes               # the rows as UTF-8 CSV without a header
+    csv: bytes | Segment     # the rows as UTF-8 CSV without a header
 
     def piece(self) -> tuple[tuple[str, ...], int, bytes]:
         """The CSV piece ``dataset.io.write_dataset`` joins."""
@@ -125,6 +135,42 @@ def from_rows(rows: list[dict], table: str) -> Part:
     except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: pandas says what is wrong
         return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table)
     return Part(len(rows), registry_dtypes(table), _ipc(data), _csv_lines(cells).encode("utf-8"))
+
+
+def read_blob(blob: bytes | Segment) -> bytes:
+    if isinstance(blob, bytes):
+        return blob
+    with open(blob.path, "rb") as f:
+        data = os.pread(f.fileno(), blob.length, blob.offset)
+    if len(data) != blob.length:
+        raise OSError(f"{blob.path}: {blob.length} bytes expected at {blob.offset}, {len(data)} found")
+    return data
+
+
+def write_blob(out, blob: str | bytes | Segment) -> None:
+    """Append ``blob`` to the open binary file ``out`` (a text as UTF-8): a segment is copied file to file by the
+    kernel (``os.copy_file_range``), or read and written where that is not possible."""
+    if isinstance(blob, (str, bytes)):
+        out.write(blob.encode("utf-8") if isinstance(blob, str) else blob)
+        return
+    out.flush()
+    with open(blob.path, "rb") as source:
+        offset, left = blob.offset, blob.length
+        try:
+            while left:
+                copied = os.copy_file_range(source.fileno(), out.fileno(), left, offset)
+                if copied <= 0:
+                    break
+                offset, left = offset + copied, left - copied
+        except (AttributeError, OSError):  # another OS, or file systems the kernel does not copy between
+            pass
+        while left:
+            data = os.pread(source.fileno(), min(left, 1 << 22), offset)
+            if not data:
+                raise OSError(f"{blob.path}: ends before {blob.offset + blob.length} bytes")
+            out.write(data)
+            out.flush()
+            offset, left = offset + len(data), left - len(data)
 
 
 def _ipc(data: pa.Table) -> bytes:

@@ -50,7 +50,7 @@ def corpus(tmp_path, reference_path) -> Path:
 def test_cold_warm_and_changed_builds_are_byte_identical(corpus, tmp_path, reference_path):
     cache = tmp_path / "cache"
     parse_and_write([corpus], tmp_path / "cold", cache)
-    entries = sorted(p.name for p in cache.glob("*.pkl"))
+    entries = sorted(p.name for p in cache.glob("*.entry"))
     assert len(entries) == 4
     parse_and_write([corpus], tmp_path / "warm", cache)
     assert snapshot(tmp_path / "warm") == snapshot(tmp_path / "cold")
@@ -61,7 +61,7 @@ def test_cold_warm_and_changed_builds_are_byte_identical(corpus, tmp_path, refer
     assert snapshot(tmp_path / "changed") == snapshot(tmp_path / "scratch")
     assert snapshot(tmp_path / "changed") != snapshot(tmp_path / "cold")
     # one entry replaced, the three others reused (the stale one is kept, within the bound, for a switch back)
-    after = sorted(p.name for p in cache.glob("*.pkl"))
+    after = sorted(p.name for p in cache.glob("*.entry"))
     assert len(set(after) - set(entries)) == 1 and set(entries) <= set(after)
 
 
@@ -78,37 +78,83 @@ def test_only_the_changed_report_is_read_again(corpus, tmp_path, reference_path,
     assert read == ["synthetic-001-bao-cao.txt"]
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "foreign key", "other format"])
-def test_a_damaged_or_foreign_entry_is_rebuilt_not_trusted(damage, corpus, tmp_path):
+def _entry(key: str, result: object) -> bytes:
+    header = pickle.dumps({"format": FORMAT, "key": key, "body": 0, "result": result})
+    return len(header).to_bytes(8, "little") + header
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "foreign key", "other format", "not validated"])
+def test_a_damaged_foreign_or_unvalidated_entry_is_rebuilt_not_trusted(damage, corpus, tmp_path):
     cache = tmp_path / "cache"
     parse_and_write([corpus], tmp_path / "cold", cache)
-    victim = sorted(cache.glob("*.pkl"))[0]
+    victim = sorted(cache.glob("*.entry"))[0]
     data = victim.read_bytes()
-    header, value = pickle.loads(data)
-    victim.write_bytes({
-        "truncated": data[: len(data) // 2],
-        "garbage": b"not a pickle",
-        "foreign key": pickle.dumps(({"format": FORMAT, "key": "0" * 64}, value)),
-        "other format": pickle.dumps(({"format": "cchc-parse-cache/0", "key": header["key"]}, value)),
-    }[damage])
+    length = int.from_bytes(data[:8], "little")
+    header = pickle.loads(data[8:8 + length])
+    if damage == "not validated":  # written by a run killed before its rows were checked against the schema
+        victim.with_suffix(".ok").unlink()
+    else:
+        victim.write_bytes({
+            "truncated": data[: len(data) - 10],
+            "garbage": b"not an entry",
+            "foreign key": data.replace(header["key"].encode(), b"0" * 64, 1),
+            "other format": data.replace(FORMAT.encode(), b"cchc-parse-cache/0", 1),
+        }[damage])
     parse_and_write([corpus], tmp_path / "again", cache)
     assert snapshot(tmp_path / "again") == snapshot(tmp_path / "cold")
-    assert pickle.loads(victim.read_bytes())[0] == header  # rewritten whole
+    assert victim.read_bytes() == data and victim.with_suffix(".ok").exists()  # rewritten whole, valid again
+
+
+def test_a_district_whose_rows_break_the_schema_leaves_no_valid_entry(corpus, tmp_path, monkeypatch):
+    from cchc_analysis.dataset import build
+    from cchc_analysis.errors import CchcError
+
+    original = build.district_result
+
+    def broken(task):
+        one = original(task)
+        if one.meta.district == "Tổng Hợp 002":
+            frame = build.to_frame([one.parts["indicators"]], "indicators")
+            frame.loc[0, "unit"] = "furlongs"
+            one.parts["indicators"] = build.from_frame(frame, "indicators")
+        return one
+
+    monkeypatch.setattr(build, "district_result", broken)
+    with pytest.raises(CchcError, match="synthetic-002.*unit"):
+        parse_and_write([corpus], tmp_path / "out", tmp_path / "cache", workers=1)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert list((tmp_path / "cache").glob("*.entry")) and not list((tmp_path / "cache").glob("*.ok"))
+    monkeypatch.setattr(build, "district_result", original)
+    parse_and_write([corpus], tmp_path / "out", tmp_path / "cache", workers=1)  # read again, not trusted
+    parse_and_write([corpus], tmp_path / "scratch", None, workers=1)
+    assert snapshot(tmp_path / "out") == snapshot(tmp_path / "scratch")
 
 
 def test_prune_keeps_a_bounded_number_of_unused_entries(tmp_path):
-    cache = ResultCache(tmp_path)
     for i in range(40):
-        cache.put(f"{i:064d}", i)
+        (tmp_path / f"{i:064d}.entry").write_bytes(_entry(f"{i:064d}", i))
+        (tmp_path / f"{i:064d}.ok").touch()
+    (tmp_path / "old-format.pkl").write_bytes(b"an entry of cchc-parse-cache/2")
     (tmp_path / ".tmp-stray").write_bytes(b"half written by a run killed long ago")
     os.utime(tmp_path / ".tmp-stray", (0, 0))
     (tmp_path / ".tmp-writing").write_bytes(b"being written by a run now")
     fresh = ResultCache(tmp_path)
     assert fresh.get(f"{3:064d}") == 3 and fresh.get("f" * 64) is None
     removed = fresh.prune()
-    left = sorted(p.stem for p in tmp_path.glob("*.pkl"))
+    left = sorted(p.stem for p in tmp_path.glob("*.entry"))
+    assert sorted(p.stem for p in tmp_path.glob("*.ok")) == left
     assert f"{3:064d}" in left and not (tmp_path / ".tmp-stray").exists() and (tmp_path / ".tmp-writing").exists()
-    assert len(left) == 1 + len(fresh.used) + 16 and removed == 40 - len(left) + 1
+    assert not (tmp_path / "old-format.pkl").exists()
+    assert len(left) == 1 + len(fresh.used) + 16 and removed == 2 * (40 - len(left)) + 2
+
+
+def test_a_run_without_cache_leaves_no_folder_behind(corpus, tmp_path):
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("cchc-parse-*"))
+    parse_and_write([corpus], tmp_path / "out", None)
+    evaluated_dataset([corpus])
+    assert set(Path(tempfile.gettempdir()).glob("cchc-parse-*")) == before
 
 
 def test_a_report_that_is_a_pipe_is_the_parse_error_not_a_hang(corpus, tmp_path):
@@ -126,9 +172,9 @@ def test_cli_parse_cache_options(corpus, tmp_path, monkeypatch):
     assert cli_main(["parse", str(corpus), "--out", "a", "--no-cache"]) == 0
     assert not (tmp_path / ".build").exists()
     assert cli_main(["parse", str(corpus), "--out", "b"]) == 0
-    assert len(list((tmp_path / ".build" / "parse").glob("*.pkl"))) == 4
+    assert len(list((tmp_path / ".build" / "parse").glob("*.entry"))) == 4
     assert cli_main(["parse", str(corpus), "--out", "c", "--cache-dir", "elsewhere"]) == 0
-    assert len(list((tmp_path / "elsewhere").glob("*.pkl"))) == 4
+    assert len(list((tmp_path / "elsewhere").glob("*.entry"))) == 4
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b") == snapshot(tmp_path / "c")
 
 
