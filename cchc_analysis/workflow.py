@@ -35,7 +35,7 @@ def _evaluated(paths: list[Path], cache: ResultCache, workers: int | None,
     ``write_dataset``)."""
     reports = discover(paths)
     results = district_results(reports, True, workers, cache, then=evaluate_one)
-    dataset = assemble(reports, results, with_sections)
+    dataset = assemble(results, with_sections)
     cache.prune()
     return dataset, csv_pieces(results)
 

@@ -314,7 +314,7 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, worker
     depends on neither.
     """
     with ResultCache(cache_dir) as cache:
-        return assemble(inputs, district_results(inputs, with_narrative, workers, cache))
+        return assemble(district_results(inputs, with_narrative, workers, cache))
 
 
 def district_results(inputs: list[ReportInput], with_narrative: bool, workers: int | None, cache: ResultCache,
@@ -410,7 +410,7 @@ def sections_of(results: list[DistrictResult]) -> list[dict]:
             for section in json.loads(b"[" + read_blob(one.sections[1]) + b"]")]
 
 
-def assemble(inputs: list[ReportInput], results: list[DistrictResult], with_sections: bool = True) -> Dataset:
+def assemble(results: list[DistrictResult], with_sections: bool = True) -> Dataset:
     """The corpus-wide tables from the per-report results (``corpus_table``), the observations validated against
     the schema. ``with_sections``: decode the prose sections (a writer that joins their JSON pieces does not need
     them)."""
