@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.dataset.build import DistrictTables, assemble, csv_pieces, district_results
+from cchc_analysis.dataset.build import DistrictTables, assemble, csv_pieces, district_results, sheet_pieces
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import write_dataset
 from cchc_analysis.dataset.model import Dataset
@@ -30,14 +30,14 @@ def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers:
 
 
 def _evaluated(paths: list[Path], cache: ResultCache, workers: int | None,
-               with_sections: bool) -> tuple[Dataset, dict]:
-    """The dataset, and its tables' rows already formatted as CSV per report, kept in ``cache``'s entries (see
-    ``write_dataset``)."""
+               with_sections: bool) -> tuple[Dataset, dict, dict]:
+    """The dataset, and its tables' rows already formatted per report as CSV and as workbook rows, kept in
+    ``cache``'s entries (see ``write_dataset``)."""
     reports = discover(paths)
     results = district_results(reports, True, workers, cache, then=evaluate_one)
     dataset = assemble(results, with_sections)
     cache.prune()
-    return dataset, csv_pieces(results)
+    return dataset, csv_pieces(results), sheet_pieces(results)
 
 
 def evaluate_one(report: ReportInput, one: DistrictTables) -> dict[str, list[dict]]:
@@ -55,8 +55,8 @@ def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = N
     """Parse, evaluate and write ``out_dir``; returns a summary for the terminal. ``workers``: processes for the
     per-report work (default: one per core from 12 reports on)."""
     with ResultCache(cache_dir) as cache:
-        dataset, pieces = _evaluated(paths, cache, workers, with_sections=False)
-        written = write_dataset(dataset, out_dir, pieces=pieces)
+        dataset, pieces, sheets = _evaluated(paths, cache, workers, with_sections=False)
+        written = write_dataset(dataset, out_dir, pieces=pieces, sheets=sheets)
     severities = dataset.quality["severity"].value_counts()
     verdicts = dataset.evaluation["verdict_en"].value_counts()
     return (f"parsed {len(dataset.reports)} report(s): {len(dataset.indicators)} observations of "

@@ -17,10 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_analysis.checks.tables import run_checks
+from cchc_analysis.dataset.blobs import Segment, read_blob
 from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
-from cchc_analysis.dataset.parts import Part, Segment, from_frame, from_rows, read_blob, to_frame, typed
+from cchc_analysis.dataset.package import SHEET_PIECE_TABLES
+from cchc_analysis.dataset.parts import Part, from_frame, from_rows, to_frame, typed
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
 from cchc_analysis.errors import CchcError
@@ -86,12 +88,14 @@ class DistrictResult:
             texts.append(text)
             return Segment("", sum(map(len, texts[:-1])), len(text))
 
-        parts = {name: replace(part, csv=segment(part.csv)) for name, part in self.parts.items()}
+        parts = {name: replace(part, csv=segment(part.csv), sheet=part.sheet and segment(part.sheet))
+                 for name, part in self.parts.items()}
         return replace(self, parts=parts, sections=(self.sections[0], segment(self.sections[1]))), texts
 
     def with_segments(self, move) -> DistrictResult:
         """This result with every segment ``move(segment)``."""
-        parts = {name: replace(part, csv=move(part.csv)) for name, part in self.parts.items()}
+        parts = {name: replace(part, csv=move(part.csv), sheet=part.sheet and move(part.sheet))
+                 for name, part in self.parts.items()}
         return replace(self, parts=parts, sections=(self.sections[0], move(self.sections[1])))
 
 
@@ -126,8 +130,8 @@ def district_result(task: tuple) -> DistrictResult:
     updates, findings = _year_data(report)
     parts = _indicator_parts(result.observations, updates)
     parts["cells"] = from_rows(sorted_rows(result.cells, CELL_ORDER), "cells")
-    parts["targets"] = from_rows(result.targets, "targets")
-    parts["tables"] = from_rows(result.tables, "tables")
+    parts["targets"] = from_rows(result.targets, "targets", sheet=True)
+    parts["tables"] = from_rows(result.tables, "tables", sheet=True)
     indicators, targets = to_frame([parts["indicators"]], "indicators"), to_frame([parts["targets"]], "targets")
     curated = curated_for(report) if with_narrative else None
     more, sections, facts = _district_findings((district, one.source.lines, one.meta.source_file, indicators,
@@ -135,12 +139,12 @@ def district_result(task: tuple) -> DistrictResult:
     quality = findings_rows(result.findings + findings + more)
     parts["quality"] = from_rows(quality, "quality")
     if facts is not None:
-        parts["facts"] = from_frame(facts, "facts")
+        parts["facts"] = from_frame(facts, "facts", sheet=True)
     if then is not None:
         tables = DistrictTables(one.meta, one.source.lines, indicators, to_frame([parts["quality"]], "quality"),
                                 targets, facts, sections)
         for name, rows in then(report, tables).items():
-            parts[name] = from_rows(rows, name)
+            parts[name] = from_rows(rows, name, sheet=name in SHEET_PIECE_TABLES)
     own = {district}
     return DistrictResult(
         one.meta, bool(report.manifest.get("synthetic", False)),
@@ -186,6 +190,12 @@ def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
         pieces[name] = [one.parts[name].piece() for one in order if name in one.parts]
     pieces["sections"] = [one.sections for one in results]
     return pieces
+
+
+def sheet_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
+    """The workbook rows of the tables whose districts formatted them (``SHEET_PIECE_TABLES``), in report order."""
+    return {name: [one.parts[name].sheet_piece() for one in results if name in one.parts]
+            for name in SHEET_PIECE_TABLES if all(one.parts[name].sheet for one in results if name in one.parts)}
 
 
 def _own(table: str, results: list[DistrictResult]) -> bool:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.dataset.parts import Segment
+from cchc_analysis.dataset.blobs import Segment
 from cchc_analysis.read.manifest import MANIFEST, ReportInput, display_path
 from cchc_analysis.read.source import MAX_REPORT_BYTES, file_sha256, read_bounded
 

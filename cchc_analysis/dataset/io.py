@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cchc_analysis.dataset.blobs import write_blob
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.dataset.package import WORKBOOK, WORKBOOK_TABLES, write_datapackage, write_workbook
 from cchc_analysis.dataset.schema import CSV_TABLES, REQUIRED_TABLES, TABLES, Field, Table, check_columns
@@ -85,11 +86,13 @@ _JOBS: list = []  # the write jobs of the current write_dataset, inherited by it
 
 
 def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
-                  pieces: dict[str, list[tuple]] | None = None) -> list[Path]:
+                  pieces: dict[str, list[tuple]] | None = None,
+                  sheets: dict[str, list[tuple]] | None = None) -> list[Path]:
     """Write every table into ``out_dir`` atomically (all files or none). For a corpus, the files are written side
     by side in ``workers`` processes (default: one per core); the bytes do not depend on it. ``pieces``: a table's
     rows already formatted as CSV per report (``dataset.parts.Part.piece``, in the table's row order), used when
-    their dtypes and row counts match the table's; the dict is emptied once they are written."""
+    their dtypes and row counts match the table's; the dict is emptied once they are written. ``sheets``: likewise,
+    tables' rows as workbook XML (``dataset.package.write_workbook``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=out_dir))
@@ -111,8 +114,12 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
                     _write_pieces(frames[name], pieces[name], staging / TABLES[name].file)
             pieces.clear()  # consumed: a corpus' text held no longer than needed
 
-        jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready)
-        _run_jobs(jobs, workers if sum(map(len, frames.values())) >= PARALLEL_WRITE_ROWS else 1, write_pieces)
+        jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready, sheets=sheets)
+        to_format = sum(len(frame) for name, frame in frames.items() if name not in ready)
+        if to_format >= PARALLEL_WRITE_ROWS:
+            _run_jobs(jobs, workers, write_pieces)
+        else:  # Parquet, the workbook and a few small tables: threads, beside the pieces copied here
+            _run_threads(jobs, write_pieces)
         _join_pieces(parts)
         write_datapackage(frames, staging)
         written = []
@@ -138,8 +145,6 @@ def _usable(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
 
 def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
     """The table's CSV file from its pieces, one after another (never the whole text at once); False if unusable."""
-    from cchc_analysis.dataset.parts import write_blob  # (pyarrow: not for a notebook that only reads)
-
     if not _usable(frame, pieces):
         return False
     with open(path, "wb") as out:
@@ -165,8 +170,6 @@ def _json_usable(items: list[dict] | None, pieces: list[tuple] | None) -> bool:
 
 def _write_json_pieces(pieces: list[tuple], path: Path) -> None:
     """sections.json from its pieces, the bytes of ``json.dumps(items, ensure_ascii=False, indent=2)``."""
-    from cchc_analysis.dataset.parts import write_blob
-
     with open(path, "wb") as out:
         out.write(b"[\n  ")
         for i, (_, text) in enumerate(piece for piece in pieces if piece[0]):
@@ -177,7 +180,7 @@ def _write_json_pieces(pieces: list[tuple], path: Path) -> None:
 
 
 def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,
-                done: set[str] = frozenset()) -> tuple[list, dict[Path, list[Path]]]:
+                done: set[str] = frozenset(), sheets: dict | None = None) -> tuple[list, dict[Path, list[Path]]]:
     """The files to write as (cost, function) jobs, largest first, and each CSV file's pieces in order (the CSV
     files of ``done`` are written already)."""
     jobs = []
@@ -198,7 +201,7 @@ def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, st
         jobs.append((len(sections) * 10, _json_job(sections, staging / TABLES["sections"].file)))
     shown = {k: v for k, v in frames.items() if k in WORKBOOK_TABLES}
     jobs.append((sum(len(f) * len(f.columns) for f in shown.values()) * 4,
-                 lambda: write_workbook(shown, staging / WORKBOOK)))
+                 lambda: write_workbook(shown, staging / WORKBOOK, sheets=sheets)))
     return [job for _, job in sorted(jobs, key=lambda j: -j[0])], pieces
 
 
@@ -241,6 +244,19 @@ def _run_jobs(jobs: list, workers: int | None, meanwhile=lambda: None) -> None:
                 future.result()
     finally:
         _JOBS.clear()
+
+
+def _run_threads(jobs: list, meanwhile) -> None:
+    """Every job in a thread and ``meanwhile()`` here. Why not processes: what is left once the large tables' CSV
+    pieces are ready is Parquet (Arrow's threads), compression (zlib releases the GIL) and copying the pieces (the
+    kernel), while forking a process holding a corpus' frames slows every system call of this one several times."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+        done = [pool.submit(job) for job in jobs]
+        meanwhile()
+        for future in done:
+            future.result()
 
 
 def _join_pieces(pieces: dict[Path, list[Path]]) -> None:

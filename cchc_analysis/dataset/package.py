@@ -23,6 +23,9 @@ WORKBOOK = "cchc-tables.xlsx"
 WORKBOOK_ROW_BUDGET = 20_000
 WORKBOOK_TABLES = ("indicators", "indicators_codebook", "districts", "quality", "targets", "tables", "facts",
                    "evaluation", "observations")
+# the workbook tables of a few rows a district, whose sheet rows each district formats where it is read (the
+# workbook joins them); the large ones are left out of a corpus' workbook, formatted whole for a small one
+SHEET_PIECE_TABLES = ("targets", "tables", "facts", "evaluation", "observations")
 
 
 def _schema(table: Table, present: set[str]) -> dict:
@@ -89,18 +92,27 @@ def workbook_readme(frames: dict[str, pd.DataFrame], budget: int = WORKBOOK_ROW_
 
 
 def write_workbook(frames: dict[str, pd.DataFrame], target: Path, lang: str = "vi",
-                   budget: int = WORKBOOK_ROW_BUDGET) -> Path:
+                   budget: int = WORKBOOK_ROW_BUDGET, sheets: dict[str, list[tuple]] | None = None) -> Path:
     """A README sheet (where each table's full data is), then one sheet per table of at most ``budget`` rows, with
     fixed metadata and zip timestamps: byte-identical reruns.
 
     Written by ``dataset.xlsx`` (plain cells, streamed; several times faster than XlsxWriter, which took most of a
-    corpus' write time). Text is always text (never a formula or a link).
+    corpus' write time). Text is always text (never a formula or a link). ``sheets``: a table's rows already
+    formatted per district (``dataset.parts.Part.sheet_piece``, in its row order), used when their dtypes and row
+    counts match the table's.
     """
     from cchc_analysis.dataset.xlsx import write_xlsx
 
     readme = workbook_readme(frames, budget)
     frames = {name: frame for name, frame in frames.items() if len(frame) <= budget}
-    return write_xlsx({"README": readme, **frames}, target)
+    ready = {name: [blob for _, _, blob in pieces] for name, pieces in (sheets or {}).items()
+             if name in frames and _matches(frames[name], pieces)}
+    return write_xlsx({"README": readme, **frames}, target, pieces=ready)
+
+
+def _matches(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
+    dtypes = tuple(map(str, frame.dtypes))
+    return sum(n for _, n, _ in pieces) == len(frame) and all(d == dtypes for d, n, _ in pieces if n)
 
 
 def normalise_zip(path: Path) -> None:

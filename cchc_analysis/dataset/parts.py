@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -22,16 +21,9 @@ from functools import cache
 import pandas as pd
 import pyarrow as pa
 
+from cchc_analysis.dataset.blobs import Segment
 from cchc_analysis.dataset.schema import TABLES
-
-
-@dataclass(frozen=True)
-class Segment:
-    """Bytes kept in a file (a cache entry: ``dataset.cache``): copied from it into an output by the kernel
-    (``copy_segment``), never held in memory nor sent between processes."""
-    path: str
-    offset: int
-    length: int
+from cchc_analysis.dataset.xlsx import frame_columns, rows_xml
 
 
 @dataclass(frozen=True)
@@ -40,10 +32,14 @@ class Part:
     dtypes: tuple[str, ...]  # the pandas dtypes the CSV text was formatted from (``dataset.io`` checks them)
     arrow: bytes             # an Arrow IPC stream of the rows (with the pandas dtypes in its metadata)
     csv: bytes | Segment     # the rows as UTF-8 CSV without a header
+    sheet: bytes | Segment | None = None  # the rows as workbook sheet XML (``dataset.xlsx.rows_xml``), when asked
 
-    def piece(self) -> tuple[tuple[str, ...], int, bytes]:
+    def piece(self) -> tuple[tuple[str, ...], int, bytes | Segment]:
         """The CSV piece ``dataset.io.write_dataset`` joins."""
         return self.dtypes, self.rows, self.csv
+
+    def sheet_piece(self) -> tuple[tuple[str, ...], int, bytes | Segment]:
+        return self.dtypes, self.rows, self.sheet
 
 
 @cache
@@ -120,57 +116,32 @@ def _csv_lines(cells: list[list[str]]) -> str:
     return lines + "\n" if lines else ""
 
 
-def from_rows(rows: list[dict], table: str) -> Part:
-    """A part from rows (dicts by field name: a missing field is empty). Values of another type than their field's
-    go through pandas' conversion (``from_frame``), as a frame of them would."""
+def from_rows(rows: list[dict], table: str, sheet: bool = False) -> Part:
+    """A part from rows (dicts by field name: a missing field is empty), with its workbook rows when ``sheet``.
+    Values of another type than their field's go through pandas' conversion (``from_frame``), as a frame of them
+    would."""
     fields = TABLES[table].fields
     values = [[row.get(field.name) for row in rows] for field in fields]
     cells = [_cells(column, field.type) for column, field in zip(values, fields)]
     if any(column is None for column in cells):
-        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table)
+        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet)
     schema = arrow_schema(table)
     try:
         data = pa.Table.from_arrays([pa.array(column, field.type, from_pandas=True)
                                      for column, field in zip(values, schema)], schema=schema)
     except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: pandas says what is wrong
-        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table)
-    return Part(len(rows), registry_dtypes(table), _ipc(data), _csv_lines(cells).encode("utf-8"))
+        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet)
+    xml = rows_xml([_as_loaded(column, field.type) for column, field in zip(values, fields)]) if sheet else None
+    return Part(len(rows), registry_dtypes(table), _ipc(data), _csv_lines(cells).encode("utf-8"),
+                xml.encode("utf-8") if sheet else None)
 
 
-def read_blob(blob: bytes | Segment) -> bytes:
-    if isinstance(blob, bytes):
-        return blob
-    with open(blob.path, "rb") as f:
-        data = os.pread(f.fileno(), blob.length, blob.offset)
-    if len(data) != blob.length:
-        raise OSError(f"{blob.path}: {blob.length} bytes expected at {blob.offset}, {len(data)} found")
-    return data
-
-
-def write_blob(out, blob: str | bytes | Segment) -> None:
-    """Append ``blob`` to the open binary file ``out`` (a text as UTF-8): a segment is copied file to file by the
-    kernel (``os.copy_file_range``), or read and written where that is not possible."""
-    if isinstance(blob, (str, bytes)):
-        out.write(blob.encode("utf-8") if isinstance(blob, str) else blob)
-        return
-    out.flush()
-    with open(blob.path, "rb") as source:
-        offset, left = blob.offset, blob.length
-        try:
-            while left:
-                copied = os.copy_file_range(source.fileno(), out.fileno(), left, offset)
-                if copied <= 0:
-                    break
-                offset, left = offset + copied, left - copied
-        except (AttributeError, OSError):  # another OS, or file systems the kernel does not copy between
-            pass
-        while left:
-            data = os.pread(source.fileno(), min(left, 1 << 22), offset)
-            if not data:
-                raise OSError(f"{blob.path}: ends before {blob.offset + blob.length} bytes")
-            out.write(data)
-            out.flush()
-            offset, left = offset + len(data), left - len(data)
+def _as_loaded(values: list, kind: str) -> list:
+    """A column's values as its frame in the registry's dtypes gives them (``xlsx.frame_columns``): numbers as
+    floats, every missing value None."""
+    if kind == "number":
+        return [None if v is None or v is pd.NA or v != v else float(v) for v in values]
+    return [None if v is pd.NA else v for v in values]
 
 
 def _ipc(data: pa.Table) -> bytes:
@@ -180,13 +151,14 @@ def _ipc(data: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def from_frame(frame: pd.DataFrame, table: str) -> Part:
+def from_frame(frame: pd.DataFrame, table: str, sheet: bool = False) -> Part:
     """A part from a frame of the table's columns: cast to the registry's dtypes (a value that does not fit is an
-    error), its CSV text printed by pandas."""
+    error), its CSV text printed by pandas; its workbook rows when ``sheet``."""
     frame = typed(frame, table)
     text = frame.to_csv(index=False, header=False, encoding="utf-8", lineterminator="\n")
     data = pa.Table.from_pandas(frame, schema=arrow_schema(table), preserve_index=False)
-    return Part(len(frame), registry_dtypes(table), _ipc(data), text.encode("utf-8"))
+    xml = rows_xml(frame_columns(frame)).encode("utf-8") if sheet else None
+    return Part(len(frame), registry_dtypes(table), _ipc(data), text.encode("utf-8"), xml)
 
 
 def typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:

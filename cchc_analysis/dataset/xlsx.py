@@ -17,9 +17,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from cchc_analysis.dataset.blobs import read_blob
+
 PARTS_FILE = Path(__file__).with_name("xlsx_parts.yaml")
 EXCEL_MAX_CHARS = 32_767  # what one cell holds; Excel refuses a file with more (XlsxWriter truncates too)
 ROWS_PER_CHUNK = 5_000
+# zlib's fastest level: the sheets' XML is most of a corpus workbook's writing time at the default (6), for a file
+# about a quarter larger
+COMPRESS_LEVEL = 1
 _DATE = (2020, 1, 1, 0, 0, 0)
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -48,32 +53,36 @@ def _text(value: str) -> str:
     return value
 
 
-def _cell(ref: str, value) -> str:
-    """One cell's XML ("" for an empty one)."""
+_EMPTY = "<c/>"
+
+
+def _cell(value) -> str:
+    """One cell's XML. Cells and rows carry no reference (A5): they follow one another, so a row's XML depends on its
+    values only and a district's rows can be formatted where it is read (``rows_xml``), then joined."""
     if value is None or value is pd.NA:
-        return ""
+        return _EMPTY
     if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        return f'<c t="b"><v>{int(value)}</v></c>'
     if isinstance(value, (int, float)):
-        if value != value or value in (float("inf"), float("-inf")):
-            return ""
-        return f'<c r="{ref}"><v>{value!r}</v></c>'
+        if value != value or value in _INFINITE:
+            return _EMPTY
+        return f"<c><v>{value!r}</v></c>"
     text = _text(str(value))
-    space = ' xml:space="preserve"' if _SPACES.search(text) else ""
-    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    space = _PRESERVE if _SPACES.search(text) else ""
+    return f'<c t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _column_cells(values: list, letter: str, first_row: int) -> list[str]:
+def _column_cells(values: list) -> list[str]:
     """A column's cells, as ``_cell`` writes them; a column of text or of numbers in one comprehension."""
     text = _text_column(values)
     if text is not None:
-        return ["" if value is None else f'<c r="{letter}{number}" t="inlineStr"><is><t'
-                f'{_PRESERVE if value[:1].isspace() or value[-1:].isspace() else ""}>{value}</t></is></c>'
-                for number, value in enumerate(text, start=first_row)]
+        return [_EMPTY if value is None else
+                f'<c t="inlineStr"><is><t{_PRESERVE if value[:1].isspace() or value[-1:].isspace() else ""}>'
+                f"{value}</t></is></c>" for value in text]
     if all(type(value) in _NUMBERS for value in values):  # finite or not, as ``_cell`` writes them
-        return ["" if value is None or value != value or value in _INFINITE else
-                f'<c r="{letter}{number}"><v>{value!r}</v></c>' for number, value in enumerate(values, start=first_row)]
-    return [_cell(f"{letter}{number}", value) for number, value in enumerate(values, start=first_row)]
+        return [_EMPTY if value is None or value != value or value in _INFINITE else f"<c><v>{value!r}</v></c>"
+                for value in values]
+    return [_cell(value) for value in values]
 
 
 _PRESERVE = ' xml:space="preserve"'
@@ -97,23 +106,34 @@ def _text_column(values: list) -> list | None:
             for value in values]
 
 
-def _sheet_xml(frame: pd.DataFrame, stream) -> None:
+def rows_xml(columns: list[list]) -> str:
+    """The sheet rows of a table given as its columns' values (Python str, int, float, bool or None): the same text
+    for the same rows wherever they are formatted."""
+    return "".join(f"<row>{''.join(cells)}</row>" for cells in zip(*map(_column_cells, columns)))
+
+
+def frame_columns(frame: pd.DataFrame) -> list[list]:
+    """A frame's columns as the Python values ``rows_xml`` takes (missing values as None)."""
+    return [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]
+
+
+def _sheet_xml(frame: pd.DataFrame, stream, pieces: list | None = None) -> None:
+    """A sheet: the header row, then the frame's rows, or ``pieces`` (its rows' XML, ``rows_xml``, in order) when
+    given: texts, or segments of a cache entry (``dataset.parts``)."""
     letters = column_letters(len(frame.columns))
     last = f"{letters[-1]}{len(frame) + 1}" if letters else "A1"  # readers in read-only mode size a sheet by it
     stream.write((_HEAD + f'<worksheet xmlns="{_MAIN}"><dimension ref="A1:{last}"/>'
                   '<sheetViews><sheetView workbookViewId="0">'
                   '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
                   '<selection pane="bottomLeft"/></sheetView></sheetViews><sheetData>').encode())
-    header = "".join(f'<c r="{letter}1" t="inlineStr" s="1"><is><t>{_text(str(name))}</t></is></c>'
-                     for letter, name in zip(letters, frame.columns))
-    stream.write(f'<row r="1">{header}</row>'.encode())
-    for start in range(0, len(frame), ROWS_PER_CHUNK):  # in chunks: a corpus' cells as strings at once would be
-        chunk = frame.iloc[start:start + ROWS_PER_CHUNK]  # a large peak of memory
-        columns = [_column_cells(chunk[c].astype(object).where(chunk[c].notna(), None).tolist(), letter, start + 2)
-                   for c, letter in zip(chunk.columns, letters)]
-        rows = (f'<row r="{number}">{"".join(cells)}</row>'
-                for number, cells in enumerate(zip(*columns), start=start + 2))
-        stream.write("".join(rows).encode())
+    header = "".join(f'<c t="inlineStr" s="1"><is><t>{_text(str(name))}</t></is></c>' for name in frame.columns)
+    stream.write(f"<row>{header}</row>".encode())
+    if pieces is not None:
+        for piece in pieces:
+            stream.write(read_blob(piece))
+    else:
+        for start in range(0, len(frame), ROWS_PER_CHUNK):  # in chunks: a corpus' cells as strings at once would
+            stream.write(rows_xml(frame_columns(frame.iloc[start:start + ROWS_PER_CHUNK])).encode())  # peak
     stream.write(b"</sheetData></worksheet>")
 
 
@@ -165,20 +185,23 @@ def _parts(names: list[str], author: str) -> dict[str, str]:
     }
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], target: Path, author: str = "cchc-analysis") -> Path:
-    """Write ``sheets`` (name -> table; names at most 31 characters, unique) into the workbook ``target``."""
+def write_xlsx(sheets: dict[str, pd.DataFrame], target: Path, author: str = "cchc-analysis",
+               pieces: dict[str, list] | None = None) -> Path:
+    """Write ``sheets`` (name -> table; names at most 31 characters, unique) into the workbook ``target``.
+    ``pieces``: for some sheets, their rows' XML already formatted (see ``_sheet_xml``)."""
     names = [name[:31] for name in sheets]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as book:
         for name, text in _parts(names, author).items():
             book.writestr(_info(name), text.encode("utf-8"))
-        for i, frame in enumerate(sheets.values(), start=1):
+        for i, (name, frame) in enumerate(sheets.items(), start=1):
             with book.open(_info(f"xl/worksheets/sheet{i}.xml"), "w") as stream:
-                _sheet_xml(frame, stream)
+                _sheet_xml(frame, stream, (pieces or {}).get(name))
     return target
 
 
 def _info(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = COMPRESS_LEVEL  # (no public way to set it on an entry written as a stream)
     info.external_attr = 0o644 << 16
     return info

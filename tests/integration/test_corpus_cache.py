@@ -181,6 +181,8 @@ def test_cli_parse_cache_options(corpus, tmp_path, monkeypatch):
 def test_pieces_and_worker_processes_change_no_byte(corpus, tmp_path, monkeypatch):
     dataset = evaluated_dataset([corpus])
     io.write_dataset(dataset, tmp_path / "plain", workers=1)
+    parse_and_write([corpus], tmp_path / "pieces", None)  # CSV, JSON and workbook rows formatted per district
+    assert snapshot(tmp_path / "pieces") == snapshot(tmp_path / "plain")
     monkeypatch.setattr(io, "PARALLEL_WRITE_ROWS", 0)
     monkeypatch.setattr(io, "CSV_PIECE_ROWS", 97)  # several pieces per file, joined
     io.write_dataset(dataset, tmp_path / "forked", workers=2)

@@ -1,0 +1,52 @@
+"""Bytes an output is made of: in memory, or a ``Segment`` of a file (a cache entry, ``dataset.cache``) that the
+kernel copies into the output without the bytes passing through Python."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Bytes kept in a file (a cache entry: ``dataset.cache``): copied from it into an output by the kernel
+    (``copy_segment``), never held in memory nor sent between processes."""
+    path: str
+    offset: int
+    length: int
+
+
+def read_blob(blob: bytes | Segment) -> bytes:
+    if isinstance(blob, bytes):
+        return blob
+    with open(blob.path, "rb") as f:
+        data = os.pread(f.fileno(), blob.length, blob.offset)
+    if len(data) != blob.length:
+        raise OSError(f"{blob.path}: {blob.length} bytes expected at {blob.offset}, {len(data)} found")
+    return data
+
+
+def write_blob(out, blob: str | bytes | Segment) -> None:
+    """Append ``blob`` to the open binary file ``out`` (a text as UTF-8): a segment is copied file to file by the
+    kernel (``os.copy_file_range``), or read and written where that is not possible."""
+    if isinstance(blob, (str, bytes)):
+        out.write(blob.encode("utf-8") if isinstance(blob, str) else blob)
+        return
+    out.flush()
+    with open(blob.path, "rb") as source:
+        offset, left = blob.offset, blob.length
+        try:
+            while left:
+                copied = os.copy_file_range(source.fileno(), out.fileno(), left, offset)
+                if copied <= 0:
+                    break
+                offset, left = offset + copied, left - copied
+        except (AttributeError, OSError):  # another OS, or file systems the kernel does not copy between
+            pass
+        while left:
+            data = os.pread(source.fileno(), min(left, 1 << 22), offset)
+            if not data:
+                raise OSError(f"{blob.path}: ends before {blob.offset + blob.length} bytes")
+            out.write(data)
+            out.flush()
+            offset, left = offset + len(data), left - len(data)
