@@ -172,6 +172,10 @@ def _indicator_parts(observations: list[dict], updates: list[dict]) -> dict[str,
 
 def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:
     """``rows`` in the order ``sort_values(keys, kind="mergesort")`` gives their frame: stable, missing values last."""
+    columns = [[row.get(name) for row in rows] for name in keys]
+    if all(len(set(map(type, column))) == 1 and type(column[0]) in (str, int) for column in columns if column):
+        return [rows[i] for i in sorted(range(len(rows)), key=list(zip(*columns)).__getitem__)]  # nothing missing
+
     def key(row: dict) -> list:
         return [(1, 0) if (value := row.get(name)) is None or value != value else (0, value) for name in keys]
 

@@ -1,0 +1,19 @@
+"""A district's rows sorted as dicts are in the order pandas' stable sort gives their frame, missing values last."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+
+from cchc_analysis.dataset.build import sorted_rows
+
+
+@pytest.mark.parametrize("missing", [0.0, 0.2])
+def test_rows_sort_as_their_frame(missing):
+    rng = random.Random(7)
+    rows = [{"district": rng.choice(["Tuần Giáo", "Mường Ảng"]), "line": rng.randint(1, 9),
+             "column": None if rng.random() < missing else rng.randint(1, 4), "n": i} for i in range(300)]
+    expected = pd.DataFrame(rows).sort_values(["district", "line", "column"], kind="mergesort")["n"].tolist()
+    assert [row["n"] for row in sorted_rows(rows, ["district", "line", "column"])] == expected
