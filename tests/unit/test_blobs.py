@@ -1,0 +1,62 @@
+"""Bytes copied from a cache entry into an output arrive whole, by the kernel or, where it cannot copy (another file
+system, another OS), by reading and writing; a segment that is not all there is an error, never a short file."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from cchc_analysis.dataset.blobs import Segment, read_blob, write_blob
+
+
+@pytest.fixture
+def entry(tmp_path):
+    path = tmp_path / "entry"
+    path.write_bytes(b"header|" + "Tuần Giáo,1,2\n".encode() * 1000 + b"|tail")
+    return path
+
+
+def _copy(tmp_path, blobs) -> bytes:
+    with open(tmp_path / "out", "wb") as out:
+        out.write(b"head\n")
+        for blob in blobs:
+            write_blob(out, blob)
+        out.write(b"end\n")
+    return (tmp_path / "out").read_bytes()
+
+
+def test_segments_text_and_bytes_are_written_in_order(entry, tmp_path):
+    body = entry.read_bytes()[7:-5]
+    segment = Segment(str(entry), 7, len(body))
+    assert read_blob(segment) == body
+    assert _copy(tmp_path, [segment, "ở giữa\n", b"bytes\n", segment]) == \
+        b"head\n" + body + "ở giữa\n".encode() + b"bytes\n" + body + b"end\n"
+
+
+@pytest.mark.parametrize("kernel", ["refuses", "copies little", "absent"])
+def test_without_the_kernel_copy_the_bytes_are_the_same(entry, tmp_path, monkeypatch, kernel):
+    body = entry.read_bytes()[7:-5]
+    real = getattr(os, "copy_file_range", None)
+
+    def refuses(*args):
+        raise OSError(errno.EXDEV, "cross-device")
+
+    def little(src, dst, count, offset):  # the kernel may copy less than asked
+        return real(src, dst, min(count, 100), offset)
+
+    if kernel == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    else:
+        monkeypatch.setattr(os, "copy_file_range", refuses if kernel == "refuses" else little)
+    assert _copy(tmp_path, [Segment(str(entry), 7, len(body))]) == b"head\n" + body + b"end\n"
+
+
+def test_a_segment_beyond_its_file_is_an_error(entry, tmp_path, monkeypatch):
+    size = entry.stat().st_size
+    with pytest.raises(OSError):
+        read_blob(Segment(str(entry), size - 3, 10))
+    monkeypatch.delattr(os, "copy_file_range", raising=False)
+    with pytest.raises(OSError):
+        _copy(tmp_path, [Segment(str(entry), size - 3, 10)])
