@@ -87,8 +87,8 @@ def evaluation_tables(per_district) -> dict[str, dict[str, list]]:
 def evaluation_frames(per_district) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The three evaluation tables from ``evaluate_districts``' (rows, parts, observations) of each district (built
     column by column: from row dicts, and with a cast of the target afterwards, pandas costs several times more)."""
-    return tuple(pd.DataFrame({column: _column(values, column == "target")
-                               for column, values in columns.items()})
+    return tuple(pd.DataFrame({column: _column(values, column == "target") for column, values in columns.items()},
+                              copy=False)  # new lists: nothing to copy
                  for columns in evaluation_tables(per_district).values())
 
 
@@ -103,7 +103,6 @@ def evaluate_districts(dataset: Dataset, reports: list[ReportInput], names: set[
                        lines_of: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[list, list, list]]:
     """Per district (all, or those in ``names``), in the dataset's order: its evaluation rows, part rows and
     observation rows. A district's rows depend on its own tables only (so they can be cached per report)."""
-    criteria = load_criteria()
     by_file = {display_path(r.path): r for r in reports}
     indicators, quality = _by_district(dataset.indicators), _by_district(dataset.quality)
     facts, targets = _by_district(dataset.facts), _by_district(dataset.targets)
@@ -116,20 +115,29 @@ def evaluate_districts(dataset: Dataset, reports: list[ReportInput], names: set[
         if names is not None and name not in names:
             continue
         report = by_file.get(district["source_file"])
-        lines = list((lines_of or {}).get(district["source_file"]) or (read_source(report.path).lines if report
-                                                                        else []))
-        curated = curated_for(report) if report else None
-        judgements = judgements_from(curated.judgements, curated.path, criteria) if curated else {}
-        evidence = DistrictEvidence(indicators.get(name), quality.get(name), facts.get(name),
-                                    sections.get(name, []), lines, judgements)
-        rows, part_rows = [], []
-        for verdict in evaluate_district(criteria, evidence, targets.get(name), name):
-            row, parts = _rows(verdict, criteria)
-            rows.append(row)
-            part_rows += parts
-        notes = [{"district": name, "observation_id": o.id, "area": o.area, "kind": o.kind, "priority": o.priority,
-                  "text_vi": o.text["vi"], "text_en": o.text["en"], "recommendation_vi": o.recommendation["vi"],
-                  "recommendation_en": o.recommendation["en"], "indicator_ids": ";".join(o.indicators)}
-                 for o in observe(evidence, evidence.errors)]
-        out[name] = (rows, part_rows, notes)
+        lines = (lines_of or {}).get(district["source_file"]) or (read_source(report.path).lines if report else [])
+        out[name] = district_evaluation(name, report, lines, indicators.get(name), quality.get(name),
+                                        targets.get(name), facts.get(name), sections.get(name, []))
     return out
+
+
+def district_evaluation(name: str, report: ReportInput | None, lines, indicators: pd.DataFrame | None = None,
+                        quality: pd.DataFrame | None = None, targets: pd.DataFrame | None = None,
+                        facts: pd.DataFrame | None = None, sections=()) -> tuple[list, list, list]:
+    """One district's evaluation rows, part rows and observation rows from its own tables (rows of this district
+    only; None: none), sections, report lines and (``report``, when given) curated judgements: its part of
+    ``evaluate_districts``, for a caller that holds one district's tables (no dataset to build and split)."""
+    criteria = load_criteria()
+    curated = curated_for(report) if report else None
+    judgements = judgements_from(curated.judgements, curated.path, criteria) if curated else {}
+    evidence = DistrictEvidence(indicators, quality, facts, list(sections), list(lines), judgements)
+    rows, part_rows = [], []
+    for verdict in evaluate_district(criteria, evidence, targets, name):
+        row, parts = _rows(verdict, criteria)
+        rows.append(row)
+        part_rows += parts
+    notes = [{"district": name, "observation_id": o.id, "area": o.area, "kind": o.kind, "priority": o.priority,
+              "text_vi": o.text["vi"], "text_en": o.text["en"], "recommendation_vi": o.recommendation["vi"],
+              "recommendation_en": o.recommendation["en"], "indicator_ids": ";".join(o.indicators)}
+             for o in observe(evidence, evidence.errors)]
+    return rows, part_rows, notes

@@ -379,7 +379,8 @@ def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, target
           district: str) -> Verdict:
     target = _target_row(criterion, targets)
     self_text = str(target.get("assessment", "")) if target else ""
-    self_not_met = bool(target) and fold(self_text) in ("khong dat", "chua dat")
+    folded = fold(self_text)
+    self_not_met = bool(target) and folded in ("khong dat", "chua dat")
     parts = tuple(judge_part(criterion, part, ev) for part in criterion.parts)
     if criterion.target is not None and target is None:
         verdict = "chua_du_can_cu"
@@ -389,7 +390,7 @@ def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, target
     key = f"verdict_{verdict}"
     if verdict == "chua_dat" and target:
         key += "_own" if self_not_met and all(p.status != "contradicted" for p in parts) else "_claimed"
-    self_shown = {"vi": self_text, "en": {"dat": "met", "khong dat": "not met"}.get(fold(self_text), self_text)}
+    self_shown = {"vi": self_text, "en": {"dat": "met", "khong dat": "not met"}.get(folded, self_text)}
     reason = {lang: say(key, lang) for lang in LANGS}
     summary = {lang: ((say("self_assessment", lang, self=self_shown[lang]) + " ") if target else "") + reason[lang]
                for lang in LANGS}
