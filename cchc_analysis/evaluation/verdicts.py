@@ -89,9 +89,6 @@ class DistrictEvidence:
         self._values_text: dict[tuple[str, str], str] = {}  # several parts show the same rows
 
     # -- citing ------------------------------------------------------------------------------------------------
-    def stt(self, spec: IndicatorSpec) -> str:
-        return _stt(spec)
-
     def cite(self, iid: str, lang: str, with_label: bool = False) -> str:
         return cite(iid, lang, with_label)
 
@@ -176,7 +173,7 @@ def when(row: dict, lang: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _when(period: str, year: str, as_of: str, lang: str) -> str:
-    """(a report has a few columns, each shown for many rows: each written once)"""
+    """``when`` of a report column (period, year, as-of date): a report has a few, each shown for many rows."""
     head = say("span" if "-" in period else "year", lang, period=period)
     if as_of and (not as_of.startswith(year) or as_of[5:] != "12-31"):
         return f"{head}, {say('as_of', lang, date=format_date(as_of))}"
