@@ -63,41 +63,34 @@ class DistrictEvidence:
     """One district's figures, findings, stated facts, sections and report lines, indexed once for the rules (plain
     records: a corpus judges hundreds of districts, and pandas per lookup would cost more than the judging)."""
 
-    def __init__(self, indicators: pd.DataFrame, quality: pd.DataFrame, facts: pd.DataFrame | None,
+    def __init__(self, indicators: pd.DataFrame | None, quality: pd.DataFrame | None, facts: pd.DataFrame | None,
                  sections: list[dict], lines: list[str], judgements: dict[tuple[str, str], Judgement]):
+        """``indicators`` and ``quality``: the district's rows (None: it has none)."""
         wanted = [c for c in ("indicator_id", "period", "year", "as_of", "value", "denominator", "note",
-                              "value_status", "source_line") if c in indicators]
-        records = sorted(table_records(indicators, wanted), key=lambda r: (r.get("as_of") or "", r["year"]))
+                              "value_status", "source_line") if indicators is not None and c in indicators]
+        records = sorted(table_records(indicators, wanted) if wanted else [],
+                         key=lambda r: (r.get("as_of") or "", r["year"]))
         self.all_rows: dict[str, list[dict]] = {}
         self.series: dict[str, list[dict]] = {}  # actual figures only: no empty cell, no forecast
         for row in records:
             self.all_rows.setdefault(row["indicator_id"], []).append(row)
             if row["value"] == row["value"] and row["value"] is not None and row.get("value_status") != "forecast":
                 self.series.setdefault(row["indicator_id"], []).append(row)
-        self.problems = {row["indicator_id"] for row in table_records(quality, ["severity", "check", "indicator_id"])
+        findings = table_records(quality, ["severity", "check", "indicator_id"]) if quality is not None else []
+        self.problems = {row["indicator_id"] for row in findings
                          if row["severity"] in ("error", "warning") and str(row["check"]).split(":")[0] in TABLE_CHECKS}
+        self.errors = sum(row["severity"] == "error" for row in findings)  # every check's, for the observations
         self.facts = ({row["id"]: row for row in table_records(facts)}
                       if facts is not None and len(facts) and "id" in facts else {})
         self.sections = sorted((s for s in sections if s.get("first_line")), key=lambda s: s["first_line"])
         self.lines = lines
         self.judgements = judgements
         self.specs = _all_specs()
+        self._values_text: dict[tuple[str, str], str] = {}  # several parts show the same rows
 
     # -- citing ------------------------------------------------------------------------------------------------
-    def stt(self, spec: IndicatorSpec) -> str:
-        """The row number a reader finds in the printed table: the row's own, else its parent's."""
-        while spec.stt is None and spec.parent_id:
-            spec = self.specs[spec.parent_id]
-        return (spec.stt or spec.section or "").rstrip(".")
-
     def cite(self, iid: str, lang: str, with_label: bool = False) -> str:
-        """"Phụ lục 3, chỉ tiêu 1" (a row of a yearly table) or "Phụ lục 4, mục I" (a part of a table by periods)."""
-        spec = self.specs[iid]
-        label = spec.label if lang == "vi" else spec.label_en
-        stt = self.stt(spec)
-        key = "cite_part" if spec.section and stt == spec.section else "cite_row"
-        return say(key + ("_label" if with_label else ""), lang, appendix=spec.appendix, stt=stt, section=stt,
-                   label=label)
+        return cite(iid, lang, with_label)
 
     def cite_all(self, iids, lang: str) -> str:
         return f" {say('and', lang)} ".join(dict.fromkeys(self.cite(iid, lang) for iid in iids))
@@ -121,12 +114,34 @@ class DistrictEvidence:
         return any(iid in self.problems for iid in iids)
 
     def values_text(self, iid: str, lang: str) -> str:
-        rows = self.all_rows.get(iid)
-        if not rows:
-            return "—"
-        unit = self.specs[iid].unit
-        return "; ".join(f"{when(r, lang)}: {_shown(r, unit, lang)}" for r in rows
-                         if r.get("value") == r.get("value") or r.get("note"))
+        """Every figure of the row, "năm 2019: 12; năm 2020: 15" (worked out once per row and language)."""
+        key = (iid, lang)
+        if key not in self._values_text:
+            rows = self.all_rows.get(iid, ())
+            shown = [f"{when(r, lang)}: {_shown(r, self.specs[iid].unit, lang)}" for r in rows
+                     if r.get("value") == r.get("value") or r.get("note")]
+            self._values_text[key] = "; ".join(shown) if rows else "—"
+        return self._values_text[key]
+
+
+def _stt(spec: IndicatorSpec) -> str:
+    """The row number a reader finds in the printed table: the row's own, else its parent's."""
+    specs = _all_specs()
+    while spec.stt is None and spec.parent_id:
+        spec = specs[spec.parent_id]
+    return (spec.stt or spec.section or "").rstrip(".")
+
+
+@lru_cache(maxsize=4096)
+def cite(iid: str, lang: str, with_label: bool = False) -> str:
+    """"Phụ lục 3, chỉ tiêu 1" (a row of a yearly table) or "Phụ lục 4, mục I" (a part of a table by periods): the
+    same in every district (the table specs and wording.yaml), so written once per process."""
+    spec = _all_specs()[iid]
+    label = spec.label if lang == "vi" else spec.label_en
+    stt = _stt(spec)
+    key = "cite_part" if spec.section and stt == spec.section else "cite_row"
+    return say(key + ("_label" if with_label else ""), lang, appendix=spec.appendix, stt=stt, section=stt,
+               label=label)
 
 
 def _shown(row: dict, unit: str, lang: str) -> str:
@@ -153,10 +168,13 @@ def value_text(value, unit: str, lang: str, denominator=None) -> str:
 
 def when(row: dict, lang: str) -> str:
     """"năm 2020, đến 31/3/2020" where the figure stands before the year's end; "năm 2019" otherwise."""
-    period = str(row.get("period") or row.get("year"))
-    as_of = row.get("as_of") or ""
+    return _when(str(row.get("period") or row.get("year")), str(row.get("year") or ""), row.get("as_of") or "", lang)
+
+
+@lru_cache(maxsize=1024)
+def _when(period: str, year: str, as_of: str, lang: str) -> str:
+    """``when`` of a report column (period, year, as-of date): a report has a few, each shown for many rows."""
     head = say("span" if "-" in period else "year", lang, period=period)
-    year = str(row.get("year") or "")
     if as_of and (not as_of.startswith(year) or as_of[5:] != "12-31"):
         return f"{head}, {say('as_of', lang, date=format_date(as_of))}"
     return head
@@ -346,14 +364,20 @@ def _target_row(criterion: Criterion, targets: dict[str, dict]) -> dict | None:
     if row is None:
         return None
     text = fold(str(row.get("text", "")))
-    return row if all(fold(word) in text for word in criterion.match) else None
+    return row if all(word in text for word in _folded(criterion.match)) else None
+
+
+@lru_cache(maxsize=256)
+def _folded(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(fold(word) for word in words)
 
 
 def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, targets: dict[str, dict],
           district: str) -> Verdict:
     target = _target_row(criterion, targets)
     self_text = str(target.get("assessment", "")) if target else ""
-    self_not_met = bool(target) and fold(self_text) in ("khong dat", "chua dat")
+    folded = fold(self_text)
+    self_not_met = bool(target) and folded in ("khong dat", "chua dat")
     parts = tuple(judge_part(criterion, part, ev) for part in criterion.parts)
     if criterion.target is not None and target is None:
         verdict = "chua_du_can_cu"
@@ -363,7 +387,7 @@ def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, target
     key = f"verdict_{verdict}"
     if verdict == "chua_dat" and target:
         key += "_own" if self_not_met and all(p.status != "contradicted" for p in parts) else "_claimed"
-    self_shown = {"vi": self_text, "en": {"dat": "met", "khong dat": "not met"}.get(fold(self_text), self_text)}
+    self_shown = {"vi": self_text, "en": {"dat": "met", "khong dat": "not met"}.get(folded, self_text)}
     reason = {lang: say(key, lang) for lang in LANGS}
     summary = {lang: ((say("self_assessment", lang, self=self_shown[lang]) + " ") if target else "") + reason[lang]
                for lang in LANGS}
@@ -372,8 +396,9 @@ def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, target
 
 
 def evaluate_district(criteria: Criteria, ev: DistrictEvidence, targets: pd.DataFrame, district: str) -> list[Verdict]:
-    by_number = ({str(row["number"]): row for row in table_records(targets)}
-                 if targets is not None and len(targets) else {})
+    wanted = [c for c in ("number", "text", "assessment", "source_line") if targets is not None and c in targets]
+    by_number = ({str(row["number"]): row for row in table_records(targets, wanted)}
+                 if wanted and len(targets) else {})
     return [judge(criterion, criteria, ev, by_number, district) for criterion in criteria.criteria]
 
 

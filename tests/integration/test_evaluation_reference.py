@@ -6,10 +6,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from cchc_analysis.dataset.schema import columns
+from cchc_analysis.evaluation.run import district_evaluation, evaluate_districts, evaluation_frames, evaluation_tables
 from cchc_analysis.prose.curated import curated_for
 from cchc_analysis.read.manifest import discover
+from cchc_analysis.read.source import read_source
 from cchc_analysis.synthetic import write_corpus
 from cchc_analysis.workflow import evaluated_dataset
 
@@ -97,3 +101,29 @@ def test_a_synthetic_district_gets_its_own_verdicts_without_curated_data(tmp_pat
                    & (parts["part_id"] == "tthc_cai_cach")]
     assert judged["status"].tolist() == ["no_evidence"]  # nobody curated its prose
     assert verdicts(dataset) == verdicts(evaluated_dataset([RAW / "tuan-giao"]))
+
+
+def test_the_plain_tables_hold_what_the_frames_hold(reference):
+    """``evaluation_tables`` (columns, for a writer without frames) and ``evaluation_frames`` give the same values, in
+    the registry's column order, and judging the written dataset again gives the frames it holds."""
+    per_district = list(evaluate_districts(reference, discover([RAW / "tuan-giao"])).values())
+    frames = evaluation_frames(per_district)
+    for frame, held in zip(frames, (reference.evaluation, reference.evaluation_parts, reference.observations)):
+        pd.testing.assert_frame_equal(frame, held, check_exact=True)
+    for (name, table), frame in zip(evaluation_tables(per_district).items(), frames):
+        assert list(table) == columns(name) == list(frame.columns)
+        assert table == {column: frame[column].tolist() for column in frame}
+
+
+def test_one_district_is_judged_from_its_own_tables_as_in_the_dataset(reference):
+    """``district_evaluation`` (one district's tables, no dataset) gives that district's rows of
+    ``evaluate_districts``; a district with no tables at all is still judged on every criterion."""
+    report = discover([RAW / "tuan-giao"])[0]
+    name = reference.districts["district"].iloc[0]
+    lines = read_source(report.path).lines
+    expected = evaluate_districts(reference, [report])[name]
+    assert district_evaluation(name, report, lines, reference.indicators, reference.quality, reference.targets,
+                               reference.facts, reference.sections) == expected
+    rows, _, _ = district_evaluation("X", None, [])
+    assert [r["criterion_id"] for r in rows] == [r["criterion_id"] for r in expected[0]]
+    assert {r["verdict"] for r in rows} <= {"chua_du_can_cu", "khong_danh_gia"}
