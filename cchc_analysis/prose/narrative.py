@@ -21,7 +21,7 @@ import pandas as pd
 from cchc_analysis.findings import Finding
 from cchc_analysis.prose.curated import Curated
 from cchc_analysis.prose.facts import FACT_COLUMNS, build_facts
-from cchc_analysis.prose.outline import Outline, nfc, parse_outline
+from cchc_analysis.prose.outline import Outline, nfc, outline_of_nfc
 from cchc_analysis.prose.prose_checks import run_checks
 from cchc_analysis.prose.sections import AREAS, KINDS, build_sections
 
@@ -71,7 +71,7 @@ def analyse_narrative(lines: list[str], source_file: str, indicators: pd.DataFra
     """
     lines = [nfc(x) for x in lines]
     district = _district(lines, indicators)
-    outline = parse_outline(lines)
+    outline = outline_of_nfc(lines)
     findings = _outline_findings(outline, district)
     facts = pd.DataFrame(columns=FACT_COLUMNS)
     if curated is not None:

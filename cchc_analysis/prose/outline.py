@@ -260,7 +260,7 @@ def narrative_bounds(lines: list[str]) -> tuple[int, int]:
     end = len(lines)
     for i, raw in enumerate(lines, start=1):
         s = raw.strip()
-        if first is None and _heading_at(s) and _heading_at(s)[0] in ("part", "roman"):
+        if first is None and (h := _heading_at(s)) and h[0] in ("part", "roman"):
             first = i
         if first is not None and (_CLOSING.match(s) or _APPENDIX.match(s)):
             end = i - 1
@@ -274,7 +274,11 @@ def narrative_bounds(lines: list[str]) -> tuple[int, int]:
 
 def parse_outline(lines: list[str]) -> Outline:
     """Build the heading tree of the narrative part of a report (``lines[0]`` is line 1)."""
-    lines = [nfc(x) for x in lines]
+    return outline_of_nfc([nfc(x) for x in lines])
+
+
+def outline_of_nfc(lines: list[str]) -> Outline:
+    """:func:`parse_outline` of lines already in NFC (the prose stage normalises them once for all its steps)."""
     first, last = narrative_bounds(lines)
     root = Node(kind="root", label="", number=(), title="", line=0, rank=-1, first_line=first, last_line=last)
     stack: list[Node] = [root]
@@ -286,13 +290,13 @@ def parse_outline(lines: list[str]) -> Outline:
         s = raw.strip()
         if not s:
             continue
+        h = _heading_at(s)
         if pending_title is not None:
             letters = [c for c in clean_inline(s) if c.isalpha()]
-            if _heading_at(s) is None and letters and all(c.isupper() for c in letters):
+            if h is None and letters and all(c.isupper() for c in letters):
                 pending_title.title = (pending_title.title + " " + clean_inline(s)).strip()
                 continue
             pending_title = None
-        h = _heading_at(s)
         if h is not None and len(s) > MAX_HEADING_CHARS and h[0] in ("part", "roman"):
             h = None
         if h is None:
@@ -387,18 +391,20 @@ def _close_ranges(node: Node, end: int) -> None:
 
 def _assign_ids(root: Node) -> None:
     seen: dict[str, int] = {}
-    for n in root.walk():
-        if n.kind == "root":
-            continue
-        # decimal labels already carry their parents' numbers: P1.II + 3.2 -> "P1.II.3.2"
-        segs: list[str] = []
-        for a in n.ancestors() + [n]:
-            seg = _id_segment(a)
-            if a.kind == "decimal" and a.parent is not None and a.parent.kind == "decimal":
-                segs[-1] = seg  # replace the parent's decimal segment by the full dotted number
-            else:
-                segs.append(seg)
-        base = ".".join(segs)
-        count = seen.get(base, 0) + 1
-        seen[base] = count
-        n.id = base if count == 1 else f"{base}~{count}"
+    for child in root.children:
+        _assign_id(child, [], seen)
+
+
+def _assign_id(node: Node, parent_segments: list[str], seen: dict[str, int]) -> None:
+    """The node's id from its parent's segments (in document order, so that a repeated id gets its ``~n``)."""
+    # decimal labels already carry their parents' numbers: P1.II + 3.2 -> "P1.II.3.2"
+    if node.kind == "decimal" and node.parent is not None and node.parent.kind == "decimal":
+        segs = [*parent_segments[:-1], _id_segment(node)]  # the parent's decimal segment replaced by the full number
+    else:
+        segs = [*parent_segments, _id_segment(node)]
+    base = ".".join(segs)
+    count = seen.get(base, 0) + 1
+    seen[base] = count
+    node.id = base if count == 1 else f"{base}~{count}"
+    for child in node.children:
+        _assign_id(child, segs, seen)
