@@ -187,3 +187,15 @@ def test_fold_table_maps_no_character_to_or_from_a_space():
     from cchc_analysis.prose.outline import FOLD_TABLE
 
     assert not any(chr(code).isspace() or (value or "x").isspace() for code, value in FOLD_TABLE.items())
+
+
+@pytest.mark.parametrize("text", ["Một dòng đã gọn.", " đầu", "cuối ", "hai  dấu cách", "tab\there", "nbsp\u00a0x",
+                                  "em\u2003space", "dòng\u2028mới", "", " ", "**đậm** và *nghiêng*", "x\u200by"])
+def test_clean_inline_is_split_and_join_after_emphasis(text):
+    from cchc_analysis.prose.outline import _EMPHASIS, clean_inline
+
+    assert clean_inline(text) == " ".join(_EMPHASIS.sub(r"\2", text).split())
+
+
+def test_every_whitespace_character_is_unprintable_but_the_space():
+    assert all(not chr(code).isprintable() for code in range(0x110000) if chr(code).isspace() and code != 0x20)
