@@ -196,15 +196,18 @@ class Outline:
 
 
 # --------------------------------------------------------------------------------------------------------
+_PART_NUMBERS = {fold(word): number for word, number in PART_WORDS.items()}  # "nhat" -> 1, "tu" -> 4
+
+
 def _heading_at(text: str) -> tuple[str, str, tuple[int, ...], str, list[str]] | None:
     """Classify one line. Returns (kind, label, number, title, notes) or None for a paragraph line."""
     s = text.strip()
     if not s:
         return None
     m = _PART.match(s)
-    if m and fold(m.group(1)) in {fold(k) for k in PART_WORDS}:
+    if m and fold(m.group(1)) in _PART_NUMBERS:
         word = m.group(1).lower()
-        num = PART_WORDS.get(word) or {fold(k): v for k, v in PART_WORDS.items()}[fold(word)]
+        num = PART_WORDS.get(word) or _PART_NUMBERS[fold(word)]
         title = clean_inline(m.group(2)).strip(" :.-")
         return "part", f"Phần thứ {word}", (num,), title, []
     m = _ROMAN.match(s)
@@ -356,9 +359,8 @@ def _mark_inline_lists(node: Node) -> None:
 def _check_numbering(parent: Node, node: Node) -> None:
     """Record (never fix) numbering slips: a sibling number that does not follow, a prefix that does not
     match the parent's number."""
-    siblings = [c for c in parent.children if c.kind == node.kind and c.rank == node.rank]
-    if siblings:
-        prev = siblings[-1]
+    prev = next((c for c in reversed(parent.children) if c.kind == node.kind and c.rank == node.rank), None)
+    if prev is not None:
         expected = prev.number[:-1] + (prev.number[-1] + 1,)
         if node.number == prev.number:
             node.notes.append(f"numbering slip: {node.label} repeats the number of line {prev.line}; "
