@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from itertools import pairwise
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -172,12 +173,14 @@ def check_limits(index: ObservationIndex, specs) -> list[Finding]:
     return findings
 
 
+_year = itemgetter("year")
+
+
 def check_jumps(index: ObservationIndex) -> list[Finding]:
     """Year-over-year changes by a factor of JUMP_FACTOR or more (warnings; info where the later year is partial)."""
     findings = []
     for (district, indicator_id), series in index.by_key.items():
-        years = sorted((r for r in series.values() if r["unit"] == "count" and "-" not in r["period"]),
-                       key=lambda r: r["year"])
+        years = sorted((r for r in series.values() if r["unit"] == "count" and "-" not in r["period"]), key=_year)
         for previous, row in pairwise(years):
             if row["year"] != previous["year"] + 1 or not is_jump(previous["value"], row["value"]):
                 continue
