@@ -73,33 +73,44 @@ ITEM_AREA_MARGIN = 1          # ... and this many more than the runner-up; other
 
 @lru_cache(maxsize=4096)
 def _folded_title(title: str) -> str:
-    """A heading's matching key (cached: the template's headings recur in every report, and each is asked for its
-    area, its kind and its context rule)."""
+    """A heading's matching key (cached, as what its words name below: the template's headings recur in every
+    report, and each is asked for its area, its kind and its context rule, again for each heading above it)."""
     return fold(title)
 
 
-def _heading_area(node: Node) -> str | None:
-    h = _folded_title(node.title)
-    for area, keys in AREA_HEADING_KEYWORDS:
+def _named(h: str, table: list[tuple[str, list[str]]]) -> str | None:
+    """The first entry of ``table`` one of whose keywords the folded heading ``h`` contains."""
+    for name, keys in table:
         if any(k in h for k in keys):
-            return area
+            return name
     return None
+
+
+@lru_cache(maxsize=4096)
+def _title_area(title: str) -> str | None:
+    return _named(_folded_title(title), AREA_HEADING_KEYWORDS)
+
+
+@lru_cache(maxsize=4096)
+def _title_kind(title: str) -> str | None:
+    return _named(_folded_title(title), KIND_HEADING_KEYWORDS)
+
+
+@lru_cache(maxsize=4096)
+def _title_rules(title: str) -> tuple[dict, ...]:
+    """The CONTEXT_RULES whose words the heading has, in their order (where they apply is the node's matter)."""
+    h = _folded_title(title)
+    return tuple(rule for rule in CONTEXT_RULES if any(k in h for k in rule["match"]))
+
+
+def _heading_area(node: Node) -> str | None:
+    return _title_area(node.title)
 
 
 def _heading_kind(node: Node) -> str | None:
     if node.inline:          # a numbered paragraph says what to do, it does not name a kind
         return None
     return _title_kind(node.title)
-
-
-@lru_cache(maxsize=4096)
-def _title_kind(title: str) -> str | None:
-    """The kind a heading's words name (cached: a heading is asked again for each heading above it)."""
-    h = _folded_title(title)
-    for kind, keys in KIND_HEADING_KEYWORDS:
-        if any(k in h for k in keys):
-            return kind
-    return None
 
 
 def _part_of(node: Node) -> int | None:
@@ -112,14 +123,12 @@ def _part_of(node: Node) -> int | None:
 def _context_rule(node: Node) -> dict | None:
     if node.inline:
         return None
-    h = _folded_title(node.title)
-    for rule in CONTEXT_RULES:
+    for rule in _title_rules(node.title):
         if "part" in rule and _part_of(node) != rule["part"]:
             continue
         if "node_kind" in rule and node.kind != rule["node_kind"]:
             continue
-        if any(k in h for k in rule["match"]):
-            return rule
+        return rule
     return None
 
 
