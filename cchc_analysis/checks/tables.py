@@ -49,7 +49,7 @@ def _column(obs: pd.DataFrame, name: str) -> list:
     """The column's Python values as ``to_dict`` gives them (a missing value of a nullable column is None)."""
     column = obs[name]
     values = column.tolist()
-    if isinstance(column.dtype, np.dtype):
+    if isinstance(column.dtype, np.dtype) or column.dtype.na_value is not pd.NA:  # (pandas' str: NaN, never NA)
         return values
     na = pd.NA
     return [None if value is na else value for value in values]
