@@ -22,6 +22,8 @@ import yaml
 SEVERITIES = ("error", "warning", "info", "ok")
 LANGUAGES = ("en", "vi")
 CATALOG_FILE = Path(__file__).parent / "messages.yaml"
+# what json.dumps(params, ensure_ascii=False, sort_keys=True, separators=(",", ":")) would build for every finding
+_PARAMS_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def load_yaml(text: str):
@@ -85,6 +87,6 @@ class Finding:
         return {"district": self.district, "check": self.check, "severity": self.severity,
                 "appendix": self.appendix, "indicator_id": self.indicator_id, "year": self.year,
                 "target": self.target, "message": self.message(), "message_key": self.key,
-                "params": json.dumps(self.params, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+                "params": _PARAMS_JSON.encode(self.params),
                 "source_lines": ";".join(str(n) for n in sorted(set(self.source_lines)))}
 

@@ -44,5 +44,5 @@ def within_bound(value: float, bound: float) -> bool:
 
 def is_jump(previous: float, current: float, factor: float = JUMP_FACTOR,
             min_change: float = JUMP_MIN_CHANGE) -> bool:
-    low, high = sorted([previous, current])
+    low, high = (current, previous) if current < previous else (previous, current)  # = sorted([previous, current])
     return abs(current - previous) >= min_change and (low == 0 or high / low >= factor)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from itertools import pairwise
+from operator import itemgetter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cchc_analysis.checks.relations import is_jump, total_vs_parts, within_bound
 from cchc_analysis.findings import Finding, load_yaml, nested
-from cchc_analysis.tables.records import records
 from cchc_analysis.text import match_key
 
 CHECKS_FILE = Path(__file__).parent / "cross_tables.yaml"
@@ -41,6 +42,17 @@ def _partial_year(as_of: str) -> bool:
 
 _INDEX_COLUMNS = ["district", "indicator_id", "period", "year", "as_of", "appendix", "indicator", "parent",
                   "column_header", "value", "denominator", "unit", "raw", "source_line"]
+_LABEL_COLUMNS = ["parent_id", "district", "appendix", "indicator", "indicator_id", "source_line"]
+
+
+def _column(obs: pd.DataFrame, name: str) -> list:
+    """The column's Python values as ``to_dict`` gives them (a missing value of a nullable column is None)."""
+    column = obs[name]
+    values = column.tolist()
+    if isinstance(column.dtype, np.dtype) or column.dtype.na_value is not pd.NA:  # (pandas' str: NaN, never NA)
+        return values
+    na = pd.NA
+    return [None if value is na else value for value in values]
 
 
 class ObservationIndex:
@@ -48,17 +60,21 @@ class ObservationIndex:
 
     Built once per validation run, so that every check is a dictionary walk instead of a DataFrame filter per
     district and indicator (which grows with the corpus: 700 districts would mean tens of thousands of filters).
+    Each column is read out of the frame once (``columns``): for one district's few hundred rows, pandas' access
+    costs more than the checks' own work.
     """
 
     def __init__(self, obs: pd.DataFrame):
+        self.columns = {name: _column(obs, name) for name in dict.fromkeys([*_INDEX_COLUMNS, *_LABEL_COLUMNS])}
         self.by_key: dict[tuple[str, str], dict[str, dict]] = {}
-        has = obs["value"].notna().tolist()
-        # one district: a walk over lists beats to_dict; every observation with a value, in the table's order
-        self.records = [record for record, keep in zip(records(obs, _INDEX_COLUMNS), has) if keep]
+        names, value = _INDEX_COLUMNS, _INDEX_COLUMNS.index("value")
+        # every observation with a value (neither None nor NaN), in the table's order
+        self.records = [dict(zip(names, row)) for row in zip(*(self.columns[name] for name in names))
+                        if row[value] is not None and row[value] == row[value]]
         for record in self.records:
             self.by_key.setdefault((record["district"], record["indicator_id"]), {}).setdefault(
                 record["period"], record)
-        self.districts = sorted(obs["district"].unique())
+        self.districts = sorted(set(self.columns["district"]))
 
     def series(self, district: str, indicator_id: str) -> dict[str, dict]:
         return self.by_key.get((district, indicator_id), {})
@@ -157,12 +173,14 @@ def check_limits(index: ObservationIndex, specs) -> list[Finding]:
     return findings
 
 
+_year = itemgetter("year")
+
+
 def check_jumps(index: ObservationIndex) -> list[Finding]:
     """Year-over-year changes by a factor of JUMP_FACTOR or more (warnings; info where the later year is partial)."""
     findings = []
     for (district, indicator_id), series in index.by_key.items():
-        years = sorted((r for r in series.values() if r["unit"] == "count" and "-" not in r["period"]),
-                       key=lambda r: r["year"])
+        years = sorted((r for r in series.values() if r["unit"] == "count" and "-" not in r["period"]), key=_year)
         for previous, row in pairwise(years):
             if row["year"] != previous["year"] + 1 or not is_jump(previous["value"], row["value"]):
                 continue
@@ -192,14 +210,19 @@ def check_coverage(index: ObservationIndex, specs) -> list[Finding]:
     return findings
 
 
-def check_repeated_labels(obs: pd.DataFrame) -> list[Finding]:
+# a label's matching key, once per process: the same template labels recur in every district's tables
+_label_key = lru_cache(maxsize=8192)(match_key)
+
+
+def check_repeated_labels(obs: pd.DataFrame | ObservationIndex) -> list[Finding]:
     """Two top-level rows of one table with the same label but different ids (e.g. a copy-paste slip)."""
+    index = obs if isinstance(obs, ObservationIndex) else ObservationIndex(obs)
     groups: dict[tuple, list[tuple]] = {}  # (district, appendix, label key) -> its rows, in table order
-    columns = [obs[c].tolist() for c in ("parent_id", "district", "appendix", "indicator", "indicator_id",
-                                         "source_line")]
-    for parent_id, district, appendix, indicator, indicator_id, line in zip(*columns):
+    for parent_id, district, appendix, indicator, indicator_id, line in zip(
+            *(index.columns[name] for name in _LABEL_COLUMNS)):
         if parent_id == "":
-            groups.setdefault((district, appendix, match_key(indicator)), []).append((indicator, indicator_id, line))
+            groups.setdefault((district, appendix, _label_key(indicator)), []).append(
+                (indicator, indicator_id, line))
     findings = []
     for (district, appendix, _), rows in sorted(groups.items(), key=lambda item: item[0]):
         ids = sorted({indicator_id for _, indicator_id, _ in rows})
@@ -249,6 +272,6 @@ def run_checks(obs: pd.DataFrame, specs) -> list[Finding]:
     index = ObservationIndex(obs)
     return [
         *check_ranges(index), *check_totals(index, specs), *check_limits(index, specs), *check_jumps(index),
-        *check_coverage(index, specs), *check_repeated_labels(obs),
+        *check_coverage(index, specs), *check_repeated_labels(index),
         *check_cross_tables(index, load_cross_checks()),
     ]

@@ -21,7 +21,7 @@ import pandas as pd
 from cchc_analysis.findings import Finding
 from cchc_analysis.prose.curated import Curated
 from cchc_analysis.prose.facts import FACT_COLUMNS, build_facts
-from cchc_analysis.prose.outline import Outline, nfc, parse_outline
+from cchc_analysis.prose.outline import Outline, nfc, outline_of_nfc
 from cchc_analysis.prose.prose_checks import run_checks
 from cchc_analysis.prose.sections import AREAS, KINDS, build_sections
 
@@ -41,7 +41,9 @@ class NarrativeResult:
 
 def _district(lines: list[str], indicators: pd.DataFrame | None) -> str:
     if indicators is not None and "district" in indicators.columns and len(indicators):
-        vals = indicators["district"].dropna().unique()
+        # the distinct values first (a set of plain values), then the missing ones out: pandas' dropna and unique
+        # cost more than the few hundred rows they look at
+        vals = [v for v in set(indicators["district"].tolist()) if not pd.isna(v)]
         if len(vals) == 1:
             return str(vals[0])
     for raw in lines[:40]:
@@ -51,6 +53,7 @@ def _district(lines: list[str], indicators: pd.DataFrame | None) -> str:
     return ""
 
 
+_NO_FACTS = pd.DataFrame(columns=FACT_COLUMNS)  # copied for a report without curated facts: building it costs more
 
 
 def _outline_findings(outline: Outline, district: str) -> list[Finding]:
@@ -71,9 +74,9 @@ def analyse_narrative(lines: list[str], source_file: str, indicators: pd.DataFra
     """
     lines = [nfc(x) for x in lines]
     district = _district(lines, indicators)
-    outline = parse_outline(lines)
+    outline = outline_of_nfc(lines)
     findings = _outline_findings(outline, district)
-    facts = pd.DataFrame(columns=FACT_COLUMNS)
+    facts = _NO_FACTS.copy()
     if curated is not None:
         facts, fact_findings = build_facts(curated, lines, outline, source_file, district)
         findings += fact_findings

@@ -58,16 +58,38 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# word -> its folded form, per process: Vietnamese prose is a few thousand syllables over and over, and a dict look-up
+# costs less than translating each letter again (FOLD_TABLE maps no character to or from a space, so folding word by
+# word is folding the text; a word that folds to nothing, a stray combining mark, is dropped as the split would)
+_FOLDED_WORDS: dict[str, str] = {}
+_FOLDED_WORDS_MAX = 200_000
+
+
+def _fold_word(word: str) -> str:
+    if len(_FOLDED_WORDS) >= _FOLDED_WORDS_MAX:
+        _FOLDED_WORDS.clear()
+    folded = _FOLDED_WORDS[word] = word.translate(FOLD_TABLE)
+    return folded
+
+
 def fold(text: str) -> str:
     """Accent-folded, lower-case matching key (đ -> d). Only for matching, never for display."""
-    return " ".join(nfc(text).lower().translate(FOLD_TABLE).split())
+    known = _FOLDED_WORDS.get
+    return " ".join(filter(None, [known(word) or _fold_word(word) for word in nfc(text).lower().split()]))
 
 
 def clean_inline(text: str) -> str:
     """Display form of a heading or paragraph: no emphasis markers, single spaces."""
     if "*" in text:  # the pattern's look-arounds cost more than the test, and few lines have emphasis
         text = _EMPHASIS.sub(r"\2", text)
+    if _single_spaced(text):
+        return text  # what the split and join would give back, at a fraction of their cost on a long paragraph
     return " ".join(text.split())  # single spaces, trimmed
+
+
+def _single_spaced(text: str) -> bool:
+    """No whitespace but single spaces, none at either end (every other whitespace character is unprintable)."""
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
 
 
 @dataclass
@@ -174,15 +196,18 @@ class Outline:
 
 
 # --------------------------------------------------------------------------------------------------------
+_PART_NUMBERS = {fold(word): number for word, number in PART_WORDS.items()}  # "nhat" -> 1, "tu" -> 4
+
+
 def _heading_at(text: str) -> tuple[str, str, tuple[int, ...], str, list[str]] | None:
     """Classify one line. Returns (kind, label, number, title, notes) or None for a paragraph line."""
     s = text.strip()
     if not s:
         return None
     m = _PART.match(s)
-    if m and fold(m.group(1)) in {fold(k) for k in PART_WORDS}:
+    if m and fold(m.group(1)) in _PART_NUMBERS:
         word = m.group(1).lower()
-        num = PART_WORDS.get(word) or {fold(k): v for k, v in PART_WORDS.items()}[fold(word)]
+        num = PART_WORDS.get(word) or _PART_NUMBERS[fold(word)]
         title = clean_inline(m.group(2)).strip(" :.-")
         return "part", f"Phần thứ {word}", (num,), title, []
     m = _ROMAN.match(s)
@@ -245,7 +270,7 @@ def narrative_bounds(lines: list[str]) -> tuple[int, int]:
     end = len(lines)
     for i, raw in enumerate(lines, start=1):
         s = raw.strip()
-        if first is None and _heading_at(s) and _heading_at(s)[0] in ("part", "roman"):
+        if first is None and (h := _heading_at(s)) and h[0] in ("part", "roman"):
             first = i
         if first is not None and (_CLOSING.match(s) or _APPENDIX.match(s)):
             end = i - 1
@@ -259,7 +284,11 @@ def narrative_bounds(lines: list[str]) -> tuple[int, int]:
 
 def parse_outline(lines: list[str]) -> Outline:
     """Build the heading tree of the narrative part of a report (``lines[0]`` is line 1)."""
-    lines = [nfc(x) for x in lines]
+    return outline_of_nfc([nfc(x) for x in lines])
+
+
+def outline_of_nfc(lines: list[str]) -> Outline:
+    """:func:`parse_outline` of lines already in NFC (the prose stage normalises them once for all its steps)."""
     first, last = narrative_bounds(lines)
     root = Node(kind="root", label="", number=(), title="", line=0, rank=-1, first_line=first, last_line=last)
     stack: list[Node] = [root]
@@ -271,13 +300,13 @@ def parse_outline(lines: list[str]) -> Outline:
         s = raw.strip()
         if not s:
             continue
+        h = _heading_at(s)
         if pending_title is not None:
             letters = [c for c in clean_inline(s) if c.isalpha()]
-            if _heading_at(s) is None and letters and all(c.isupper() for c in letters):
+            if h is None and letters and all(c.isupper() for c in letters):
                 pending_title.title = (pending_title.title + " " + clean_inline(s)).strip()
                 continue
             pending_title = None
-        h = _heading_at(s)
         if h is not None and len(s) > MAX_HEADING_CHARS and h[0] in ("part", "roman"):
             h = None
         if h is None:
@@ -330,9 +359,8 @@ def _mark_inline_lists(node: Node) -> None:
 def _check_numbering(parent: Node, node: Node) -> None:
     """Record (never fix) numbering slips: a sibling number that does not follow, a prefix that does not
     match the parent's number."""
-    siblings = [c for c in parent.children if c.kind == node.kind and c.rank == node.rank]
-    if siblings:
-        prev = siblings[-1]
+    prev = next((c for c in reversed(parent.children) if c.kind == node.kind and c.rank == node.rank), None)
+    if prev is not None:
         expected = prev.number[:-1] + (prev.number[-1] + 1,)
         if node.number == prev.number:
             node.notes.append(f"numbering slip: {node.label} repeats the number of line {prev.line}; "
@@ -372,18 +400,20 @@ def _close_ranges(node: Node, end: int) -> None:
 
 def _assign_ids(root: Node) -> None:
     seen: dict[str, int] = {}
-    for n in root.walk():
-        if n.kind == "root":
-            continue
-        # decimal labels already carry their parents' numbers: P1.II + 3.2 -> "P1.II.3.2"
-        segs: list[str] = []
-        for a in n.ancestors() + [n]:
-            seg = _id_segment(a)
-            if a.kind == "decimal" and a.parent is not None and a.parent.kind == "decimal":
-                segs[-1] = seg  # replace the parent's decimal segment by the full dotted number
-            else:
-                segs.append(seg)
-        base = ".".join(segs)
-        count = seen.get(base, 0) + 1
-        seen[base] = count
-        n.id = base if count == 1 else f"{base}~{count}"
+    for child in root.children:
+        _assign_id(child, [], seen)
+
+
+def _assign_id(node: Node, parent_segments: list[str], seen: dict[str, int]) -> None:
+    """The node's id from its parent's segments (in document order, so that a repeated id gets its ``~n``)."""
+    # decimal labels already carry their parents' numbers: P1.II + 3.2 -> "P1.II.3.2"
+    if node.kind == "decimal" and node.parent is not None and node.parent.kind == "decimal":
+        segs = [*parent_segments[:-1], _id_segment(node)]  # the parent's decimal segment replaced by the full number
+    else:
+        segs = [*parent_segments, _id_segment(node)]
+    base = ".".join(segs)
+    count = seen.get(base, 0) + 1
+    seen[base] = count
+    node.id = base if count == 1 else f"{base}~{count}"
+    for child in node.children:
+        _assign_id(child, segs, seen)

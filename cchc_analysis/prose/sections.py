@@ -71,28 +71,46 @@ ITEM_AREA_MIN_HITS = 2        # an item needs at least this many keyword hits fo
 ITEM_AREA_MARGIN = 1          # ... and this many more than the runner-up; otherwise its area is "general"
 
 
-def _heading_area(node: Node) -> str | None:
-    h = fold(node.title)
-    for area, keys in AREA_HEADING_KEYWORDS:
+@lru_cache(maxsize=4096)
+def _folded_title(title: str) -> str:
+    """A heading's matching key (cached, as what its words name below: the template's headings recur in every
+    report, and each is asked for its area, its kind and its context rule, again for each heading above it)."""
+    return fold(title)
+
+
+def _named(h: str, table: list[tuple[str, list[str]]]) -> str | None:
+    """The first entry of ``table`` one of whose keywords the folded heading ``h`` contains."""
+    for name, keys in table:
         if any(k in h for k in keys):
-            return area
+            return name
     return None
+
+
+@lru_cache(maxsize=4096)
+def _title_area(title: str) -> str | None:
+    return _named(_folded_title(title), AREA_HEADING_KEYWORDS)
+
+
+@lru_cache(maxsize=4096)
+def _title_kind(title: str) -> str | None:
+    return _named(_folded_title(title), KIND_HEADING_KEYWORDS)
+
+
+@lru_cache(maxsize=4096)
+def _title_rules(title: str) -> tuple[dict, ...]:
+    """The CONTEXT_RULES whose words the heading has, in their order (where they apply is the node's matter)."""
+    h = _folded_title(title)
+    return tuple(rule for rule in CONTEXT_RULES if any(k in h for k in rule["match"]))
+
+
+def _heading_area(node: Node) -> str | None:
+    return _title_area(node.title)
 
 
 def _heading_kind(node: Node) -> str | None:
     if node.inline:          # a numbered paragraph says what to do, it does not name a kind
         return None
     return _title_kind(node.title)
-
-
-@lru_cache(maxsize=4096)
-def _title_kind(title: str) -> str | None:
-    """The kind a heading's words name (cached: a heading is asked again for each heading above it)."""
-    h = fold(title)
-    for kind, keys in KIND_HEADING_KEYWORDS:
-        if any(k in h for k in keys):
-            return kind
-    return None
 
 
 def _part_of(node: Node) -> int | None:
@@ -105,21 +123,19 @@ def _part_of(node: Node) -> int | None:
 def _context_rule(node: Node) -> dict | None:
     if node.inline:
         return None
-    h = fold(node.title)
-    for rule in CONTEXT_RULES:
+    for rule in _title_rules(node.title):
         if "part" in rule and _part_of(node) != rule["part"]:
             continue
         if "node_kind" in rule and node.kind != rule["node_kind"]:
             continue
-        if any(k in h for k in rule["match"]):
-            return rule
+        return rule
     return None
 
 
 def item_area(text: str) -> tuple[str, dict[str, int]]:
     """Area of a list item from keyword hits in its text; "general" unless one area clearly dominates."""
     t = fold(text)
-    hits = {area: sum(t.count(k) for k in keys) for area, keys in AREA_TEXT_KEYWORDS.items()}
+    hits = {area: sum(map(t.count, keys)) for area, keys in AREA_TEXT_KEYWORDS.items()}
     ranked = sorted(hits.items(), key=lambda kv: (-kv[1], AREAS.index(kv[0])))
     best, n = ranked[0]
     runner = ranked[1][1] if len(ranked) > 1 else 0
@@ -128,7 +144,8 @@ def item_area(text: str) -> tuple[str, dict[str, int]]:
     return "general", {k: v for k, v in hits.items() if v}
 
 
-def _section(node: Node, area: str, kind: str, basis: str, aspect: str | None = None, hits=None) -> dict:
+def _section(node: Node, area: str, kind: str, basis: str, aspect: str | None = None, hits=None,
+             text: str | None = None) -> dict:
     return {
         "id": node.id,
         "area": area,
@@ -136,7 +153,7 @@ def _section(node: Node, area: str, kind: str, basis: str, aspect: str | None = 
         "aspect": aspect,
         "heading": node.heading,
         "path": [a.heading for a in node.ancestors()],
-        "text": node.text(),
+        "text": node.text() if text is None else text,
         "first_line": node.first_line,
         "last_line": node.last_line,
         "area_basis": basis,
@@ -145,8 +162,15 @@ def _section(node: Node, area: str, kind: str, basis: str, aspect: str | None = 
     }
 
 
-def _kinds_below(node: Node) -> set[str]:
-    return {k for n in node.walk() if n is not node for k in [_heading_kind(n)] if k}
+def _kinds_below(node: Node, below: dict[int, set[str]]) -> set[str]:
+    """Fill ``below`` (id of a node -> the kinds its descendants' headings name) for ``node``'s subtree, in one walk;
+    return those of ``node`` and its descendants."""
+    kinds: set[str] = set()
+    for child in node.children:
+        kinds |= _kinds_below(child, below)
+    below[id(node)] = kinds
+    own = _heading_kind(node)
+    return kinds | {own} if own else kinds
 
 
 def _with_rule(ctx: dict, rule: dict) -> dict:
@@ -164,28 +188,30 @@ def _with_rule(ctx: dict, rule: dict) -> dict:
     return ctx
 
 
-def _visit_items(node: Node, ctx: dict, rule: dict | None, sections: list[dict]) -> None:
+def _visit_items(node: Node, ctx: dict, rule: dict | None, sections: list[dict], below: dict) -> None:
     """Under a list heading: one section per item, its area from its keywords."""
     if node.inline or (rule is not None and not node.children and node.body):
-        area, hits = item_area(node.text())
-        sections.append(_section(node, area, ctx["kind"], "keywords" if area != "general" else "none", hits=hits))
+        text = node.text()
+        area, hits = item_area(text)
+        sections.append(_section(node, area, ctx["kind"], "keywords" if area != "general" else "none", hits=hits,
+                                 text=text))
         return
     for child in node.children:
-        _visit(child, ctx, sections)
+        _visit(child, ctx, sections, below)
 
 
-def _visit(node: Node, ctx: dict, sections: list[dict]) -> None:
+def _visit(node: Node, ctx: dict, sections: list[dict], below: dict) -> None:
     rule = _context_rule(node)
     ctx = _with_rule(ctx, rule) if rule else dict(ctx)
     if ctx.get("items"):
-        _visit_items(node, ctx, rule, sections)
+        _visit_items(node, ctx, rule, sections, below)
         return
     area_h = _heading_area(node)
     if area_h and ctx.get("area") != "general":
         ctx["area"], ctx["area_basis"] = area_h, "heading"
-    below = _kinds_below(node)
-    kind = _heading_kind(node) or (ctx.get("default_kind") if below <= {ctx.get("default_kind")} else None)
-    if kind and ctx.get("area") and below <= {kind}:
+    kinds = below[id(node)]
+    kind = _heading_kind(node) or (ctx.get("default_kind") if kinds <= {ctx.get("default_kind")} else None)
+    if kind and ctx.get("area") and kinds <= {kind}:
         basis = ctx.get("area_basis", "heading")
         if ctx.get("kind") and ctx.get("aspect_from_kind"):
             sections.append(_section(node, ctx["area"], ctx["kind"], basis, aspect=kind))
@@ -193,15 +219,17 @@ def _visit(node: Node, ctx: dict, sections: list[dict]) -> None:
             sections.append(_section(node, ctx["area"], kind, basis))
         return
     for child in node.children:
-        _visit(child, ctx, sections)
+        _visit(child, ctx, sections, below)
 
 
 def build_sections(outline: Outline) -> list[dict]:
     """Map outline nodes to (area, kind) sections. A node is emitted whole when every kind named below it is
     its own kind; otherwise its children are examined. Nodes with no area or no kind are not emitted."""
     sections: list[dict] = []
+    below: dict[int, set[str]] = {}
+    _kinds_below(outline.root, below)
     for part in outline.root.children:
-        _visit(part, {}, sections)
+        _visit(part, {}, sections, below)
     return sections
 
 

@@ -171,3 +171,31 @@ def test_report_bounds(report_outline):
     first, last = narrative_bounds(lines)
     assert lines[first - 1].startswith("Phần thứ nhất")
     assert lines[last].strip() == "" and lines[last + 1].startswith("Trên đây là")
+
+
+@pytest.mark.parametrize("text", ["Cải cách THỦ TỤC hành chính", "  Đổi   mới\tđội ngũ  ", "a \u0301 b", "\u0301",
+                                  "Ω ά й 한 ﬁ", "", "Tỉnh\u00a0Điện Biên; 2.232 người"])
+def test_fold_word_by_word_is_folding_the_text(text):
+    from cchc_analysis.prose.outline import FOLD_TABLE, fold, nfc
+
+    expected = " ".join(nfc(text).lower().translate(FOLD_TABLE).split())
+    assert fold(text) == expected
+    assert fold(text) == expected  # the second time from the per-process word cache
+
+
+def test_fold_table_maps_no_character_to_or_from_a_space():
+    from cchc_analysis.prose.outline import FOLD_TABLE
+
+    assert not any(chr(code).isspace() or (value or "x").isspace() for code, value in FOLD_TABLE.items())
+
+
+@pytest.mark.parametrize("text", ["Một dòng đã gọn.", " đầu", "cuối ", "hai  dấu cách", "tab\there", "nbsp\u00a0x",
+                                  "em\u2003space", "dòng\u2028mới", "", " ", "**đậm** và *nghiêng*", "x\u200by"])
+def test_clean_inline_is_split_and_join_after_emphasis(text):
+    from cchc_analysis.prose.outline import _EMPHASIS, clean_inline
+
+    assert clean_inline(text) == " ".join(_EMPHASIS.sub(r"\2", text).split())
+
+
+def test_every_whitespace_character_is_unprintable_but_the_space():
+    assert all(not chr(code).isprintable() for code in range(0x110000) if chr(code).isspace() and code != 0x20)
