@@ -39,7 +39,7 @@ REFERENCE = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-20
 # (module, function, stage): the functions ``district_result`` calls, each timed where it is looked up
 STAGES = [(build, "parse_report", "read (read, extract, tidy)"), (build, "run_checks", "validation checks"),
           (build, "analyse_narrative", "prose layer"), (build, "findings_rows", "quality rows"),
-          (workflow, "evaluate_districts", "evaluation"), (build, "from_rows", "parts (Arrow + CSV)"),
+          (workflow, "district_evaluation", "evaluation"), (build, "from_rows", "parts (Arrow + CSV)"),
           (build, "from_frame", "parts from frames"), (build, "to_frame", "frames to judge"),
           (build, "json_piece", "JSON piece (sections)")]
 

@@ -16,7 +16,7 @@ from cchc_analysis.dataset.build import DistrictTables, assemble, csv_pieces, di
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import write_dataset
 from cchc_analysis.dataset.model import Dataset
-from cchc_analysis.evaluation.run import evaluate_districts
+from cchc_analysis.evaluation.run import district_evaluation
 from cchc_analysis.findings import SEVERITIES
 from cchc_analysis.read.manifest import ReportInput, discover
 
@@ -43,11 +43,17 @@ def _evaluated(paths: list[Path], cache: ResultCache, workers: int | None,
 def evaluate_one(report: ReportInput, one: DistrictTables) -> dict[str, list[dict]]:
     """One district's evaluation rows (evaluation, evaluation_parts, observations), judged where its report was read
     (in a worker process for a corpus): a district's verdicts depend on its own tables, findings, prose and lines."""
-    view = Dataset(indicators=one.indicators, quality=one.quality, targets=one.targets,
-                   facts=one.facts, sections=one.sections,
-                   districts=pd.DataFrame({"district": [one.meta.district], "source_file": [one.meta.source_file]}))
-    rows = evaluate_districts(view, [report], None, {one.meta.source_file: one.lines})[one.meta.district]
+    name = one.meta.district
+    own = [_rows_of(frame, name) for frame in (one.indicators, one.quality, one.targets, one.facts)]
+    rows = district_evaluation(name, report, one.lines, *own, sections=one.sections)
     return dict(zip(("evaluation", "evaluation_parts", "observations"), rows))
+
+
+def _rows_of(frame: pd.DataFrame | None, district: str) -> pd.DataFrame | None:
+    """The district's rows of ``frame`` (a year file may bring another district's rows into its report's tables)."""
+    if frame is None or "district" not in frame or (frame["district"] == district).all():
+        return frame
+    return frame[frame["district"] == district]
 
 
 def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = None,
