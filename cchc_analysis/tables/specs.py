@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from cchc_analysis.errors import CchcError
+from cchc_analysis.findings import load_yaml
 from cchc_analysis.tables.values import UNITS
 from cchc_analysis.text import match_key
 
@@ -147,10 +148,15 @@ def _register(table: TableSpec, spec: IndicatorSpec) -> None:
 
 
 def load_table_spec(path: Path) -> TableSpec:
+    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CchcError(f"the spec is not valid YAML: {exc}", file=path) from None
+        raw = load_yaml(text)
+    except yaml.YAMLError:
+        try:  # the pure-Python parser says where and what, in the words this error has always used
+            yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise CchcError(f"the spec is not valid YAML: {exc}", file=path) from None
+        raise
     if raw.get("layout") not in LAYOUTS:
         raise CchcError(f"layout must be one of {', '.join(LAYOUTS)}", file=path)
     table = TableSpec(appendix=int(raw["appendix"]), area=raw.get("area", ""), title_en=raw.get("title_en", ""),
