@@ -61,11 +61,12 @@ def manifest_paths(root: Path) -> list[Path]:
     return sorted(found.values())
 
 
-def raw_file(manifest_path: Path, entry: dict) -> Path:
-    """The file an entry names: inside its district folder (a link may not lead out of it) and a regular file."""
+def raw_file(manifest_path: Path, entry: dict, folder_real: Path | None = None) -> Path:
+    """The file an entry names: inside its district folder (a link may not lead out of it) and a regular file.
+    ``folder_real``: the folder's resolved path, when the caller has it (one resolution per folder, not per file)."""
     folder = manifest_path.parent
     path = folder / entry["file"]
-    if folder.resolve() not in path.resolve().parents:
+    if (folder_real or folder.resolve()) not in path.resolve().parents:
         raise CchcError(f"'{entry['file']}' leads outside the district folder {folder}", file=manifest_path)
     if not path.exists():
         raise CchcError(f"'{entry['file']}' is listed in the manifest but does not exist", file=manifest_path)
@@ -83,9 +84,10 @@ def discover(paths: list[Path]) -> list[ReportInput]:
                 raise CchcError(f"no {MANIFEST} found under this folder; name report files directly", file=path)
             for manifest_path in manifests:
                 manifest = load_manifest(manifest_path)
+                folder_real = manifest_path.parent.resolve()
                 for entry in manifest["files"]:
                     if entry.get("kind", "report") == "report":
-                        inputs.append(ReportInput(raw_file(manifest_path, entry), manifest, entry))
+                        inputs.append(ReportInput(raw_file(manifest_path, entry, folder_real), manifest, entry))
         elif path.exists():
             manifest_path = path.parent / MANIFEST
             manifest, entry = {}, {}
@@ -161,9 +163,15 @@ def identify(source: SourceText, report: ReportInput) -> ReportMeta:
 
 def display_path(path: Path) -> str:
     """A stable, relative path for provenance columns (never an absolute path of this machine)."""
-    path = Path(os.path.abspath(path))
+    return _display_path(os.path.abspath(path), os.getcwd())
+
+
+@lru_cache(maxsize=8192)
+def _display_path(absolute: str, cwd: str) -> str:
+    """``display_path`` of one file seen from ``cwd`` (asked several times a report: kept per process)."""
+    path = Path(absolute)
     try:
-        return path.relative_to(Path.cwd()).as_posix()
+        return path.relative_to(cwd).as_posix()
     except ValueError:
         pass
     for folder in path.parents:  # outside the working folder: from the district folder (the one with a manifest)
