@@ -82,6 +82,8 @@ OUTPUT_FILES = ("datapackage.json", WORKBOOK, *(TABLES[name].file for name in TA
 CSV_PIECE_ROWS = 40_000
 # Below this many rows in all, worker processes cost more than they save.
 PARALLEL_WRITE_ROWS = 30_000
+# Threads writing files side by side once the large tables' rows are formatted (mostly waiting on the kernel)
+WRITE_THREADS = 4
 _JOBS: list = []  # the write jobs of the current write_dataset, inherited by its forked workers
 
 
@@ -106,20 +108,22 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
         if _json_usable(dataset.sections, pieces.get("sections")):
             ready.add("sections")
 
+        def piece_job(name: str):
+            if name == "sections":
+                return lambda: _write_json_pieces(pieces[name], staging / TABLES[name].file)
+            return lambda: _write_pieces(frames[name], pieces[name], staging / TABLES[name].file)
+
         def write_pieces() -> None:  # in this process, while the workers write the rest
             for name in ready:
-                if name == "sections":
-                    _write_json_pieces(pieces[name], staging / TABLES[name].file)
-                else:
-                    _write_pieces(frames[name], pieces[name], staging / TABLES[name].file)
-            pieces.clear()  # consumed: a corpus' text held no longer than needed
+                piece_job(name)()
 
         jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready, sheets=sheets)
         to_format = sum(len(frame) for name, frame in frames.items() if name not in ready)
         if to_format >= PARALLEL_WRITE_ROWS:
             _run_jobs(jobs, workers, write_pieces)
-        else:  # Parquet, the workbook and a few small tables: threads, beside the pieces copied here
-            _run_threads(jobs, write_pieces)
+        else:  # Parquet, the workbook, a few small tables and the pieces' files (copied by the kernel): threads
+            _run_threads(jobs + [piece_job(name) for name in ready])  # the longest (workbook) first
+        pieces.clear()  # consumed: a corpus' text held no longer than needed
         _join_pieces(parts)
         write_datapackage(frames, staging)
         written = []
@@ -251,16 +255,14 @@ def _run_jobs(jobs: list, workers: int | None, meanwhile=lambda: None) -> None:
         _JOBS.clear()
 
 
-def _run_threads(jobs: list, meanwhile) -> None:
-    """Every job in a thread and ``meanwhile()`` here. Why not processes: what is left once the large tables' CSV
-    pieces are ready is Parquet (Arrow's threads), compression (zlib releases the GIL) and copying the pieces (the
-    kernel), while forking a process holding a corpus' frames slows every system call of this one several times."""
+def _run_threads(jobs: list) -> None:
+    """Every job in threads. Why not processes: what is left once the large tables' CSV pieces are ready is Parquet
+    (Arrow's threads), compression (zlib releases the GIL) and copying the pieces (the kernel), while forking a
+    process holding a corpus' frames slows every system call of this one several times."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
-        done = [pool.submit(job) for job in jobs]
-        meanwhile()
-        for future in done:
+    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), WRITE_THREADS))) as pool:
+        for future in [pool.submit(job) for job in jobs]:
             future.result()
 
 
