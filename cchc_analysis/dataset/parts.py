@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -121,7 +122,7 @@ def from_rows(rows: list[dict], table: str, sheet: bool = False) -> Part:
     Values of another type than their field's go through pandas' conversion (``from_frame``), as a frame of them
     would."""
     fields = TABLES[table].fields
-    values = [[row.get(field.name) for row in rows] for field in fields]
+    values = _columns(rows, TABLES[table].columns)
     cells = [_cells(column, field.type) for column, field in zip(values, fields)]
     if any(column is None for column in cells):
         return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet)
@@ -134,6 +135,16 @@ def from_rows(rows: list[dict], table: str, sheet: bool = False) -> Part:
     xml = rows_xml([_as_loaded(column, field.type) for column, field in zip(values, fields)]) if sheet else None
     return Part(len(rows), registry_dtypes(table), _ipc(data), _csv_lines(cells).encode("utf-8"),
                 xml.encode("utf-8") if sheet else None)
+
+
+def _columns(rows: list[dict], names: list[str]) -> list:
+    """The rows' values column by column (a field a row lacks: None)."""
+    if not rows or len(names) < 2:  # (itemgetter of one name gives the value, not a tuple)
+        return [[row.get(name) for row in rows] for name in names]
+    try:  # every row has every field (most tables): one C-level pass
+        return [list(column) for column in zip(*map(operator.itemgetter(*names), rows))]
+    except KeyError:
+        return [[row.get(name) for row in rows] for name in names]
 
 
 def _as_loaded(values: list, kind: str) -> list:
