@@ -151,7 +151,8 @@ def district_result(task: tuple) -> DistrictResult:
         {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS}, parts,
         (len(sections), json_piece(sections)[1].encode("utf-8")),
         own_findings={row["district"] for row in quality} <= own,
-        own_rows=all({row.get("district") for row in rows} <= own for rows in (result.observations, result.cells)))
+        own_rows=all({row.get("district") for row in rows} <= own for rows in (result.observations, updates,
+                                                                              result.cells)))
 
 
 def _indicator_parts(observations: list[dict], updates: list[dict]) -> dict[str, Part]:
