@@ -166,7 +166,10 @@ def from_frame(frame: pd.DataFrame, table: str, sheet: bool = False) -> Part:
     error), its CSV text printed by pandas; its workbook rows when ``sheet``."""
     frame = typed(frame, table)
     text = frame.to_csv(index=False, header=False, encoding="utf-8", lineterminator="\n")
-    data = pa.RecordBatch.from_pandas(frame, schema=arrow_schema(table), preserve_index=False)
+    schema = arrow_schema(table)
+    # through a table: a column of a concatenated frame can be several Arrow chunks, which one batch cannot hold
+    batches = pa.Table.from_pandas(frame, schema=schema, preserve_index=False).combine_chunks().to_batches()
+    data = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=schema)
     xml = rows_xml(frame_columns(frame)).encode("utf-8") if sheet else None
     return Part(len(frame), registry_dtypes(table), _ipc(data), text.encode("utf-8"), xml)
 

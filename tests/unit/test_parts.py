@@ -63,3 +63,12 @@ def test_no_rows_no_text():
     part = from_rows([], "cells")
     assert (part.rows, part.csv) == (0, b"")
     assert list(to_frame([part], "cells").columns) == TABLES["cells"].columns
+
+
+def test_a_frame_of_concatenated_frames_makes_one_part():
+    rows = tricky_rows("indicators")
+    frame = typed(pd.DataFrame(rows, columns=TABLES["indicators"].columns), "indicators")
+    both = pd.concat([frame, frame], ignore_index=True)  # its text columns: two Arrow chunks each
+    part = from_frame(both, "indicators")
+    pd.testing.assert_frame_equal(to_frame([part], "indicators"), both, check_exact=True)
+    assert from_frame(frame.iloc[0:0], "indicators").rows == 0
