@@ -351,7 +351,7 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
 
     kind = f"district:{with_narrative}:{then.__module__}.{then.__qualname__}" if then else f"district:{with_narrative}"
     keys = [f"scratch-{i:06d}" for i in range(len(inputs))] if cache.scratch else \
-        [report_key(r, kind) or f"uncached-{i:06d}" for i, r in enumerate(inputs)]
+        [report_key(r, kind, cache.hashes) or f"uncached-{i:06d}" for i, r in enumerate(inputs)]
     results = [None if key.startswith("uncached-") else cache.get(key) for key in keys]
     results = [one if one is None or _interim_intact(report, one) else None for report, one in zip(inputs, results)]
     todo = [i for i, one in enumerate(results) if one is None]
@@ -372,6 +372,8 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
         check_schema(corpus_table("indicators", fresh), ", ".join(one.meta.source_file for one in fresh))
     cache.used.update(keys)
     cache.commit([one.key for one in fresh if not one.key.startswith("uncached-")])
+    if cache.hashes:
+        cache.hashes.save({os.path.abspath(report.path) for report in inputs})
     return results
 
 

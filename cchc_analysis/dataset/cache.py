@@ -55,14 +55,15 @@ def package_fingerprint() -> str:
     return h.hexdigest()
 
 
-def report_key(report: ReportInput, kind: str) -> str:
+def report_key(report: ReportInput, kind: str, hashes: HashIndex | None = None) -> str:
     """The content hash of one report's inputs (``kind`` names what is cached: the parse, the evaluation ...), or ""
     (not cached) when a file it lists is not a regular file: the parse then says what is wrong with it. The report
-    is read as the parse reads it (a pipe or an oversized file is the same error)."""
+    is read as the parse reads it (a pipe or an oversized file is the same error), unless ``hashes`` vouches for its
+    digest."""
     h = hashlib.sha256()
     h.update(json.dumps([FORMAT, kind, package_fingerprint(), display_path(report.path), report.manifest,
                          report.entry], sort_keys=True, ensure_ascii=False, default=str).encode())
-    h.update(hashlib.sha256(read_bounded(report.path, MAX_REPORT_BYTES)).digest())
+    h.update(hashes.digest(report.path) if hashes else _report_digest(report.path))
     folder = report.path.parent
     for entry in report.manifest.get("files", ()):  # curated file, year files: what the district's results read
         path = folder / entry.get("file", "")
@@ -76,6 +77,64 @@ def report_key(report: ReportInput, kind: str) -> str:
         h.update(entry["file"].encode() + b"\0" + file_sha256(path).encode())
     return h.hexdigest()
 
+
+
+def _report_digest(path: Path) -> bytes:
+    return hashlib.sha256(read_bounded(path, MAX_REPORT_BYTES)).digest()
+
+
+class HashIndex:
+    """Reports' SHA-256 digests by what ``os.stat`` says of them (size, modification and change times, inode), as
+    git's index keeps them: a rebuild hashes again only the reports that changed. A digest is trusted only for a
+    file last modified well before the index was written (a file changed in the same instant as it was hashed could
+    keep its times: hashed again, as git does for "racily clean" files). A damaged or foreign index is ignored."""
+
+    FILE = "hashes.json"
+    MARGIN_NS = 2_000_000_000
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / self.FILE
+        self.entries: dict[str, list] = {}
+        self.written_ns = 0
+        self.changed = False
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("format") == FORMAT:
+                self.entries, self.written_ns = data["entries"], self.path.stat().st_mtime_ns
+        except (OSError, ValueError, KeyError, AttributeError, TypeError):
+            pass
+
+    def digest(self, path: Path) -> bytes:
+        """The SHA-256 digest of the report at ``path`` (read as the parse reads it when not vouched for)."""
+        name = os.path.abspath(path)
+        try:
+            info = os.stat(name)
+        except OSError:
+            return _report_digest(path)  # the read says what is wrong
+        seen = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+        known = self.entries.get(name)
+        if (known and known[:4] == seen and stat.S_ISREG(info.st_mode)
+                and max(info.st_mtime_ns, info.st_ctime_ns) < self.written_ns - self.MARGIN_NS):
+            return bytes.fromhex(known[4])
+        digest = _report_digest(path)
+        self.entries[name] = [*seen, digest.hex()]
+        self.changed = True
+        return digest
+
+    def save(self, keep: set[str]) -> None:
+        """Write the index (atomically) with the reports of ``keep`` only (absolute paths), if anything changed."""
+        entries = {name: value for name, value in self.entries.items() if name in keep}
+        if not self.changed and entries == self.entries:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"format": FORMAT, "entries": entries}, f)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 ENTRY, VALID = ".entry", ".ok"
@@ -94,6 +153,7 @@ class ResultCache:
     def __init__(self, folder: Path | None):
         self.scratch = folder is None
         self.folder = Path(tempfile.mkdtemp(prefix="cchc-parse-")) if folder is None else Path(folder)
+        self.hashes = None if self.scratch else HashIndex(self.folder)
         self.used: set[str] = set()
         self.hits = 0
         self.misses = 0

@@ -236,3 +236,35 @@ def test_a_warm_dataset_in_memory_is_the_cold_one(corpus, tmp_path, reference_pa
                  "evaluation_parts", "observations"):
         pd.testing.assert_frame_equal(getattr(warm, name), getattr(scratch, name), check_exact=True)
     assert warm.sections == scratch.sections
+
+
+def test_reports_are_hashed_again_only_when_they_change(corpus, tmp_path, reference_path, monkeypatch):
+    from cchc_analysis.dataset import cache as cache_module
+
+    monkeypatch.setattr(cache_module.HashIndex, "MARGIN_NS", 0)  # (the reports were written a moment ago)
+    hashed = []
+    original = cache_module._report_digest
+    monkeypatch.setattr(cache_module, "_report_digest", lambda path: hashed.append(path.name) or original(path))
+    parse_and_write([corpus], tmp_path / "cold", tmp_path / "cache")
+    assert len(hashed) == 4 and (tmp_path / "cache" / "hashes.json").exists()
+    hashed.clear()
+    parse_and_write([corpus], tmp_path / "warm", tmp_path / "cache")
+    assert hashed == []  # every report vouched for by what stat says of it
+    report = corpus / "synthetic-002" / "synthetic-002-bao-cao.txt"
+    before = report.stat()
+    data = report.read_bytes()
+    report.write_bytes(data.replace("Tổng Hợp".encode(), "Tổng Hộp".encode(), 1))  # same size, other bytes
+    os.utime(report, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same modification time
+    assert report.stat().st_size == before.st_size
+    from cchc_analysis.errors import CchcError
+
+    with pytest.raises(CchcError, match="checksum mismatch"):  # its change time gave it away: read, and refused
+        parse_and_write([corpus], tmp_path / "changed", tmp_path / "cache")
+    assert hashed == ["synthetic-002-bao-cao.txt"]
+
+
+def test_a_damaged_hash_index_is_ignored(corpus, tmp_path):
+    parse_and_write([corpus], tmp_path / "cold", tmp_path / "cache")
+    (tmp_path / "cache" / "hashes.json").write_text("{not json", encoding="utf-8")
+    parse_and_write([corpus], tmp_path / "again", tmp_path / "cache")
+    assert snapshot(tmp_path / "again") == snapshot(tmp_path / "cold")
