@@ -115,7 +115,12 @@ class DistrictTables:
 INDICATOR_ORDER = ["district", "source_file", "appendix", "source_line", "source_column", "indicator_id"]
 CELL_ORDER = ["district", "appendix", "source_line", "source_column"]
 # tables whose corpus rows are in district order (each district's rows sorted already); the others: report order
-DISTRICT_ORDER = {"indicators": INDICATOR_ORDER, "cells": CELL_ORDER, "quality": None}
+# (the whole-corpus sort of each: what a table whose districts hold each other's rows is sorted by)
+DISTRICT_ORDER = {
+    "indicators": lambda frame: frame.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True),
+    "cells": lambda frame: frame.sort_values(CELL_ORDER, kind="mergesort").reset_index(drop=True),
+    "quality": lambda frame: sorted_findings(frame),
+}
 
 
 def district_result(task: tuple) -> DistrictResult:
@@ -424,10 +429,7 @@ def corpus_table(name: str, results: list[DistrictResult]) -> pd.DataFrame | Non
     if _own(name, results):
         by_district = sorted(results, key=lambda one: one.meta.district)  # stable: the corpus-wide sort, per district
         return to_frame([one.parts[name] for one in by_district if name in one.parts], name)
-    frame = to_frame([one.parts[name] for one in results if name in one.parts], name)
-    if name == "quality":
-        return sorted_findings(frame)
-    return frame.sort_values(DISTRICT_ORDER[name], kind="mergesort").reset_index(drop=True)
+    return DISTRICT_ORDER[name](to_frame([one.parts[name] for one in results if name in one.parts], name))
 
 
 def sections_of(results: list[DistrictResult]) -> list[dict]:

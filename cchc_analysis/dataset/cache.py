@@ -240,8 +240,6 @@ class ResultCache:
 
 
 def _located(result, path: str, start: int):
-    """``result`` with its segments' path and offsets in the entry file ``path`` (its texts begin at ``start``); a
-    value without segments as it is."""
-    if not hasattr(result, "with_segments"):
-        return result
+    """``result`` (a ``dataset.build.DistrictResult``) with its segments' path and offsets in the entry file
+    ``path`` (its texts begin at ``start``)."""
     return result.with_segments(lambda segment: Segment(path, start + segment.offset, segment.length))

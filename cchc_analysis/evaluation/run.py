@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from cchc_analysis.dataset.model import Dataset
@@ -14,19 +13,6 @@ from cchc_analysis.prose.curated import curated_for
 from cchc_analysis.read.manifest import ReportInput, display_path
 from cchc_analysis.read.source import read_source
 from cchc_analysis.tables.records import records as table_records
-
-EVALUATION_COLUMNS = [
-    "district", "criterion_id", "target", "area", "title_vi", "title_en", "source", "source_status",
-    "source_note_vi", "source_note_en", "reference_vi", "reference_en", "district_level", "self_assessment",
-    "verdict", "verdict_vi", "verdict_en", "summary_vi", "summary_en", "reason_vi", "reason_en", "evidence_vi",
-    "evidence_en", "source_lines"]
-OBSERVATION_COLUMNS = ["district", "observation_id", "area", "kind", "priority", "text_vi", "text_en",
-                       "recommendation_vi", "recommendation_en", "indicator_ids"]
-PART_COLUMNS = [
-    "district", "criterion_id", "part_id", "district_level", "status", "measure_vi", "measure_en", "text_vi",
-    "text_en", "citations_vi", "citations_en", "context_vi", "context_en", "indicator_ids", "source_lines"]
-TABLE_COLUMNS = {"evaluation": EVALUATION_COLUMNS, "evaluation_parts": PART_COLUMNS,
-                 "observations": OBSERVATION_COLUMNS}
 
 
 def _rows(verdict: Verdict, criteria) -> tuple[dict, list[dict]]:
@@ -70,33 +56,6 @@ def _by_district(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     if len(names) == 1:  # one district's tables (judged where its report was read): the split is the whole
         return {names[0]: frame}
     return {name: rows for name, rows in frame.groupby("district", sort=False)}
-
-
-def evaluation_tables(per_district) -> dict[str, dict[str, list]]:
-    """The three evaluation tables from ``evaluate_districts``' (rows, parts, observations) of each district, as
-    plain columns ``{table: {column: values}}`` in the registry's order: the values of ``evaluation_frames`` (a
-    missing target is ``pd.NA``) for a caller that writes them without a frame."""
-    tables: tuple[list, list, list] = ([], [], [])
-    for district in per_district:
-        for rows, more in zip(tables, district):
-            rows += more
-    return {name: {column: [row[column] for row in rows] for column in columns}
-            for (name, columns), rows in zip(TABLE_COLUMNS.items(), tables)}
-
-
-def evaluation_frames(per_district) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The three evaluation tables from ``evaluate_districts``' (rows, parts, observations) of each district (built
-    column by column: from row dicts, and with a cast of the target afterwards, pandas costs several times more)."""
-    return tuple(pd.DataFrame({column: _column(values, column == "target") for column, values in columns.items()},
-                              copy=False)  # new lists: nothing to copy
-                 for columns in evaluation_tables(per_district).values())
-
-
-def _column(values: list, nullable_integer: bool):
-    """pandas infers str, int or bool from the values; a column of no rows is object, as in a frame of no rows."""
-    if nullable_integer:
-        return pd.array(values, dtype="Int64")
-    return values if values else np.array([], dtype=object)
 
 
 def evaluate_districts(dataset: Dataset, reports: list[ReportInput], names: set[str] | None = None,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cchc_analysis.dataset.schema import columns
-from cchc_analysis.evaluation.run import district_evaluation, evaluate_districts, evaluation_frames, evaluation_tables
+from cchc_analysis.evaluation.run import district_evaluation, evaluate_districts
 from cchc_analysis.prose.curated import curated_for
 from cchc_analysis.read.manifest import discover
 from cchc_analysis.read.source import read_source
@@ -103,16 +103,16 @@ def test_a_synthetic_district_gets_its_own_verdicts_without_curated_data(tmp_pat
     assert verdicts(dataset) == verdicts(evaluated_dataset([RAW / "tuan-giao"]))
 
 
-def test_the_plain_tables_hold_what_the_frames_hold(reference):
-    """``evaluation_tables`` (columns, for a writer without frames) and ``evaluation_frames`` give the same values, in
-    the registry's column order, and judging the written dataset again gives the frames it holds."""
-    per_district = list(evaluate_districts(reference, discover([RAW / "tuan-giao"])).values())
-    frames = evaluation_frames(per_district)
-    for frame, held in zip(frames, (reference.evaluation, reference.evaluation_parts, reference.observations)):
+def test_judging_the_written_dataset_again_gives_the_tables_it_holds(reference):
+    """The evaluation rows, made into the registry's tables as the build makes them, are the tables written."""
+    from cchc_analysis.dataset.parts import from_rows, to_frame
+
+    rows = evaluate_districts(reference, discover([RAW / "tuan-giao"]))
+    for name, table_rows, held in zip(("evaluation", "evaluation_parts", "observations"), zip(*rows.values()),
+                                      (reference.evaluation, reference.evaluation_parts, reference.observations)):
+        frame = to_frame([from_rows(district_rows, name) for district_rows in table_rows], name)
+        assert list(frame.columns) == columns(name)
         pd.testing.assert_frame_equal(frame, held, check_exact=True)
-    for (name, table), frame in zip(evaluation_tables(per_district).items(), frames):
-        assert list(table) == columns(name) == list(frame.columns)
-        assert table == {column: frame[column].tolist() for column in frame}
 
 
 def test_one_district_is_judged_from_its_own_tables_as_in_the_dataset(reference):

@@ -217,16 +217,6 @@ def test_observations_speak_only_when_their_condition_holds():
     assert "pakn_khong_co" not in {o.id for o in observe(evidence(one_feedback), errors=0)}
 
 
-def test_no_rows_give_the_tables_with_their_columns():
-    from cchc_analysis.evaluation.run import TABLE_COLUMNS, evaluation_frames, evaluation_tables
-
-    assert evaluation_tables([]) == {name: {c: [] for c in names} for name, names in TABLE_COLUMNS.items()}
-    for frame, names in zip(evaluation_frames([]), TABLE_COLUMNS.values()):
-        assert list(frame.columns) == names and frame.empty
-        assert {str(t) for c, t in frame.dtypes.items() if c != "target"} == {"object"}
-    assert str(evaluation_frames([])[0]["target"].dtype) == "Int64"
-
-
 def test_a_district_without_figures_or_findings_is_judged_on_nothing():
     ev = DistrictEvidence(None, None, None, [], [], {})
     assert ev.all_rows == ev.series == {} and ev.problems == set() and ev.errors == 0
