@@ -4,10 +4,10 @@ What one district costs in the unit a worker runs for it (``dataset.build.distri
 as `cchc parse` runs it), split into stages, in ONE process over N SYNTHETIC districts: the read (read + extract +
 tidy: what the bare read of ``bench_corpus.py`` measures), the validation checks, the prose layer, the quality table,
 the evaluation, the district's parts of every table (Arrow and CSV bytes), the frames the checks, prose and
-evaluation read, the JSON piece of its sections, and the rest (year files, sorting). Wall
-time per pass, the median of R passes; the first district is run once before (YAML rules and catalogs loaded: a
-fixed cost per process, not a district's). The machine's load average is printed: figures measured while other work
-runs are noisy, so compare runs made side by side.
+evaluation read (only a district with year files has any: the others are read as ``Columns``), the JSON piece of
+its sections, and the rest (year files, sorting). Wall time per pass, the median of R passes; the first district is
+run once before (YAML rules and catalogs loaded: a fixed cost per process, not a district's). The machine's load
+average is printed: figures measured while other work runs are noisy, so compare runs made side by side.
 
 Run: `make bench-district` or `.venv/bin/python benchmarks/bench_district.py [--districts 20] [--passes 3]
 [--profile N]` (--profile: also the N most expensive functions of one pass, cProfile, cumulative time).
@@ -40,7 +40,8 @@ REFERENCE = ROOT / "data" / "raw" / "tuan-giao" / "bao-cao-tong-ket-cchc-2011-20
 STAGES = [(build, "parse_report", "read (read, extract, tidy)"), (build, "run_checks", "validation checks"),
           (build, "analyse_narrative", "prose layer"), (build, "findings_rows", "quality rows"),
           (workflow, "district_evaluation", "evaluation"), (build, "from_rows", "parts (Arrow + CSV)"),
-          (build, "from_frame", "parts from frames"), (build, "to_frame", "frames to judge"),
+          (build, "part_and_columns", "parts (Arrow + CSV)"), (build, "from_frame", "parts from frames"),
+          (build, "to_frame", "frames to judge"),
           (build, "json_piece", "JSON piece (sections)")]
 
 

@@ -19,6 +19,7 @@ from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.evaluation.run import district_evaluation
 from cchc_analysis.findings import SEVERITIES
 from cchc_analysis.read.manifest import ReportInput, discover
+from cchc_analysis.tables.records import Columns
 
 DEFAULT_CACHE = Path(".build/parse")
 
@@ -44,16 +45,18 @@ def evaluate_one(report: ReportInput, one: DistrictTables) -> dict[str, list[dic
     """One district's evaluation rows (evaluation, evaluation_parts, observations), judged where its report was read
     (in a worker process for a corpus): a district's verdicts depend on its own tables, findings, prose and lines."""
     name = one.meta.district
-    own = [_rows_of(frame, name) for frame in (one.indicators, one.quality, one.targets, one.facts)]
+    own = [_rows_of(table, name) for table in (one.indicators, one.quality, one.targets, one.facts)]
     rows = district_evaluation(name, report, one.lines, *own, sections=one.sections)
     return dict(zip(("evaluation", "evaluation_parts", "observations"), rows))
 
 
-def _rows_of(frame: pd.DataFrame | None, district: str) -> pd.DataFrame | None:
-    """The district's rows of ``frame`` (a year file may bring another district's rows into its report's tables)."""
-    if frame is None or "district" not in frame or (frame["district"] == district).all():
-        return frame
-    return frame[frame["district"] == district]
+def _rows_of(table: pd.DataFrame | Columns | None, district: str) -> pd.DataFrame | Columns | None:
+    """The district's rows of ``table`` (a year file may bring another district's rows into its report's tables)."""
+    if table is None or "district" not in table:
+        return table
+    if isinstance(table, Columns):
+        return table.where("district", district)
+    return table if (table["district"] == district).all() else table[table["district"] == district]
 
 
 def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = None,

@@ -13,11 +13,11 @@ from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from cchc_analysis.checks.relations import is_jump, total_vs_parts, within_bound
 from cchc_analysis.findings import Finding, load_yaml, nested
+from cchc_analysis.tables.records import Columns, column_values
 from cchc_analysis.text import match_key
 
 CHECKS_FILE = Path(__file__).parent / "cross_tables.yaml"
@@ -45,27 +45,17 @@ _INDEX_COLUMNS = ["district", "indicator_id", "period", "year", "as_of", "append
 _LABEL_COLUMNS = ["parent_id", "district", "appendix", "indicator", "indicator_id", "source_line"]
 
 
-def _column(obs: pd.DataFrame, name: str) -> list:
-    """The column's Python values as ``to_dict`` gives them (a missing value of a nullable column is None)."""
-    column = obs[name]
-    values = column.tolist()
-    if isinstance(column.dtype, np.dtype) or column.dtype.na_value is not pd.NA:  # (pandas' str: NaN, never NA)
-        return values
-    na = pd.NA
-    return [None if value is na else value for value in values]
-
-
 class ObservationIndex:
     """(district, indicator_id) -> {period: record} of the observations that carry a value.
 
     Built once per validation run, so that every check is a dictionary walk instead of a DataFrame filter per
     district and indicator (which grows with the corpus: 700 districts would mean tens of thousands of filters).
-    Each column is read out of the frame once (``columns``): for one district's few hundred rows, pandas' access
-    costs more than the checks' own work.
+    Each column is read out of the table once (``columns``; a district's ``Columns`` need no frame): for one
+    district's few hundred rows, pandas' access costs more than the checks' own work.
     """
 
-    def __init__(self, obs: pd.DataFrame):
-        self.columns = {name: _column(obs, name) for name in dict.fromkeys([*_INDEX_COLUMNS, *_LABEL_COLUMNS])}
+    def __init__(self, obs: pd.DataFrame | Columns):
+        self.columns = {name: column_values(obs, name) for name in dict.fromkeys([*_INDEX_COLUMNS, *_LABEL_COLUMNS])}
         self.by_key: dict[tuple[str, str], dict[str, dict]] = {}
         names, value = _INDEX_COLUMNS, _INDEX_COLUMNS.index("value")
         # every observation with a value (neither None nor NaN), in the table's order
@@ -268,7 +258,7 @@ def check_cross_tables(index: ObservationIndex, checks: tuple[dict, ...]) -> lis
     return findings
 
 
-def run_checks(obs: pd.DataFrame, specs) -> list[Finding]:
+def run_checks(obs: pd.DataFrame | Columns, specs) -> list[Finding]:
     index = ObservationIndex(obs)
     return [
         *check_ranges(index), *check_totals(index, specs), *check_limits(index, specs), *check_jumps(index),

@@ -22,7 +22,7 @@ from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.dataset.package import SHEET_PIECE_TABLES
-from cchc_analysis.dataset.parts import Part, from_frame, from_rows, to_frame, typed
+from cchc_analysis.dataset.parts import Part, from_frame, from_rows, part_and_columns, to_frame, typed
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
 from cchc_analysis.errors import CchcError
@@ -32,6 +32,7 @@ from cchc_analysis.prose.narrative import analyse_narrative
 from cchc_analysis.read.manifest import ReportInput, ReportMeta, discover, display_path, identify, verify_checksum
 from cchc_analysis.read.source import SourceText, interim_path, read_source
 from cchc_analysis.tables.extract import extract
+from cchc_analysis.tables.records import Columns
 from cchc_analysis.tables.specs import codebook_rows, load_specs
 from cchc_analysis.tables.tidy import TidyResult, tidy_document
 from cchc_analysis.text import fold
@@ -101,13 +102,14 @@ class DistrictResult:
 
 @dataclass
 class DistrictTables:
-    """One district's tables as frames while its work is done where its report was read: what ``then`` (see
-    ``district_result``) judges. Not sent back, not cached."""
+    """One district's tables while its work is done where its report was read (``Columns``: read as their frames
+    would be, the frames built only if asked): what ``then`` (see ``district_result``) judges. Not sent back, not
+    cached."""
     meta: ReportMeta
     lines: tuple[str, ...]
-    indicators: pd.DataFrame
-    quality: pd.DataFrame
-    targets: pd.DataFrame
+    indicators: Columns | pd.DataFrame
+    quality: Columns | pd.DataFrame
+    targets: Columns | pd.DataFrame
     facts: pd.DataFrame | None
     sections: list[dict]
 
@@ -133,21 +135,19 @@ def district_result(task: tuple) -> DistrictResult:
     result = one.result
     district = one.meta.district
     updates, findings = _year_data(report)
-    parts = _indicator_parts(result.observations, updates)
+    parts, indicators = _indicator_parts(result.observations, updates)
     parts["cells"] = from_rows(sorted_rows(result.cells, CELL_ORDER), "cells")
-    parts["targets"] = from_rows(result.targets, "targets", sheet=True)
+    parts["targets"], targets = part_and_columns(result.targets, "targets", sheet=True)
     parts["tables"] = from_rows(result.tables, "tables", sheet=True)
-    indicators, targets = to_frame([parts["indicators"]], "indicators"), to_frame([parts["targets"]], "targets")
     curated = curated_for(report) if with_narrative else None
     more, sections, facts = _district_findings((district, one.source.lines, one.meta.source_file, indicators,
                                                 targets, curated, with_narrative))
     quality = findings_rows(result.findings + findings + more)
-    parts["quality"] = from_rows(quality, "quality")
+    parts["quality"], quality_columns = part_and_columns(quality, "quality")
     if facts is not None:
         parts["facts"] = from_frame(facts, "facts", sheet=True)
     if then is not None:
-        tables = DistrictTables(one.meta, one.source.lines, indicators, to_frame([parts["quality"]], "quality"),
-                                targets, facts, sections)
+        tables = DistrictTables(one.meta, one.source.lines, indicators, quality_columns, targets, facts, sections)
         for name, rows in then(report, tables).items():
             parts[name] = from_rows(rows, name, sheet=name in SHEET_PIECE_TABLES)
     own = {district}
@@ -160,11 +160,12 @@ def district_result(task: tuple) -> DistrictResult:
                                                                               result.cells)))
 
 
-def _indicator_parts(observations: list[dict], updates: list[dict]) -> dict[str, Part]:
+def _indicator_parts(observations: list[dict], updates: list[dict]) -> tuple[dict[str, Part], Columns | pd.DataFrame]:
     """The district's indicators (sorted as indicators.csv) and, when year files replace some of its figures, those
-    replaced (``indicators_superseded``)."""
+    replaced (``indicators_superseded``); and its indicators as the judges read them."""
     if not updates:  # sorted as dicts (pandas' multi-key sort of one report's rows costs more)
-        return {"indicators": from_rows(sorted_rows(observations, INDICATOR_ORDER), "indicators")}
+        part, indicators = part_and_columns(sorted_rows(observations, INDICATOR_ORDER), "indicators")
+        return {"indicators": part}, indicators
     names = columns("indicators")
     frame = typed(pd.DataFrame(observations, columns=names), "indicators")
     frame, superseded = _supersede(frame, updates)
@@ -173,7 +174,7 @@ def _indicator_parts(observations: list[dict], updates: list[dict]) -> dict[str,
     parts = {"indicators": from_frame(frame, "indicators")}
     if len(superseded):
         parts["indicators_superseded"] = from_frame(superseded, "indicators")
-    return parts
+    return parts, to_frame([parts["indicators"]], "indicators")
 
 
 def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:

@@ -25,6 +25,7 @@ import pyarrow as pa
 from cchc_analysis.dataset.blobs import Segment
 from cchc_analysis.dataset.schema import TABLES
 from cchc_analysis.dataset.xlsx import frame_columns, rows_xml
+from cchc_analysis.tables.records import Columns
 
 
 @dataclass(frozen=True)
@@ -121,20 +122,35 @@ def from_rows(rows: list[dict], table: str, sheet: bool = False) -> Part:
     """A part from rows (dicts by field name: a missing field is empty), with its workbook rows when ``sheet``.
     Values of another type than their field's go through pandas' conversion (``from_frame``), as a frame of them
     would."""
+    return _from_rows(rows, table, sheet)[0]
+
+
+def part_and_columns(rows: list[dict], table: str, sheet: bool = False) -> tuple[Part, Columns | pd.DataFrame]:
+    """``from_rows``, and the rows as the checks, prose and rules read them: ``Columns`` of the same values (their
+    frame, from the part, only if a caller asks), or the frame when the values went through pandas."""
+    part, values = _from_rows(rows, table, sheet)
+    if values is None:
+        return part, to_frame([part], table)
+    return part, Columns(dict(zip(TABLES[table].columns, values)), TABLES[table].dtypes(),
+                         lambda: to_frame([part], table))
+
+
+def _from_rows(rows: list[dict], table: str, sheet: bool) -> tuple[Part, list[list] | None]:
+    """The part, and the rows' values column by column when they were of their fields' types (else None)."""
     fields = TABLES[table].fields
     values = _columns(rows, TABLES[table].columns)
     cells = [_cells(column, field.type) for column, field in zip(values, fields)]
     if any(column is None for column in cells):
-        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet)
+        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet), None
     schema = arrow_schema(table)
     try:
         data = pa.record_batch([pa.array(column, field.type, from_pandas=True)
                                 for column, field in zip(values, schema)], schema=schema)
     except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: pandas says what is wrong
-        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet)
+        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet), None
     xml = rows_xml([_as_loaded(column, field.type) for column, field in zip(values, fields)]) if sheet else None
     return Part(len(rows), registry_dtypes(table), _ipc(data), _csv_lines(cells).encode("utf-8"),
-                xml.encode("utf-8") if sheet else None)
+                xml.encode("utf-8") if sheet else None), values
 
 
 def _columns(rows: list[dict], names: list[str]) -> list:

@@ -12,6 +12,7 @@ from cchc_analysis.evaluation.verdicts import LANGS, DistrictEvidence, Verdict, 
 from cchc_analysis.prose.curated import curated_for
 from cchc_analysis.read.manifest import ReportInput, display_path
 from cchc_analysis.read.source import read_source
+from cchc_analysis.tables.records import Columns
 from cchc_analysis.tables.records import records as table_records
 
 
@@ -80,8 +81,8 @@ def evaluate_districts(dataset: Dataset, reports: list[ReportInput], names: set[
     return out
 
 
-def district_evaluation(name: str, report: ReportInput | None, lines, indicators: pd.DataFrame | None = None,
-                        quality: pd.DataFrame | None = None, targets: pd.DataFrame | None = None,
+def district_evaluation(name: str, report: ReportInput | None, lines, indicators: pd.DataFrame | Columns | None = None,
+                        quality: pd.DataFrame | Columns | None = None, targets: pd.DataFrame | Columns | None = None,
                         facts: pd.DataFrame | None = None, sections=()) -> tuple[list, list, list]:
     """One district's evaluation rows, part rows and observation rows from its own tables (rows of this district
     only; None: none), sections, report lines and (``report``, when given) curated judgements: its part of

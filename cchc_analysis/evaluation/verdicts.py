@@ -16,6 +16,7 @@ import pandas as pd
 
 from cchc_analysis.evaluation.criteria import Criteria, Criterion, Judgement, Part
 from cchc_analysis.findings import load_yaml
+from cchc_analysis.tables.records import Columns
 from cchc_analysis.tables.records import records as table_records
 from cchc_analysis.tables.specs import IndicatorSpec, load_specs
 from cchc_analysis.text import fold, format_date, format_number
@@ -63,8 +64,9 @@ class DistrictEvidence:
     """One district's figures, findings, stated facts, sections and report lines, indexed once for the rules (plain
     records: a corpus judges hundreds of districts, and pandas per lookup would cost more than the judging)."""
 
-    def __init__(self, indicators: pd.DataFrame | None, quality: pd.DataFrame | None, facts: pd.DataFrame | None,
-                 sections: list[dict], lines: list[str], judgements: dict[tuple[str, str], Judgement]):
+    def __init__(self, indicators: pd.DataFrame | Columns | None, quality: pd.DataFrame | Columns | None,
+                 facts: pd.DataFrame | None, sections: list[dict], lines: list[str],
+                 judgements: dict[tuple[str, str], Judgement]):
         """``indicators`` and ``quality``: the district's rows (None: it has none)."""
         wanted = [c for c in ("indicator_id", "period", "year", "as_of", "value", "denominator", "note",
                               "value_status", "source_line") if indicators is not None and c in indicators]
@@ -395,7 +397,8 @@ def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, target
     return Verdict(district, criterion, self_text, verdict, parts, summary, line, reason)
 
 
-def evaluate_district(criteria: Criteria, ev: DistrictEvidence, targets: pd.DataFrame, district: str) -> list[Verdict]:
+def evaluate_district(criteria: Criteria, ev: DistrictEvidence, targets: pd.DataFrame | Columns | None,
+                      district: str) -> list[Verdict]:
     wanted = [c for c in ("number", "text", "assessment", "source_line") if targets is not None and c in targets]
     by_number = ({str(row["number"]): row for row in table_records(targets, wanted)}
                  if wanted and len(targets) else {})

@@ -24,6 +24,7 @@ from cchc_analysis.prose.facts import FACT_COLUMNS, build_facts
 from cchc_analysis.prose.outline import Outline, nfc, outline_of_nfc
 from cchc_analysis.prose.prose_checks import run_checks
 from cchc_analysis.prose.sections import AREAS, KINDS, build_sections
+from cchc_analysis.tables.records import Columns, as_frame, column_values
 
 
 @dataclass
@@ -39,11 +40,11 @@ class NarrativeResult:
         return [s for s in self.sections if s["area"] == area and (kind is None or s["kind"] == kind)]
 
 
-def _district(lines: list[str], indicators: pd.DataFrame | None) -> str:
-    if indicators is not None and "district" in indicators.columns and len(indicators):
+def _district(lines: list[str], indicators: pd.DataFrame | Columns | None) -> str:
+    if indicators is not None and "district" in indicators and len(indicators):
         # the distinct values first (a set of plain values), then the missing ones out: pandas' dropna and unique
         # cost more than the few hundred rows they look at
-        vals = [v for v in set(indicators["district"].tolist()) if not pd.isna(v)]
+        vals = [v for v in set(column_values(indicators, "district")) if not pd.isna(v)]
         if len(vals) == 1:
             return str(vals[0])
     for raw in lines[:40]:
@@ -64,8 +65,8 @@ def _outline_findings(outline: Outline, district: str) -> list[Finding]:
             for n in outline.nodes() for note in n.notes]
 
 
-def analyse_narrative(lines: list[str], source_file: str, indicators: pd.DataFrame | None,
-                      targets: pd.DataFrame | None, *, curated: Curated | None = None) -> NarrativeResult:
+def analyse_narrative(lines: list[str], source_file: str, indicators: pd.DataFrame | Columns | None,
+                      targets: pd.DataFrame | Columns | None, *, curated: Curated | None = None) -> NarrativeResult:
     """Outline, sections, facts and findings of one report's prose.
 
     ``lines``: the report's lines (NFC, no line endings; index 0 = line 1). ``indicators`` / ``targets``: the
@@ -80,7 +81,7 @@ def analyse_narrative(lines: list[str], source_file: str, indicators: pd.DataFra
     if curated is not None:
         facts, fact_findings = build_facts(curated, lines, outline, source_file, district)
         findings += fact_findings
-        findings += run_checks(curated.checks, facts, indicators, district, lines, curated.path)
+        findings += run_checks(curated.checks, facts, as_frame(indicators), district, lines, curated.path)
     return NarrativeResult(sections=build_sections(outline), facts=facts, findings=findings, outline=outline,
                            district=district, notes=list(outline.notes))
 

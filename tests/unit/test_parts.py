@@ -8,8 +8,9 @@ import math
 import pandas as pd
 import pytest
 
-from cchc_analysis.dataset.parts import from_frame, from_rows, to_frame, typed
+from cchc_analysis.dataset.parts import from_frame, from_rows, part_and_columns, to_frame, typed
 from cchc_analysis.dataset.schema import TABLES
+from cchc_analysis.tables.records import Columns, as_frame, column_values, records
 
 TEXTS = ["plain", "", "a, b", 'say "hi"', "two\nlines", "cr\rhere", " lề ", "Tuần Giáo; 13/13", "tab\there", None]
 NUMBERS = [32.0, 0.1, 1e16, 1e-7, -0.0, 123456789012.5, 2, math.inf, math.nan, None]
@@ -72,3 +73,46 @@ def test_a_frame_of_concatenated_frames_makes_one_part():
     part = from_frame(both, "indicators")
     pd.testing.assert_frame_equal(to_frame([part], "indicators"), both, check_exact=True)
     assert from_frame(frame.iloc[0:0], "indicators").rows == 0
+
+
+def same(a, b) -> bool:
+    """Equal values of the same type (NaN equals NaN)."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("table", ["indicators", "quality", "targets", "cells", "evaluation", "facts"])
+def test_columns_read_as_the_frame_of_the_same_rows(table):
+    rows = tricky_rows(table)
+    part, columns = part_and_columns(rows, table)
+    assert isinstance(columns, Columns) and len(columns) == 10 and columns.names == TABLES[table].columns
+    frame = to_frame([part], table)
+    for name in TABLES[table].columns:
+        by_columns, by_frame = column_values(columns, name), column_values(frame, name)
+        assert all(map(same, by_columns, by_frame)), (name, by_columns, by_frame)
+    assert len(records(columns)) == 10 and "nope" not in columns
+    pd.testing.assert_frame_equal(as_frame(columns), frame, check_exact=True)
+
+
+def test_columns_of_one_district():
+    rows = tricky_rows("quality")
+    for row, district in zip(rows, "AABABAAAAA"):
+        row["district"] = district
+    _, columns = part_and_columns(rows, "quality")
+    assert columns.where("district", "C").names == columns.names and len(columns.where("district", "C")) == 0
+    only_b = columns.where("district", "B")
+    assert len(only_b) == 2 and column_values(only_b, "district") == ["B", "B"]
+    assert list(only_b.frame()["district"]) == ["B", "B"]
+    only_a = columns.where("district", "A")
+    assert len(only_a) == 8 and only_a.where("district", "A") is only_a
+    everyone = [dict(row, district="A") for row in rows]
+    _, all_a = part_and_columns(everyone, "quality")
+    assert all_a.where("district", "A") is all_a
+
+
+def test_values_of_another_type_are_judged_from_their_frame():
+    rows = tricky_rows("indicators")
+    rows[0]["value"] = "12.5"
+    part, table = part_and_columns(rows, "indicators")
+    assert isinstance(table, pd.DataFrame) and table["value"].iloc[0] == 12.5
