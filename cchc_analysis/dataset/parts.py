@@ -56,7 +56,8 @@ def arrow_schema(table: str) -> pa.Schema:
     return pa.Schema.from_pandas(empty, preserve_index=False)
 
 
-_MISSING = {type(None), type(pd.NA)}
+_NA = type(pd.NA)
+_MISSING = {type(None), _NA}
 # the Python types a field's values may have (besides missing) to be formatted here; any other value (a text in a
 # number column, a float in an integer one) goes through pandas' conversion, as a frame of the rows would
 _KINDS = {"string": {str}, "date": {str}, "integer": {int}, "number": {int, float}, "boolean": {bool}}
@@ -83,9 +84,9 @@ def _boolean(values: list, missing: bool) -> list:
 _FORMATS = {"string": _text, "date": _text, "integer": _integer, "number": _number, "boolean": _boolean}
 
 
-def _cells(values: list, kind: str) -> list | None:
-    """A column's values as ``to_csv`` prints them, or None when one is not of the field's Python type."""
-    types = set(map(type, values))
+def _cells(values: list, kind: str, types: set[type]) -> list | None:
+    """A column's values (of ``types``) as ``to_csv`` prints them, or None when one is not of the field's Python
+    type."""
     if not types - _MISSING <= _KINDS[kind]:
         return None
     return _FORMATS[kind](values, bool(types & _MISSING))
@@ -103,10 +104,14 @@ _QUOTE_IF = re.compile("[" + re.escape("".join(c for c in ',"\n\r\t ;|' if _csv_
 
 def _quoted(column: list[str]) -> list[str]:
     """A column's cells as the csv module writes them (minimal quoting): a column without a character to quote (most
-    of them) is checked in one search of its joined text."""
-    if not _QUOTE_IF.search("".join(column)):
+    of them) is checked in one search of its joined text, one without a quote mark needs no escaping."""
+    joined = "".join(column)
+    if not _QUOTE_IF.search(joined):
         return column
-    return ['"' + v.replace('"', '""') + '"' if _QUOTE_IF.search(v) else v for v in column]
+    needs = map(_QUOTE_IF.search, column)
+    if '"' in joined:
+        return ['"' + v.replace('"', '""') + '"' if quote else v for v, quote in zip(column, needs)]
+    return [f'"{v}"' if quote else v for v, quote in zip(column, needs)]
 
 
 def _csv_lines(cells: list[list[str]]) -> str:
@@ -139,13 +144,14 @@ def _from_rows(rows: list[dict], table: str, sheet: bool) -> tuple[Part, list[li
     """The part, and the rows' values column by column when they were of their fields' types (else None)."""
     fields = TABLES[table].fields
     values = _columns(rows, TABLES[table].columns)
-    cells = [_cells(column, field.type) for column, field in zip(values, fields)]
+    types = [set(map(type, column)) for column in values]
+    cells = [_cells(column, field.type, kinds) for column, field, kinds in zip(values, fields, types)]
     if any(column is None for column in cells):
         return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet), None
     schema = arrow_schema(table)
-    try:
-        data = pa.record_batch([pa.array(column, field.type, from_pandas=True)
-                                for column, field in zip(values, schema)], schema=schema)
+    try:  # (pandas' reading, NaN as missing, for numbers and where pd.NA is: it costs a third more)
+        data = pa.record_batch([pa.array(column, arrow.type, from_pandas=field.type == "number" or _NA in kinds)
+                                for column, arrow, field, kinds in zip(values, schema, fields, types)], schema=schema)
     except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: pandas says what is wrong
         return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet), None
     xml = rows_xml([_as_loaded(column, field.type) for column, field in zip(values, fields)]) if sheet else None
