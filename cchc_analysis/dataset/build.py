@@ -6,6 +6,7 @@ leaves the existing dataset untouched.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -253,9 +254,15 @@ def _mapper(n_items: int, workers: int | None):
     # fork on Linux: workers start at once with the package imported, and never re-run the caller's script (a
     # script without a __main__ guard works); Arrow re-creates its thread pools after a fork
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_started) as pool:
         yield lambda function, items: list(pool.map(function, items,
                                                      chunksize=_chunk(len(items), workers)))
+
+
+def _worker_started() -> None:
+    """What a worker inherits (modules, loaded rules) lives as long as it does: frozen out of the cyclic collector's
+    sight, so its full collections walk only what its reports create (about 1 ms a report less)."""
+    gc.freeze()
 
 
 def _chunk(n_items: int, workers: int) -> int:
