@@ -261,8 +261,14 @@ def _mapper(n_items: int, workers: int | None):
 
 def _worker_started() -> None:
     """What a worker inherits (modules, loaded rules) lives as long as it does: frozen out of the cyclic collector's
-    sight, so its full collections walk only what its reports create (about 1 ms a report less)."""
+    sight, so its full collections walk only what its reports create; and its young generation is collected every
+    ``YOUNG_GC_THRESHOLD`` allocations instead of 700 (a report makes tens of thousands of short-lived rows and
+    cells). Together about 2 ms of collection a report less."""
     gc.freeze()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+YOUNG_GC_THRESHOLD = 10_000
 
 
 def _chunk(n_items: int, workers: int) -> int:
