@@ -49,11 +49,17 @@ def registry_dtypes(table: str) -> tuple[str, ...]:
     return tuple(TABLES[table].dtypes().values())
 
 
+# the Arrow type pandas gives each registry dtype (``pa.Schema.from_pandas``: tested), written out because asking
+# pandas costs about 75 ms a process for the registry's tables
+ARROW_TYPES = {"str": pa.large_string(), "int64": pa.int64(), "Int64": pa.int64(), "float64": pa.float64(),
+               "bool": pa.bool_(), "boolean": pa.bool_()}
+
+
 @cache
 def arrow_schema(table: str) -> pa.Schema:
-    """The table's Arrow schema, with pandas metadata that turns it back into the registry's dtypes."""
-    empty = pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
-    return pa.Schema.from_pandas(empty, preserve_index=False)
+    """The table's Arrow schema: the types of its fields as pandas converts the registry's dtypes (the frames are
+    built back in those dtypes by ``to_frame``, so the schema needs no pandas metadata)."""
+    return pa.schema([pa.field(name, ARROW_TYPES[dtype]) for name, dtype in TABLES[table].dtypes().items()])
 
 
 _NA = type(pd.NA)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from cchc_analysis.dataset.parts import from_frame, from_rows, part_and_columns, to_frame, typed
+from cchc_analysis.dataset.parts import arrow_schema, from_frame, from_rows, part_and_columns, to_frame, typed
 from cchc_analysis.dataset.schema import TABLES
 from cchc_analysis.tables.records import Columns, as_frame, column_values, records
 
@@ -18,6 +19,12 @@ INTEGERS = [0, -3, 2020, 2**62, None, 7, 1, 2, 3, 4]
 BOOLEANS = [True, False, None, True, False, True, None, False, True, True]
 BY_TYPE = {"string": TEXTS, "date": ["2020-03-31", None] * 5, "number": NUMBERS, "integer": INTEGERS,
            "boolean": BOOLEANS}
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_the_arrow_schema_holds_the_types_pandas_gives_the_registry_dtypes(table):
+    empty = pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
+    assert arrow_schema(table).equals(pa.Schema.from_pandas(empty, preserve_index=False), check_metadata=False)
 
 
 def tricky_rows(table: str) -> list[dict]:
