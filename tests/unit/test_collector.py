@@ -1,0 +1,37 @@
+"""Reading reports tunes the cyclic garbage collector (frozen inheritance, a larger young generation) while they
+are read in this process, and leaves it as it was; results do not depend on it."""
+
+from __future__ import annotations
+
+import gc
+
+from cchc_analysis.dataset.build import YOUNG_GC_THRESHOLD, _mapper
+
+
+def test_reading_in_this_process_tunes_the_collector_and_restores_it():
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    with _mapper(1, 1) as map_items:
+        assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD and gc.get_freeze_count() > 0
+        assert map_items(lambda x: x * 2, [1, 2, 3]) == [2, 4, 6]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_the_collector_is_restored_when_reading_fails():
+    before = gc.get_threshold()
+    try:
+        with _mapper(1, 1):
+            raise ValueError("a report could not be read")
+    except ValueError:
+        pass
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def _collector_state(_item) -> tuple:
+    return gc.get_threshold()[0], gc.get_freeze_count() > 0
+
+
+def test_worker_processes_read_with_the_tuned_collector():
+    with _mapper(2, 2) as map_items:
+        states = map_items(_collector_state, [1, 2])
+    assert states == [(YOUNG_GC_THRESHOLD, True)] * 2
