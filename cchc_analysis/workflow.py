@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.dataset.build import DistrictTables, assemble, csv_pieces, district_results, sheet_pieces
+from cchc_analysis.dataset.build import (
+    DistrictTables,
+    assemble,
+    csv_pieces,
+    district_results,
+    sheet_pieces,
+    tuned_collector,
+)
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import write_dataset
 from cchc_analysis.dataset.model import Dataset
@@ -63,7 +70,7 @@ def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = N
                     workers: int | None = None) -> str:
     """Parse, evaluate and write ``out_dir``; returns a summary for the terminal. ``workers``: processes for the
     per-report work (default: one per core from 12 reports on)."""
-    with ResultCache(cache_dir) as cache:
+    with ResultCache(cache_dir) as cache, tuned_collector():
         dataset, pieces, sheets = _evaluated(paths, cache, workers, with_sections=False)
         written = write_dataset(dataset, out_dir, pieces=pieces, sheets=sheets)
     severities = dataset.quality["severity"].value_counts()

@@ -246,7 +246,7 @@ def _mapper(n_items: int, workers: int | None):
     """
     workers = _workers(n_items, workers)
     if workers == 1:
-        with _reports_collector():
+        with tuned_collector():
             yield lambda function, items: [function(item) for item in items]
         return
     import multiprocessing
@@ -261,21 +261,28 @@ def _mapper(n_items: int, workers: int | None):
 
 
 def _worker_started() -> None:
-    """A worker process reads reports all its life: the collector tuned for it (``_reports_collector``) for good."""
+    """A worker process reads reports all its life: the collector tuned for it (``tuned_collector``) for good."""
     _tune_collector()
+
+
+_TUNED = [0]  # how many ``tuned_collector`` blocks this process is in
 
 
 @contextmanager
-def _reports_collector():
-    """The collector tuned for reading reports in this process (``_tune_collector``) while they are read, as it
-    was afterwards."""
+def tuned_collector():
+    """The cyclic garbage collector tuned for reading reports and building a corpus in this process
+    (``_tune_collector``) while the block runs, as it was afterwards (nested blocks: the outermost restores it)."""
     threshold = gc.get_threshold()
-    _tune_collector()
+    if not _TUNED[0]:
+        _tune_collector()
+    _TUNED[0] += 1
     try:
         yield
     finally:
-        gc.unfreeze()
-        gc.set_threshold(*threshold)
+        _TUNED[0] -= 1
+        if not _TUNED[0]:
+            gc.unfreeze()
+            gc.set_threshold(*threshold)
 
 
 def _tune_collector() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 
-from cchc_analysis.dataset.build import YOUNG_GC_THRESHOLD, _mapper
+from cchc_analysis.dataset.build import YOUNG_GC_THRESHOLD, _mapper, tuned_collector
 
 
 def test_reading_in_this_process_tunes_the_collector_and_restores_it():
@@ -35,3 +35,12 @@ def test_worker_processes_read_with_the_tuned_collector():
     with _mapper(2, 2) as map_items:
         states = map_items(_collector_state, [1, 2])
     assert states == [(YOUNG_GC_THRESHOLD, True)] * 2
+
+
+def test_nested_blocks_keep_it_tuned_until_the_outermost_ends():
+    before = gc.get_threshold()
+    with tuned_collector():
+        with _mapper(1, 1):
+            pass
+        assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
