@@ -32,7 +32,7 @@ def wording() -> dict[str, dict[str, str]]:
 
 
 def say(key: str, lang: str, **params) -> str:
-    return wording()[key][lang].format(**params)
+    return wording()[key][lang].format_map(params)
 
 
 @dataclass(frozen=True)

@@ -371,14 +371,21 @@ def _mark_inline_lists(node: Node) -> None:
     for k in kids:
         # a numbered line continued, after a page break, by a line starting in lower case is a paragraph
         if not k.inline and k.body and not k.title.endswith((".", ":", ";")):
-            first = clean_inline(k.body[0][1])
-            if first[:1].isalpha() and first[:1].islower():
+            first = _first_character(k.body[0][1])
+            if first.isalpha() and first.islower():
                 k.inline = True
     if kids and sum(k.inline for k in kids) * 2 > len(kids):
         for k in kids:
             k.inline = True
     for k in kids:
         _mark_inline_lists(k)
+
+
+def _first_character(text: str) -> str:
+    """``clean_inline(text)[:1]`` without cleaning the whole paragraph: cleaning drops spaces and emphasis stars
+    only, so a line whose first visible character is not a star starts with it."""
+    first = text.lstrip()[:1]
+    return clean_inline(text)[:1] if first == "*" else first
 
 
 def _check_numbering(parent: Node, node: Node) -> None:
