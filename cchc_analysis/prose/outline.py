@@ -288,6 +288,10 @@ def _id_segment(node: Node) -> str:
     return ""
 
 
+# what a closing formula or an appendix heading can start with (both patterns ignore case): other lines skip them
+_BOUND_STARTS = frozenset("TtNnPp*")
+
+
 def narrative_bounds(lines: list[str]) -> tuple[int, int]:
     """(first, last) 1-based lines of the narrative: from the first heading to the line before the closing
     formula ("Trên đây là", "Nơi nhận:") or the first appendix heading, whichever comes first."""
@@ -297,7 +301,7 @@ def narrative_bounds(lines: list[str]) -> tuple[int, int]:
         s = raw.strip()
         if first is None and (h := _heading_at(s)) and h[0] in ("part", "roman"):
             first = i
-        if first is not None and (_CLOSING.match(s) or _APPENDIX.match(s)):
+        if first is not None and s[:1] in _BOUND_STARTS and (_CLOSING.match(s) or _APPENDIX.match(s)):
             end = i - 1
             break
     if first is None:
