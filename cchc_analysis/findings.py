@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
+from json.encoder import c_make_encoder, encode_basestring
 from pathlib import Path
 
 import yaml
@@ -22,8 +23,11 @@ import yaml
 SEVERITIES = ("error", "warning", "info", "ok")
 LANGUAGES = ("en", "vi")
 CATALOG_FILE = Path(__file__).parent / "messages.yaml"
-# what json.dumps(params, ensure_ascii=False, sort_keys=True, separators=(",", ":")) would build for every finding
+# what json.dumps(params, ensure_ascii=False, sort_keys=True, separators=(",", ":")) would build for every finding:
+# the C encoder that JSONEncoder.encode makes for each call, made once (no circular check: params are trees)
 _PARAMS_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_ENCODE_PARAMS = (c_make_encoder(None, _PARAMS_JSON.default, encode_basestring, None, ":", ",", True, False, True)
+                  if c_make_encoder is not None else None)
 
 
 def load_yaml(text: str):
@@ -46,7 +50,12 @@ def nested(key: str, **params) -> dict:
 def render(key: str, params: dict, lang: str = "en") -> str:
     """The message ``key`` worded in ``lang`` with ``params`` (nested messages rendered the same way)."""
     template = message_catalog()[key][lang]
-    return template.format_map({name: _rendered(value, lang) for name, value in params.items()})
+    # most parameters are plain values: only the nested ones go through _rendered
+    return template.format_map({name: _rendered(value, lang) if isinstance(value, _NESTED) else value
+                                for name, value in params.items()})
+
+
+_NESTED = (dict, list)
 
 
 def _rendered(value, lang: str):
@@ -87,6 +96,12 @@ class Finding:
         return {"district": self.district, "check": self.check, "severity": self.severity,
                 "appendix": self.appendix, "indicator_id": self.indicator_id, "year": self.year,
                 "target": self.target, "message": self.message(), "message_key": self.key,
-                "params": _PARAMS_JSON.encode(self.params),
-                "source_lines": ";".join(str(n) for n in sorted(set(self.source_lines)))}
+                "params": _params_json(self.params),
+                "source_lines": ";".join(map(str, sorted(set(self.source_lines))))}
+
+
+def _params_json(params: dict) -> str:
+    if _ENCODE_PARAMS is None:
+        return _PARAMS_JSON.encode(params)
+    return "".join(_ENCODE_PARAMS(params, 0))
 

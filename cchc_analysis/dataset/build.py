@@ -344,14 +344,14 @@ def findings_rows(findings: list[Finding]) -> list[dict]:
     names = columns("quality")
     rows = [f.as_row() for f in findings]
 
-    def key(row: dict) -> tuple:
-        values = (order.get(row["severity"]) if name == "_order" else row[name] for name in _FINDING_ORDER)
-        return tuple((0,) if value is None else (1, value) for value in values)
+    def key(row: dict) -> list:
+        values = [order.get(row["severity"]) if name == "_order" else row[name] for name in _FINDING_ORDER]
+        return [(0,) if value is None else (1, value) for value in values]
 
     seen: set[tuple] = set()
     unique = []
     for row in sorted(rows, key=key):
-        values = tuple(row[name] for name in names)
+        values = tuple(map(row.__getitem__, names))
         if values not in seen:
             seen.add(values)
             unique.append(row)

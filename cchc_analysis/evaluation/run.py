@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 
 from cchc_analysis.dataset.model import Dataset
@@ -33,10 +35,7 @@ def _rows(verdict: Verdict, criteria) -> tuple[dict, list[dict]]:
         "target": criterion.target if criterion.target is not None else pd.NA, "area": criterion.area,
         "title_vi": criterion.title["vi"], "title_en": criterion.title["en"], "source": source["vi"],
         "source_status": source["status"],
-        **{f"source_note_{lang}": say("source_verified" if source["status"] == "verified" else "source_secondary",
-                                      lang, source=source[lang]) for lang in LANGS},
-        **{f"reference_{lang}": say("cite_target", lang, number=criterion.target) if criterion.target else ""
-           for lang in LANGS},
+        **_notes(source["status"], tuple(source[lang] for lang in LANGS), criterion.target),
         "district_level": any(p.district_level for p in criterion.parts),
         "self_assessment": verdict.self_assessment, "verdict": verdict.verdict,
         "verdict_vi": criteria.scale[verdict.verdict]["vi"], "verdict_en": criteria.scale[verdict.verdict]["en"],
@@ -47,6 +46,15 @@ def _rows(verdict: Verdict, criteria) -> tuple[dict, list[dict]]:
         "source_lines": ";".join(map(str, lines)),
     }
     return row, parts
+
+
+@lru_cache(maxsize=1024)
+def _notes(status: str, sources: tuple[str, ...], target: int | None) -> dict[str, str]:
+    """A criterion's source note and Phụ lục 8 reference in each language (``sources``: the source's name in each):
+    the same for every district, so worded once per process."""
+    verified = "source_verified" if status == "verified" else "source_secondary"
+    return {**{f"source_note_{lang}": say(verified, lang, source=source) for lang, source in zip(LANGS, sources)},
+            **{f"reference_{lang}": say("cite_target", lang, number=target) if target else "" for lang in LANGS}}
 
 
 def _by_district(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:

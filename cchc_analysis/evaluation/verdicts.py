@@ -33,7 +33,7 @@ def wording() -> dict[str, dict[str, str]]:
 
 
 def say(key: str, lang: str, **params) -> str:
-    return wording()[key][lang].format(**params)
+    return wording()[key][lang].format_map(params)
 
 
 @dataclass(frozen=True)
@@ -365,7 +365,7 @@ def _target_row(criterion: Criterion, targets: dict[str, dict]) -> dict | None:
     row = targets.get(str(criterion.target)) if criterion.target is not None else None
     if row is None:
         return None
-    text = fold(str(row.get("text", "")))
+    text = _template_fold(str(row.get("text", "")))
     return row if all(word in text for word in _folded(criterion.match)) else None
 
 
@@ -374,11 +374,16 @@ def _folded(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(fold(word) for word in words)
 
 
+# the matching key of a Phụ lục 8 target's wording and of a self-assessment, once per process: both come from the
+# provincial template ("Đạt", "Không đạt"), the same in most districts' reports
+_template_fold = lru_cache(maxsize=4096)(fold)
+
+
 def judge(criterion: Criterion, criteria: Criteria, ev: DistrictEvidence, targets: dict[str, dict],
           district: str) -> Verdict:
     target = _target_row(criterion, targets)
     self_text = str(target.get("assessment", "")) if target else ""
-    folded = fold(self_text)
+    folded = _template_fold(self_text)
     self_not_met = bool(target) and folded in ("khong dat", "chua dat")
     parts = tuple(judge_part(criterion, part, ev) for part in criterion.parts)
     if criterion.target is not None and target is None:

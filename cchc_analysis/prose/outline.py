@@ -81,10 +81,18 @@ def fold(text: str) -> str:
 def clean_inline(text: str) -> str:
     """Display form of a heading or paragraph: no emphasis markers, single spaces."""
     if "*" in text:  # the pattern's look-arounds cost more than the test, and few lines have emphasis
-        text = _EMPHASIS.sub(r"\2", text)
+        text = _without_emphasis(text)
     if _single_spaced(text):
         return text  # what the split and join would give back, at a fraction of their cost on a long paragraph
     return " ".join(text.split())  # single spaces, trimmed
+
+
+def _without_emphasis(text: str) -> str:
+    """``_EMPHASIS`` removed, the pattern run only from the character before the first star to the one after the
+    last (every match lies within, look-arounds included): the pattern starts with a look-behind, so the regular
+    expression engine tries it at every position of a long paragraph whose one emphasis is near its end."""
+    start, end = max(text.find("*") - 1, 0), text.rfind("*") + 2
+    return text[:start] + _EMPHASIS.sub(r"\2", text[start:end]) + text[end:]
 
 
 def _single_spaced(text: str) -> bool:
@@ -204,16 +212,28 @@ def _heading_at(text: str) -> tuple[str, str, tuple[int, ...], str, list[str]] |
     s = text.strip()
     if not s:
         return None
-    m = _PART.match(s)
+    # the numbered patterns start, after emphasis markers and spaces, with what they number: most lines of prose
+    # are tried against the ordinal pattern alone
+    first = s.lstrip("*").lstrip()[:1]
+    heading = _numbered(s, first) if first in _NUMBERING_STARTS or first.isdecimal() else None
+    return heading or _ordinal(s)
+
+
+_NUMBERING_STARTS = frozenset("PpIVX" + "".join(LETTERS))
+
+
+def _numbered(s: str, first: str) -> tuple[str, str, tuple[int, ...], str, list[str]] | None:
+    """A part, roman, decimal or letter heading (``first``: the line's first character after emphasis and spaces)."""
+    m = _PART.match(s) if first in "Pp" else None
     if m and fold(m.group(1)) in _PART_NUMBERS:
         word = m.group(1).lower()
         num = PART_WORDS.get(word) or _PART_NUMBERS[fold(word)]
         title = clean_inline(m.group(2)).strip(" :.-")
         return "part", f"Phần thứ {word}", (num,), title, []
-    m = _ROMAN.match(s)
+    m = _ROMAN.match(s) if first in "IVX" else None
     if m and len(s) <= MAX_HEADING_CHARS:
         return "roman", m.group(1), (ROMAN[m.group(1)],), clean_inline(m.group(2)), []
-    m = _DECIMAL.match(s) or _DECIMAL_NODOT.match(s)
+    m = (_DECIMAL.match(s) or _DECIMAL_NODOT.match(s)) if first.isdecimal() else None
     if m:
         label = m.group(1)
         # "2.232 người ..." is a number at the start of a sentence, not a heading: a heading's components
@@ -221,9 +241,14 @@ def _heading_at(text: str) -> tuple[str, str, tuple[int, ...], str, list[str]] |
         parts = label.split(".")
         if all(len(p) <= 2 for p in parts):
             return "decimal", label, tuple(int(p) for p in parts), clean_inline(m.group(2)), []
-    m = _LETTER.match(s)
+    m = _LETTER.match(s) if first in LETTERS else None
     if m and m.group(1) in LETTERS:
         return "letter", m.group(1), (LETTERS.index(m.group(1)) + 1,), clean_inline(m.group(2)), []
+    return None
+
+
+def _ordinal(s: str) -> tuple[str, str, tuple[int, ...], str, list[str]] | None:
+    """An ordinal list item ("Một là: ..."), its known slips read as the intended word (with a note)."""
     m = _ORDINAL.match(s)
     if m:
         word = m.group(1).lower()
@@ -263,6 +288,10 @@ def _id_segment(node: Node) -> str:
     return ""
 
 
+# what a closing formula or an appendix heading can start with (both patterns ignore case): other lines skip them
+_BOUND_STARTS = frozenset("TtNnPp*")
+
+
 def narrative_bounds(lines: list[str]) -> tuple[int, int]:
     """(first, last) 1-based lines of the narrative: from the first heading to the line before the closing
     formula ("Trên đây là", "Nơi nhận:") or the first appendix heading, whichever comes first."""
@@ -272,7 +301,7 @@ def narrative_bounds(lines: list[str]) -> tuple[int, int]:
         s = raw.strip()
         if first is None and (h := _heading_at(s)) and h[0] in ("part", "roman"):
             first = i
-        if first is not None and (_CLOSING.match(s) or _APPENDIX.match(s)):
+        if first is not None and s[:1] in _BOUND_STARTS and (_CLOSING.match(s) or _APPENDIX.match(s)):
             end = i - 1
             break
     if first is None:
@@ -346,14 +375,21 @@ def _mark_inline_lists(node: Node) -> None:
     for k in kids:
         # a numbered line continued, after a page break, by a line starting in lower case is a paragraph
         if not k.inline and k.body and not k.title.endswith((".", ":", ";")):
-            first = clean_inline(k.body[0][1])
-            if first[:1].isalpha() and first[:1].islower():
+            first = _first_character(k.body[0][1])
+            if first.isalpha() and first.islower():
                 k.inline = True
     if kids and sum(k.inline for k in kids) * 2 > len(kids):
         for k in kids:
             k.inline = True
     for k in kids:
         _mark_inline_lists(k)
+
+
+def _first_character(text: str) -> str:
+    """``clean_inline(text)[:1]`` without cleaning the whole paragraph: cleaning drops spaces and emphasis stars
+    only, so a line whose first visible character is not a star starts with it."""
+    first = text.lstrip()[:1]
+    return clean_inline(text)[:1] if first == "*" else first
 
 
 def _check_numbering(parent: Node, node: Node) -> None:

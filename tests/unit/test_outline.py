@@ -190,7 +190,9 @@ def test_fold_table_maps_no_character_to_or_from_a_space():
 
 
 @pytest.mark.parametrize("text", ["Một dòng đã gọn.", " đầu", "cuối ", "hai  dấu cách", "tab\there", "nbsp\u00a0x",
-                                  "em\u2003space", "dòng\u2028mới", "", " ", "**đậm** và *nghiêng*", "x\u200by"])
+                                  "em\u2003space", "dòng\u2028mới", "", " ", "**đậm** và *nghiêng*", "x\u200by",
+                                  "văn bản (*trong đó có 256 văn bản*). Tiếp", "*đầu*", "a*b *c* d*", "***y***z",
+                                  "w*(*)*", "**a *b* c**", "(*) chú thích", "cuối *", "*"])
 def test_clean_inline_is_split_and_join_after_emphasis(text):
     from cchc_analysis.prose.outline import _EMPHASIS, clean_inline
 
@@ -199,3 +201,30 @@ def test_clean_inline_is_split_and_join_after_emphasis(text):
 
 def test_every_whitespace_character_is_unprintable_but_the_space():
     assert all(not chr(code).isprintable() for code in range(0x110000) if chr(code).isspace() and code != 0x20)
+
+
+@pytest.mark.parametrize("text", ["Một dòng.", "  thụt lề", "\tđầu tab", "*nghiêng* đầu", " ** đậm**", "**", "",
+                                  "*(*) chú thích", "\u2003chữ"])
+def test_first_character_is_that_of_the_cleaned_line(text):
+    from cchc_analysis.prose.outline import _first_character, clean_inline
+
+    assert _first_character(text) == clean_inline(text)[:1]
+
+
+@pytest.mark.parametrize("line, kind", [("**Phần thứ hai** NHIỆM VỤ", "part"), ("phần thứ ba: KIẾN NGHỊ", "part"),
+                                        ("* I. Kết quả", "roman"), ("** 2.1. Cải cách thể chế", "decimal"),
+                                        ("3.2 Không có dấu chấm", "decimal"), ("*đ) Hiện đại hóa", "letter"),
+                                        ("- *Bây là:* Bố trí", "ordinal"), ("Phòng Nội vụ chủ trì", None),
+                                        ("Việc kiểm tra", None), ("2.232 người", None), ("*", None)])
+def test_heading_kinds_after_emphasis_and_spaces(line, kind):
+    from cchc_analysis.prose.outline import _heading_at
+
+    heading = _heading_at(line)
+    assert (heading[0] if heading else None) == kind
+
+
+@pytest.mark.parametrize("end", ["Trên đây là báo cáo", "trên đây là báo cáo", "Nơi nhận:", "**Phụ lục 1**",
+                                 "* Phụ lục II", "phụ lục 3"])
+def test_narrative_ends_at_any_closing_or_appendix(end):
+    lines = ["I. Mở đầu", "Nội dung.", "", end, "Sau đó."]
+    assert narrative_bounds(lines) == (1, 2)
