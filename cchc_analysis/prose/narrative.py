@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,7 +74,8 @@ def analyse_narrative(lines: list[str], source_file: str, indicators: pd.DataFra
     tidy tables of the same report (or None: prose-only checks run, the rest are reported as not run).
     ``curated``: what was curated about this report (stated figures, checks, quotes), if anything.
     """
-    lines = [nfc(x) for x in lines]
+    # (a report's lines are NFC already when read by read/source.py: one check of them all, not one per line)
+    lines = list(lines) if unicodedata.is_normalized("NFC", "\n".join(lines)) else [nfc(x) for x in lines]
     district = _district(lines, indicators)
     outline = outline_of_nfc(lines)
     findings = _outline_findings(outline, district)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cchc_analysis.prose.narrative import analyse_narrative
 from cchc_analysis.prose.outline import narrative_bounds, parse_outline
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,6 +134,13 @@ def test_nfd_input_gives_the_same_tree(fixture_lines):
     a, b = parse_outline(fixture_lines), parse_outline(nfd)
     assert [(n.id, n.first_line, n.last_line) for n in a.nodes()] == [(n.id, n.first_line, n.last_line)
                                                                        for n in b.nodes()]
+
+
+def test_nfd_lines_give_the_same_prose_layer(fixture_lines):
+    nfd = [unicodedata.normalize("NFD", x) for x in fixture_lines]
+    assert nfd != fixture_lines
+    a, b = analyse_narrative(fixture_lines, "f.txt", None, None), analyse_narrative(nfd, "f.txt", None, None)
+    assert a.sections == b.sections and [f.as_row() for f in a.findings] == [f.as_row() for f in b.findings]
 
 
 def test_empty_and_headingless_input():
