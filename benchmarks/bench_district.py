@@ -6,8 +6,9 @@ tidy: what the bare read of ``bench_corpus.py`` measures), the validation checks
 the evaluation, the district's parts of every table (Arrow and CSV bytes), the frames the checks, prose and
 evaluation read (only a district with year files has any: the others are read as ``Columns``), the JSON piece of
 its sections, and the rest (year files, sorting). Wall time per pass, the median of R passes; the first district is
-run once before (YAML rules and catalogs loaded: a fixed cost per process, not a district's). The machine's load
-average is printed: figures measured while other work runs are noisy, so compare runs made side by side.
+run once before (YAML rules and catalogs loaded: a fixed cost per process, not a district's), and the garbage
+collector is tuned as in a worker (``dataset.build.tuned_collector``). The machine's load average is printed:
+figures measured while other work runs are noisy, so compare runs made side by side.
 
 Run: `make bench-district` or `.venv/bin/python benchmarks/bench_district.py [--districts 20] [--passes 3]
 [--profile N]` (--profile: also the N most expensive functions of one pass, cProfile, cumulative time).
@@ -71,7 +72,7 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, build.tuned_collector():  # as in a worker process
         write_corpus(REFERENCE, Path(tmp), args.districts)
         reports = discover([Path(tmp)])
         one_pass(reports[:1])
