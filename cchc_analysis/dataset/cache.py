@@ -185,8 +185,7 @@ def _lengths(entry) -> tuple[int, ...]:
 
 class ResultCache:
     """A folder of per-report results, one entry file each: the result's large texts, which the writer copies from
-    the entry into the outputs, its parts' Arrow bytes, then a pickled header (the result, those texts replaced by
-    ``Segment``s, the Arrow bytes pickled out of band).
+    the entry into the outputs, then a pickled header (the result, those texts replaced by ``Segment``s).
 
     An entry is used only once its district's rows passed the schema (``commit`` marks it so), so a run killed
     between computing and validating never leaves an entry that is trusted. ``scratch``: a temporary folder of this
