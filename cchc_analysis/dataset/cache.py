@@ -4,22 +4,19 @@ district only.
 A district's entry is keyed by everything its results depend on: the report's bytes and the path it is cited by,
 its manifest, every file the manifest lists beside it (curated file, year files), what was asked (with or without
 the prose layer) and the package's code and data (``package_fingerprint``). An entry is written atomically
-(temporary file, then rename): the lengths of its three parts; the district's CSV and JSON texts, which the writer
-copies into the outputs (``dataset.parts.Segment``): a rebuild neither reads nor sends them between processes; its
-tables' Arrow bytes, which a rebuild maps; a pickled header naming this format, its own key and path, and the result
-whose segments point into the entry already (read back as it is, nothing to rewrite). An entry that cannot be read,
-says another key, format or place (a cache folder moved), has another length, or was not marked valid, is ignored
-and rebuilt, never trusted. Entries not used by a build are pruned by ``prune``, beyond a bound (the cache holds
-about two corpora's worth, not every past state). Without a cache folder, a run keeps its entries in a temporary
-folder of its own.
+(temporary file, then rename): the lengths of its two parts, the district's CSV and JSON texts, which the writer
+copies into the outputs (``dataset.parts.Segment``): a rebuild neither reads nor sends them between processes, then
+a pickled header naming this format, its own key and path, and the result whose segments point into the entry
+already (read back as it is, nothing to rewrite). An entry that cannot be read, says another key, format or place
+(a cache folder moved), has another length, or was not marked valid, is ignored and rebuilt, never trusted.
+Entries not used by a build are pruned by ``prune``, beyond a bound (the cache holds about two corpora's worth, not
+every past state). Without a cache folder, a run keeps its entries in a temporary folder of its own.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
-import io
 import json
 import os
 import pickle
@@ -31,10 +28,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 
 from cchc_analysis.dataset.blobs import Segment
-from cchc_analysis.dataset.parts import Part
 from cchc_analysis.read.manifest import MANIFEST, ReportInput, display_path
 from cchc_analysis.read.source import MAX_REPORT_BYTES, file_sha256, read_bounded
 
@@ -144,43 +139,7 @@ class HashIndex:
 
 
 ENTRY, VALID = ".entry", ".ok"
-_PREFIX = 24  # an entry's first bytes: the lengths of its texts, its Arrow bytes and its header
-_ALIGN = 64   # Arrow bytes start at a multiple of this in the entry (as Arrow lays out its own buffers)
-
-
-class _Pickler(pickle.Pickler):
-    """Pickles a part's Arrow bytes out of band (``buffer_callback``): the entry keeps them apart from its header, so
-    a rebuild maps them (``ResultCache.get``) instead of reading and unpickling a corpus' 300 MB of them."""
-
-    def reducer_override(self, obj):
-        if type(obj) is Part and isinstance(obj.arrow, bytes):
-            fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
-            return _part, ({**fields, "arrow": pickle.PickleBuffer(obj.arrow)},)
-        return NotImplemented
-
-
-def _part(fields: dict) -> Part:
-    return Part(**fields)
-
-
-def _laid_out(buffers: list[pickle.PickleBuffer], start: int) -> tuple[list[tuple[int, int]], list]:
-    """The out-of-band buffers placed one after another from ``start`` in the entry, each at a multiple of
-    ``_ALIGN``: their (offset, size), and the bytes to write (padding and buffers)."""
-    spans, region, offset = [], [], start
-    for buffer in buffers:
-        raw = buffer.raw()
-        padding = -offset % _ALIGN
-        spans.append((offset + padding, raw.nbytes))
-        region += [bytes(padding), raw]
-        offset += padding + raw.nbytes
-    return spans, region
-
-
-def _lengths(entry) -> tuple[int, ...]:
-    prefix = entry.slice(0, _PREFIX).to_pybytes()
-    if len(prefix) != _PREFIX:
-        raise ValueError("too short for an entry")
-    return tuple(int.from_bytes(prefix[i:i + 8], "little") for i in range(0, _PREFIX, 8))
+_LENGTHS = 16  # bytes of the texts' length and the header's, at the start of an entry
 
 
 class ResultCache:
@@ -214,31 +173,28 @@ class ResultCache:
         return self.folder / f"{key}{suffix}"
 
     def get(self, key: str):
-        """The result stored under ``key``, or None (absent, not validated, damaged, or not what it claims to be).
-        Its parts' Arrow bytes are the entry's, mapped (``pyarrow.memory_map``: no file stays open): not read, not
-        copied."""
+        """The result stored under ``key``, or None (absent, not validated, damaged, or not what it claims to be)."""
         if self.scratch:
             return None
         self.used.add(key)
         path = self._path(key)
         try:
-            with pa.memory_map(os.fspath(path)) as f:
-                whole = f.read_buffer()
-            texts, region, length = _lengths(whole)
-            header = whole.size == _PREFIX + texts + region + length and pickle.loads(
-                whole.slice(_PREFIX + texts + region, length))
-            valid = (isinstance(header, dict) and header.get("format") == FORMAT and header.get("key") == key
-                     and header.get("path") == _place(path) and self._path(key, VALID).exists())
-            result = valid and pickle.loads(header["result"], buffers=[whole.slice(offset, size)
-                                                                       for offset, size in header["buffers"]])
+            with open(path, "rb") as f:
+                lengths = os.pread(f.fileno(), _LENGTHS, 0)
+                body, length = int.from_bytes(lengths[:8], "little"), int.from_bytes(lengths[8:], "little")
+                header = pickle.loads(os.pread(f.fileno(), length, _LENGTHS + body))
+                size = os.fstat(f.fileno()).st_size
         except Exception:  # noqa: BLE001 - absent, truncated, foreign: rebuilt either way
-            valid = False
-        if not valid:
+            self.misses += 1
+            return None
+        if not (isinstance(header, dict) and header.get("format") == FORMAT and header.get("key") == key
+                and header.get("path") == _place(path) and size == _LENGTHS + body + length
+                and self._path(key, VALID).exists()):
             self.misses += 1
             return None
         self.hits += 1
         os.utime(path)  # recently used: kept by prune
-        return result
+        return header["result"]
 
     def store(self, key: str, result, texts: list[bytes]) -> object:
         """Write an entry atomically (a temporary file in the folder, renamed): ``result`` refers to ``texts`` as
@@ -246,20 +202,14 @@ class ResultCache:
         Not yet valid: see ``commit``."""
         self.folder.mkdir(parents=True, exist_ok=True)
         place = _place(self._path(key))
-        located = _located(result, place, _PREFIX)
-        pickled, buffers = io.BytesIO(), []
-        _Pickler(pickled, protocol=5, buffer_callback=buffers.append).dump(located)
-        start = _PREFIX + sum(map(len, texts))
-        spans, region = _laid_out(buffers, start)
-        header = pickle.dumps({"format": FORMAT, "key": key, "path": place, "buffers": spans,
-                               "result": pickled.getvalue()}, protocol=pickle.HIGHEST_PROTOCOL)
+        located = _located(result, place, _LENGTHS)
+        header = pickle.dumps({"format": FORMAT, "key": key, "path": place, "result": located},
+                              protocol=pickle.HIGHEST_PROTOCOL)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(b"".join(n.to_bytes(8, "little") for n in (start - _PREFIX, sum(map(len, region)),
-                                                                   len(header))))
+                f.write(sum(map(len, texts)).to_bytes(8, "little") + len(header).to_bytes(8, "little"))
                 f.writelines(texts)
-                f.writelines(region)
                 f.write(header)
             self._path(key, VALID).unlink(missing_ok=True)
             os.replace(tmp, self._path(key))

@@ -90,13 +90,13 @@ class Stored:
 
 def _entry(folder: Path, key: str, result: object) -> bytes:
     header = pickle.dumps({"format": FORMAT, "key": key, "path": os.path.abspath(folder / f"{key}.entry"),
-                           "buffers": [], "result": pickle.dumps(result)})
-    return b"".join(n.to_bytes(8, "little") for n in (0, 0, len(header))) + header
+                           "result": result})
+    return (0).to_bytes(8, "little") + len(header).to_bytes(8, "little") + header
 
 
 def _header(data: bytes) -> dict:
-    texts, region, length = (int.from_bytes(data[i:i + 8], "little") for i in (0, 8, 16))
-    return pickle.loads(data[24 + texts + region:24 + texts + region + length])
+    body, length = int.from_bytes(data[:8], "little"), int.from_bytes(data[8:16], "little")
+    return pickle.loads(data[16 + body:16 + body + length])
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "foreign key", "other format", "not validated",
