@@ -4,12 +4,13 @@ district only.
 A district's entry is keyed by everything its results depend on: the report's bytes and the path it is cited by,
 its manifest, every file the manifest lists beside it (curated file, year files), what was asked (with or without
 the prose layer) and the package's code and data (``package_fingerprint``). An entry is written atomically
-(temporary file, then rename): a pickled header naming this format, its own key and its length, then the district's
-CSV and JSON texts, which the writer copies into the outputs (``dataset.parts.Segment``): a rebuild neither reads
-nor sends them between processes. An entry that cannot be read, says another key or format, has another length, or
-was not marked valid, is ignored and rebuilt, never trusted. Entries not used by a build are pruned by ``prune``,
-beyond a bound (the cache holds about two corpora's worth, not every past state). Without a cache folder, a run
-keeps its entries in a temporary folder of its own.
+(temporary file, then rename): the lengths of its two parts, the district's CSV and JSON texts, which the writer
+copies into the outputs (``dataset.parts.Segment``): a rebuild neither reads nor sends them between processes, then
+a pickled header naming this format, its own key and path, and the result whose segments point into the entry
+already (read back as it is, nothing to rewrite). An entry that cannot be read, says another key, format or place
+(a cache folder moved), has another length, or was not marked valid, is ignored and rebuilt, never trusted.
+Entries not used by a build are pruned by ``prune``, beyond a bound (the cache holds about two corpora's worth, not
+every past state). Without a cache folder, a run keeps its entries in a temporary folder of its own.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from cchc_analysis.dataset.blobs import Segment
 from cchc_analysis.read.manifest import MANIFEST, ReportInput, display_path
 from cchc_analysis.read.source import MAX_REPORT_BYTES, file_sha256, read_bounded
 
-FORMAT = "cchc-parse-cache/3"
+FORMAT = "cchc-parse-cache/4"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # what the parse does not depend on: the pack (site, templates) and the benchmarks' synthetic corpus writer
 _NOT_PARSE = ("pack/", "synthetic.py", "cli.py")
@@ -138,12 +139,12 @@ class HashIndex:
 
 
 ENTRY, VALID = ".entry", ".ok"
-_LENGTH = 8  # bytes of the header's length, at the start of an entry
+_LENGTHS = 16  # bytes of the texts' length and the header's, at the start of an entry
 
 
 class ResultCache:
-    """A folder of per-report results, one entry file each: a pickled header (the result, its large texts replaced
-    by ``Segment``s) followed by those texts, which the writer copies from the entry into the outputs.
+    """A folder of per-report results, one entry file each: the result's large texts, which the writer copies from
+    the entry into the outputs, then a pickled header (the result, those texts replaced by ``Segment``s).
 
     An entry is used only once its district's rows passed the schema (``commit`` marks it so), so a run killed
     between computing and validating never leaves an entry that is trusted. ``scratch``: a temporary folder of this
@@ -179,41 +180,44 @@ class ResultCache:
         path = self._path(key)
         try:
             with open(path, "rb") as f:
-                length = int.from_bytes(f.read(_LENGTH), "little")
-                header = pickle.loads(f.read(length))
+                lengths = os.pread(f.fileno(), _LENGTHS, 0)
+                body, length = int.from_bytes(lengths[:8], "little"), int.from_bytes(lengths[8:], "little")
+                header = pickle.loads(os.pread(f.fileno(), length, _LENGTHS + body))
                 size = os.fstat(f.fileno()).st_size
         except Exception:  # noqa: BLE001 - absent, truncated, foreign: rebuilt either way
             self.misses += 1
             return None
         if not (isinstance(header, dict) and header.get("format") == FORMAT and header.get("key") == key
-                and size == _LENGTH + length + header.get("body", -1) and self._path(key, VALID).exists()):
+                and header.get("path") == _place(path) and size == _LENGTHS + body + length
+                and self._path(key, VALID).exists()):
             self.misses += 1
             return None
         self.hits += 1
         os.utime(path)  # recently used: kept by prune
-        return _located(header["result"], str(path), _LENGTH + length)
+        return header["result"]
 
     def store(self, key: str, result, texts: list[bytes]) -> object:
         """Write an entry atomically (a temporary file in the folder, renamed): ``result`` refers to ``texts`` as
         ``Segment``s with offsets into them, one after another; returns it with their path and offsets in the file.
         Not yet valid: see ``commit``."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        body = sum(map(len, texts))
-        header = pickle.dumps({"format": FORMAT, "key": key, "body": body, "result": result},
+        place = _place(self._path(key))
+        located = _located(result, place, _LENGTHS)
+        header = pickle.dumps({"format": FORMAT, "key": key, "path": place, "result": located},
                               protocol=pickle.HIGHEST_PROTOCOL)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(len(header).to_bytes(_LENGTH, "little"))
-                f.write(header)
+                f.write(sum(map(len, texts)).to_bytes(8, "little") + len(header).to_bytes(8, "little"))
                 f.writelines(texts)
+                f.write(header)
             self._path(key, VALID).unlink(missing_ok=True)
             os.replace(tmp, self._path(key))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         self.used.add(key)
-        return _located(result, str(self._path(key)), _LENGTH + len(header))
+        return located
 
     def commit(self, keys: list[str]) -> None:
         """Mark the entries of ``keys`` valid (their rows passed the schema)."""
@@ -237,6 +241,11 @@ class ResultCache:
         for path in doomed:
             path.unlink(missing_ok=True)
         return len(doomed)
+
+
+def _place(path: Path) -> str:
+    """Where an entry is, as its segments name it (the folder may be named relatively: from here, absolutely)."""
+    return os.path.abspath(path)
 
 
 def _located(result, path: str, start: int):

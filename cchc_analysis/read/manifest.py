@@ -55,18 +55,38 @@ def load_manifest(path: Path) -> dict:
     return validate_manifest(manifest, path)
 
 
-def manifest_paths(root: Path) -> list[Path]:
-    """The manifests under ``root``, a district folder that is a symbolic link included (each once)."""
-    found = {p.resolve(): p for p in [*root.rglob(MANIFEST), *root.glob(f"*/{MANIFEST}")] if p.is_file()}
+def manifest_paths(root: Path, known: dict[str, str] | None = None) -> list[Path]:
+    """The manifests under ``root``, a district folder that is a symbolic link included (each once). ``known``: see
+    ``resolved``."""
+    known = {} if known is None else known
+    found = {resolved(p, known): p for p in [*root.rglob(MANIFEST), *root.glob(f"*/{MANIFEST}")] if p.is_file()}
     return sorted(found.values())
 
 
-def raw_file(manifest_path: Path, entry: dict, folder_real: Path | None = None) -> Path:
+def resolved(path: Path | str, known: dict[str, str]) -> str:
+    """``str(path.resolve())``, its folders' resolved paths kept in ``known``: a corpus' 700 district folders and
+    their files cost one ``lstat`` each instead of one per component of their path (most of finding the reports)."""
+    path = os.fspath(path)
+    real = known.get(path)
+    if real is None:
+        head, name = os.path.split(path)
+        if not head or name in ("", ".", "..") or head == path:
+            real = str(Path(path).resolve())
+        else:
+            real = os.path.join(resolved(head, known), name)
+            if os.path.islink(real):  # (False when it cannot be told, as for ``resolve``)
+                real = str(Path(real).resolve())
+        known[path] = real
+    return real
+
+
+def raw_file(manifest_path: Path, entry: dict, known: dict[str, str] | None = None) -> Path:
     """The file an entry names: inside its district folder (a link may not lead out of it) and a regular file.
-    ``folder_real``: the folder's resolved path, when the caller has it (one resolution per folder, not per file)."""
+    ``known``: folders resolved already (``resolved``), when the caller has them."""
     folder = manifest_path.parent
     path = folder / entry["file"]
-    if (folder_real or folder.resolve()) not in path.resolve().parents:
+    known = {} if known is None else known
+    if not resolved(path, known).startswith(os.path.join(resolved(folder, known), "")):  # strictly inside it
         raise CchcError(f"'{entry['file']}' leads outside the district folder {folder}", file=manifest_path)
     if not path.exists():
         raise CchcError(f"'{entry['file']}' is listed in the manifest but does not exist", file=manifest_path)
@@ -79,15 +99,15 @@ def discover(paths: list[Path]) -> list[ReportInput]:
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            manifests = manifest_paths(path)
+            known: dict[str, str] = {}
+            manifests = manifest_paths(path, known)
             if not manifests:
                 raise CchcError(f"no {MANIFEST} found under this folder; name report files directly", file=path)
             for manifest_path in manifests:
                 manifest = load_manifest(manifest_path)
-                folder_real = manifest_path.parent.resolve()
                 for entry in manifest["files"]:
                     if entry.get("kind", "report") == "report":
-                        inputs.append(ReportInput(raw_file(manifest_path, entry, folder_real), manifest, entry))
+                        inputs.append(ReportInput(raw_file(manifest_path, entry, known), manifest, entry))
         elif path.exists():
             manifest_path = path.parent / MANIFEST
             manifest, entry = {}, {}

@@ -88,19 +88,25 @@ class Stored:
         return self
 
 
-def _entry(key: str, result: object) -> bytes:
-    header = pickle.dumps({"format": FORMAT, "key": key, "body": 0, "result": result})
-    return len(header).to_bytes(8, "little") + header
+def _entry(folder: Path, key: str, result: object) -> bytes:
+    header = pickle.dumps({"format": FORMAT, "key": key, "path": os.path.abspath(folder / f"{key}.entry"),
+                           "result": result})
+    return (0).to_bytes(8, "little") + len(header).to_bytes(8, "little") + header
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "foreign key", "other format", "not validated"])
+def _header(data: bytes) -> dict:
+    body, length = int.from_bytes(data[:8], "little"), int.from_bytes(data[8:16], "little")
+    return pickle.loads(data[16 + body:16 + body + length])
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "foreign key", "other format", "not validated",
+                                    "moved", "longer"])
 def test_a_damaged_foreign_or_unvalidated_entry_is_rebuilt_not_trusted(damage, corpus, tmp_path):
     cache = tmp_path / "cache"
     parse_and_write([corpus], tmp_path / "cold", cache)
     victim = sorted(cache.glob("*.entry"))[0]
     data = victim.read_bytes()
-    length = int.from_bytes(data[:8], "little")
-    header = pickle.loads(data[8:8 + length])
+    header = _header(data)
     if damage == "not validated":  # written by a run killed before its rows were checked against the schema
         victim.with_suffix(".ok").unlink()
     else:
@@ -109,6 +115,8 @@ def test_a_damaged_foreign_or_unvalidated_entry_is_rebuilt_not_trusted(damage, c
             "garbage": b"not an entry",
             "foreign key": data.replace(header["key"].encode(), b"0" * 64, 1),
             "other format": data.replace(FORMAT.encode(), b"cchc-parse-cache/0", 1),
+            "moved": data.replace(header["path"].encode(), header["path"].replace("cache", "cachf").encode()),
+            "longer": data + b"\0",
         }[damage])
     parse_and_write([corpus], tmp_path / "again", cache)
     assert snapshot(tmp_path / "again") == snapshot(tmp_path / "cold")
@@ -142,7 +150,7 @@ def test_a_district_whose_rows_break_the_schema_leaves_no_valid_entry(corpus, tm
 
 def test_prune_keeps_a_bounded_number_of_unused_entries(tmp_path):
     for i in range(40):
-        (tmp_path / f"{i:064d}.entry").write_bytes(_entry(f"{i:064d}", Stored(i)))
+        (tmp_path / f"{i:064d}.entry").write_bytes(_entry(tmp_path, f"{i:064d}", Stored(i)))
         (tmp_path / f"{i:064d}.ok").touch()
     (tmp_path / "old-format.pkl").write_bytes(b"an entry of cchc-parse-cache/2")
     (tmp_path / ".tmp-stray").write_bytes(b"half written by a run killed long ago")
