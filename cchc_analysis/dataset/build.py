@@ -400,6 +400,7 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
     results = [None if key.startswith("uncached-") else cache.get(key) for key in keys]
     results = [one if one is None or _interim_intact(report, one) else None for report, one in zip(inputs, results)]
     todo = [i for i, one in enumerate(results) if one is None]
+    cache.invalidate([keys[i] for i in todo])
     tasks = [(inputs[i], with_narrative, then, cache.folder, keys[i]) for i in todo]
     try:
         with _mapper(len(tasks), workers) as map_reports:

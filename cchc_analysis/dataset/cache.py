@@ -8,7 +8,8 @@ the prose layer) and the package's code and data (``package_fingerprint``). An e
 copies into the outputs (``dataset.parts.Segment``): a rebuild neither reads nor sends them between processes, then
 a pickled header naming this format, its own key and path, and the result whose segments point into the entry
 already (read back as it is, nothing to rewrite). An entry that cannot be read, says another key, format or place
-(a cache folder moved), has another length, or was not marked valid, is ignored and rebuilt, never trusted.
+(a cache folder moved), has another length, or is not listed as valid (``valid.json``), is ignored and rebuilt,
+never trusted.
 Entries not used by a build are pruned by ``prune``, beyond a bound (the cache holds about two corpora's worth, not
 every past state). Without a cache folder, a run keeps its entries in a temporary folder of its own.
 """
@@ -127,18 +128,33 @@ class HashIndex:
         entries = {name: value for name, value in self.entries.items() if name in keep}
         if not self.changed and entries == self.entries:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"format": FORMAT, "entries": entries}, f)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_json(self.path, {"format": FORMAT, "entries": entries})
 
 
-ENTRY, VALID = ".entry", ".ok"
+def _write_json(path: Path, data: dict) -> None:
+    """Write ``data`` as JSON at ``path`` atomically (a temporary file beside it, renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_keys(path: Path) -> set[str]:
+    """The keys listed in a valid-entries file (none if it is absent, damaged or of another format)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return set(data["keys"]) if data.get("format") == FORMAT else set()
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return set()
+
+
+ENTRY = ".entry"
+VALID = "valid.json"  # the keys whose entries passed the schema check
 _LENGTHS = 16  # bytes of the texts' length and the header's, at the start of an entry
 
 
@@ -146,9 +162,11 @@ class ResultCache:
     """A folder of per-report results, one entry file each: the result's large texts, which the writer copies from
     the entry into the outputs, then a pickled header (the result, those texts replaced by ``Segment``s).
 
-    An entry is used only once its district's rows passed the schema (``commit`` marks it so), so a run killed
-    between computing and validating never leaves an entry that is trusted. ``scratch``: a temporary folder of this
-    run only (no cache asked for), removed by ``close``.
+    An entry is used only once its district's rows passed the schema (``commit`` lists its key in ``valid.json``:
+    one file written per run, where a marker file per entry cost a file creation each, about 0.3 ms), so a run killed
+    between computing and validating never leaves an entry that is trusted; a key about to be computed again is
+    taken off the list first (``invalidate``). ``scratch``: a temporary folder of this run only (no cache asked
+    for), removed by ``close``.
     """
 
     def __init__(self, folder: Path | None):
@@ -158,6 +176,14 @@ class ResultCache:
         self.used: set[str] = set()
         self.hits = 0
         self.misses = 0
+        self._valid: set[str] | None = None
+
+    @property
+    def valid(self) -> set[str]:
+        """The keys of the entries that passed the schema check (read once)."""
+        if self._valid is None:
+            self._valid = set() if self.scratch else _read_keys(self.folder / VALID)
+        return self._valid
 
     def __enter__(self) -> ResultCache:
         return self
@@ -189,7 +215,7 @@ class ResultCache:
             return None
         if not (isinstance(header, dict) and header.get("format") == FORMAT and header.get("key") == key
                 and header.get("path") == _place(path) and size == _LENGTHS + body + length
-                and self._path(key, VALID).exists()):
+                and key in self.valid):
             self.misses += 1
             return None
         self.hits += 1
@@ -211,7 +237,6 @@ class ResultCache:
                 f.write(sum(map(len, texts)).to_bytes(8, "little") + len(header).to_bytes(8, "little"))
                 f.writelines(texts)
                 f.write(header)
-            self._path(key, VALID).unlink(missing_ok=True)
             os.replace(tmp, self._path(key))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -221,10 +246,20 @@ class ResultCache:
 
     def commit(self, keys: list[str]) -> None:
         """Mark the entries of ``keys`` valid (their rows passed the schema)."""
-        if self.scratch:
+        self._save_valid(set(keys), set())
+
+    def invalidate(self, keys: list[str]) -> None:
+        """Take ``keys`` off the valid entries before they are computed and stored again: valid only once their rows
+        passed again."""
+        self._save_valid(set(), set(keys) & self.valid)
+
+    def _save_valid(self, added: set[str], removed: set[str]) -> None:
+        """The list of valid keys with ``added`` and without ``removed``, merged with what another run sharing the
+        folder may have written since it was read."""
+        if self.scratch or not (added - self.valid or removed):
             return
-        for key in keys:
-            self._path(key, VALID).touch()
+        self._valid = (_read_keys(self.folder / VALID) | self.valid | added) - removed
+        _write_json(self.folder / VALID, {"format": FORMAT, "keys": sorted(self._valid)})
 
     def prune(self) -> int:
         """Remove temporary files left by killed runs, entries of an older format, and the oldest entries this build
@@ -233,13 +268,14 @@ class ResultCache:
         if self.scratch or not self.folder.is_dir():
             return 0
         stray = [p for p in self.folder.glob(".tmp-*") if time.time() - p.stat().st_mtime > STRAY_AFTER_S]
-        unused = sorted((p for p in self.folder.glob(f"*{ENTRY}") if p.stem not in self.used),
+        entries = list(self.folder.glob(f"*{ENTRY}"))
+        unused = sorted((p for p in entries if p.stem not in self.used),
                         key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
         doomed = stray + unused[len(self.used) + PRUNE_SLACK:] + list(self.folder.glob("*.pkl"))
-        doomed += [p for p in self.folder.glob(f"*{VALID}") if not self._path(p.stem).exists()
-                   or self._path(p.stem) in doomed]
+        doomed += list(self.folder.glob("*.ok"))  # the validity markers of an older format
         for path in doomed:
             path.unlink(missing_ok=True)
+        self._save_valid(set(), self.valid - ({p.stem for p in entries} - {p.stem for p in doomed}))
         return len(doomed)
 
 

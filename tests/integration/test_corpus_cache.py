@@ -108,7 +108,7 @@ def test_a_damaged_foreign_or_unvalidated_entry_is_rebuilt_not_trusted(damage, c
     data = victim.read_bytes()
     header = _header(data)
     if damage == "not validated":  # written by a run killed before its rows were checked against the schema
-        victim.with_suffix(".ok").unlink()
+        ResultCache(cache).invalidate([victim.stem])
     else:
         victim.write_bytes({
             "truncated": data[: len(data) - 10],
@@ -120,7 +120,7 @@ def test_a_damaged_foreign_or_unvalidated_entry_is_rebuilt_not_trusted(damage, c
         }[damage])
     parse_and_write([corpus], tmp_path / "again", cache)
     assert snapshot(tmp_path / "again") == snapshot(tmp_path / "cold")
-    assert victim.read_bytes() == data and victim.with_suffix(".ok").exists()  # rewritten whole, valid again
+    assert victim.read_bytes() == data and victim.stem in ResultCache(cache).valid  # rewritten whole, valid again
 
 
 def test_a_district_whose_rows_break_the_schema_leaves_no_valid_entry(corpus, tmp_path, monkeypatch):
@@ -141,17 +141,43 @@ def test_a_district_whose_rows_break_the_schema_leaves_no_valid_entry(corpus, tm
     with pytest.raises(CchcError, match="synthetic-002.*unit"):
         parse_and_write([corpus], tmp_path / "out", tmp_path / "cache", workers=1)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
-    assert list((tmp_path / "cache").glob("*.entry")) and not list((tmp_path / "cache").glob("*.ok"))
+    assert list((tmp_path / "cache").glob("*.entry")) and not ResultCache(tmp_path / "cache").valid
     monkeypatch.setattr(build, "district_result", original)
     parse_and_write([corpus], tmp_path / "out", tmp_path / "cache", workers=1)  # read again, not trusted
     parse_and_write([corpus], tmp_path / "scratch", None, workers=1)
     assert snapshot(tmp_path / "out") == snapshot(tmp_path / "scratch")
 
 
+def test_a_valid_entry_computed_again_is_valid_only_once_its_rows_pass_again(corpus, tmp_path, monkeypatch):
+    from cchc_analysis.dataset import build
+    from cchc_analysis.errors import CchcError
+
+    cache = tmp_path / "cache"
+    parse_and_write([corpus], tmp_path / "out", cache, workers=1)
+    valid = ResultCache(cache).valid
+    victims = [p for p in cache.glob("*.entry") if p.stem in valid]
+    for victim in victims:
+        victim.write_bytes(b"damaged")  # every district computed again
+    original = build.district_result
+
+    def broken(task):
+        one = original(task)
+        frame = build.to_frame([one.parts["indicators"]], "indicators")
+        frame.loc[0, "unit"] = "furlongs"
+        one.parts["indicators"] = build.from_frame(frame, "indicators")
+        return one
+
+    monkeypatch.setattr(build, "district_result", broken)
+    with pytest.raises(CchcError, match="unit"):
+        parse_and_write([corpus], tmp_path / "out", cache, workers=1)
+    assert not ResultCache(cache).valid & {p.stem for p in victims}
+
+
 def test_prune_keeps_a_bounded_number_of_unused_entries(tmp_path):
     for i in range(40):
         (tmp_path / f"{i:064d}.entry").write_bytes(_entry(tmp_path, f"{i:064d}", Stored(i)))
-        (tmp_path / f"{i:064d}.ok").touch()
+    ResultCache(tmp_path).commit([f"{i:064d}" for i in range(40)] + ["e" * 64])  # (an entry since removed)
+    (tmp_path / f"{5:064d}.ok").touch()  # a validity marker of an older format
     (tmp_path / "old-format.pkl").write_bytes(b"an entry of cchc-parse-cache/2")
     (tmp_path / ".tmp-stray").write_bytes(b"half written by a run killed long ago")
     os.utime(tmp_path / ".tmp-stray", (0, 0))
@@ -160,10 +186,10 @@ def test_prune_keeps_a_bounded_number_of_unused_entries(tmp_path):
     assert fresh.get(f"{3:064d}") == Stored(3) and fresh.get("f" * 64) is None
     removed = fresh.prune()
     left = sorted(p.stem for p in tmp_path.glob("*.entry"))
-    assert sorted(p.stem for p in tmp_path.glob("*.ok")) == left
+    assert sorted(ResultCache(tmp_path).valid) == left and not list(tmp_path.glob("*.ok"))
     assert f"{3:064d}" in left and not (tmp_path / ".tmp-stray").exists() and (tmp_path / ".tmp-writing").exists()
     assert not (tmp_path / "old-format.pkl").exists()
-    assert len(left) == 1 + len(fresh.used) + 16 and removed == 2 * (40 - len(left)) + 2
+    assert len(left) == 1 + len(fresh.used) + 16 and removed == (40 - len(left)) + 3
 
 
 def test_a_run_without_cache_leaves_no_folder_behind(corpus, tmp_path):
