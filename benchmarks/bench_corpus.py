@@ -12,8 +12,10 @@ yearly columns 2015-2020 of the reference), then, in a fresh process per size an
   filled (what a researcher waits for after adding or correcting one district), and its share of the cold build;
 - memory: peak resident set of the main process and of the largest worker (ru_maxrss).
 
-Sizes default to 100, 350 and 700 districts (700: about the number of districts in Vietnam before 2025). The
-machine's load average is printed: figures measured while other work runs are noisy.
+Sizes default to 100, 350 and 700 districts (700: about the number of districts in Vietnam before 2025). Each timed
+run starts with the files written before it flushed (``os.sync``, not timed): a run does not pay for the write-back
+of what the previous one wrote. The machine's load average is printed: figures measured while other work runs are
+noisy.
 
 Run: `make bench-corpus` or `.venv/bin/python benchmarks/bench_corpus.py [--sizes 100 350 700] [--workers N]
 [--compare]` (--compare also times notebooks/compare.ipynb over the written dataset, kernel start included).
@@ -79,11 +81,14 @@ def measure(corpus: Path, out: Path, cache: Path, workers: int | None) -> dict:
 
     n = len([p for p in corpus.iterdir() if p.is_dir()])
     used = workers or ((os.cpu_count() or 1) if n >= PARALLEL_MIN_REPORTS else 1)
+    os.sync()
     read_s = bare_read(corpus, workers)
+    os.sync()
     start = time.perf_counter()
     summary = parse_and_write([corpus], out, cache, workers)
     cold_s = time.perf_counter() - start
     change_one_district(corpus)
+    os.sync()  # (the cold build's 300 MB still being written back would slow the rebuild's renames)
     start = time.perf_counter()
     parse_and_write([corpus], out, cache, workers)
     warm_s = time.perf_counter() - start
