@@ -3,9 +3,11 @@ writing it (atomically). Imports neither the parser nor pandera: a notebook kern
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -130,7 +132,7 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
         for name in OUTPUT_FILES:
             target = out_dir / name
             if (staging / name).exists():
-                os.replace(staging / name, target)
+                swap_into_place(staging / name, target)
                 written.append(target)
             elif target.exists():
                 target.unlink()  # a stale output of an earlier run would no longer match the data
@@ -145,6 +147,41 @@ def _usable(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
     if sum(n for _, n, _ in pieces) != len(frame) or any("datetime" in d for d in dtypes):
         return False
     return all(piece_dtypes == dtypes for piece_dtypes, n, _ in pieces if n)
+
+
+def swap_into_place(new: Path, target: Path) -> None:
+    """Put ``new`` at ``target`` atomically (a reader sees the old file or the new one, never neither): where the
+    old file exists and Linux allows, by exchanging the two (``renameat2(RENAME_EXCHANGE)``; the old one is left at
+    ``new``'s name, for its folder's removal), else by ``os.replace``. Why: replacing a file by rename makes ext4
+    allocate and start writing the new file's blocks there and then (its guard for programs that never fsync), one
+    file after another: a quarter of a 700-district rebuild."""
+    if not (target.exists() and _exchange(new, target)):
+        os.replace(new, target)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically; False where that cannot be done (another system, filesystem or C library)."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+@functools.cache
+def _renameat2():
+    if sys.platform != "linux":
+        return None
+    import ctypes
+
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # a C library without it (glibc before 2.28, musl)
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return function
 
 
 def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
