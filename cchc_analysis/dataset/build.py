@@ -272,7 +272,7 @@ _TUNED = [0]  # how many ``tuned_collector`` blocks this process is in
 def tuned_collector():
     """The cyclic garbage collector tuned for reading reports and building a corpus in this process
     (``_tune_collector``) while the block runs, as it was afterwards (nested blocks: the outermost restores it)."""
-    threshold = gc.get_threshold()
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
     if not _TUNED[0]:
         _tune_collector()
     _TUNED[0] += 1
@@ -281,7 +281,8 @@ def tuned_collector():
     finally:
         _TUNED[0] -= 1
         if not _TUNED[0]:
-            gc.unfreeze()
+            if not frozen:  # (a process that froze objects itself keeps them frozen, ours with them)
+                gc.unfreeze()
             gc.set_threshold(*threshold)
 
 
@@ -289,7 +290,8 @@ def _tune_collector() -> None:
     """What the process holds already (modules, loaded rules) outlives the reports: frozen out of the cyclic
     collector's sight, so its full collections walk only what the reports create; and the young generation is
     collected every ``YOUNG_GC_THRESHOLD`` allocations instead of 700 (a report makes tens of thousands of
-    short-lived rows and cells). Together about 2 ms of collection a report less; results are the same."""
+    short-lived rows and cells). The bare read of a 700-district corpus about a quarter faster, the whole build about
+    a tenth; results are the same."""
     gc.freeze()
     gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 

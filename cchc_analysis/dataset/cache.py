@@ -9,9 +9,9 @@ copies into the outputs (``dataset.parts.Segment``): a rebuild neither reads nor
 a pickled header naming this format, its own key and path, and the result whose segments point into the entry
 already (read back as it is, nothing to rewrite). An entry that cannot be read, says another key, format or place
 (a cache folder moved), has another length, or is not listed as valid (``valid.json``), is ignored and rebuilt,
-never trusted.
-Entries not used by a build are pruned by ``prune``, beyond a bound (the cache holds about two corpora's worth, not
-every past state). Without a cache folder, a run keeps its entries in a temporary folder of its own.
+never trusted. Entries not used by a build are pruned by ``prune``, beyond a bound (the cache holds about two
+corpora's worth, not every past state). Without a cache folder, a run keeps its entries in a temporary folder of
+its own.
 """
 
 from __future__ import annotations

@@ -44,3 +44,14 @@ def test_nested_blocks_keep_it_tuned_until_the_outermost_ends():
             pass
         assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD and gc.get_freeze_count() > 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_process_that_froze_objects_itself_keeps_them_frozen():
+    before = gc.get_threshold()
+    gc.freeze()
+    try:
+        with tuned_collector():
+            assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD
+        assert gc.get_freeze_count() > 0 and gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
