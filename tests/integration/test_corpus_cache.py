@@ -123,21 +123,30 @@ def test_a_damaged_foreign_or_unvalidated_entry_is_rebuilt_not_trusted(damage, c
     assert victim.read_bytes() == data and victim.stem in ResultCache(cache).valid  # rewritten whole, valid again
 
 
-def test_a_district_whose_rows_break_the_schema_leaves_no_valid_entry(corpus, tmp_path, monkeypatch):
+def _break_rows(monkeypatch, district: str | None = None):
+    """Make the rows of ``district`` (None: of every district) break the schema (a unit no spec has); returns the
+    unbroken ``district_result``."""
     from cchc_analysis.dataset import build
-    from cchc_analysis.errors import CchcError
 
     original = build.district_result
 
     def broken(task):
         one = original(task)
-        if one.meta.district == "Tổng Hợp 002":
+        if district is None or one.meta.district == district:
             frame = build.to_frame([one.parts["indicators"]], "indicators")
             frame.loc[0, "unit"] = "furlongs"
             one.parts["indicators"] = build.from_frame(frame, "indicators")
         return one
 
     monkeypatch.setattr(build, "district_result", broken)
+    return original
+
+
+def test_a_district_whose_rows_break_the_schema_leaves_no_valid_entry(corpus, tmp_path, monkeypatch):
+    from cchc_analysis.dataset import build
+    from cchc_analysis.errors import CchcError
+
+    original = _break_rows(monkeypatch, "Tổng Hợp 002")
     with pytest.raises(CchcError, match="synthetic-002.*unit"):
         parse_and_write([corpus], tmp_path / "out", tmp_path / "cache", workers=1)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
@@ -149,7 +158,6 @@ def test_a_district_whose_rows_break_the_schema_leaves_no_valid_entry(corpus, tm
 
 
 def test_a_valid_entry_computed_again_is_valid_only_once_its_rows_pass_again(corpus, tmp_path, monkeypatch):
-    from cchc_analysis.dataset import build
     from cchc_analysis.errors import CchcError
 
     cache = tmp_path / "cache"
@@ -158,16 +166,7 @@ def test_a_valid_entry_computed_again_is_valid_only_once_its_rows_pass_again(cor
     victims = [p for p in cache.glob("*.entry") if p.stem in valid]
     for victim in victims:
         victim.write_bytes(b"damaged")  # every district computed again
-    original = build.district_result
-
-    def broken(task):
-        one = original(task)
-        frame = build.to_frame([one.parts["indicators"]], "indicators")
-        frame.loc[0, "unit"] = "furlongs"
-        one.parts["indicators"] = build.from_frame(frame, "indicators")
-        return one
-
-    monkeypatch.setattr(build, "district_result", broken)
+    _break_rows(monkeypatch)
     with pytest.raises(CchcError, match="unit"):
         parse_and_write([corpus], tmp_path / "out", cache, workers=1)
     assert not ResultCache(cache).valid & {p.stem for p in victims}
