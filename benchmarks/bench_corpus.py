@@ -18,7 +18,9 @@ of what the previous one wrote. The machine's load average is printed: figures m
 noisy.
 
 Run: `make bench-corpus` or `.venv/bin/python benchmarks/bench_corpus.py [--sizes 100 350 700] [--workers N]
-[--compare]` (--compare also times notebooks/compare.ipynb over the written dataset, kernel start included).
+[--repeat R] [--compare]` (--repeat: R runs per size, each in a fresh process over a fresh corpus, then a line of
+their medians: on a shared machine one run's figures move by 10-15%; --compare also times notebooks/compare.ipynb
+over the written dataset, kernel start included).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import hashlib
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -125,9 +128,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 350, 700])
     parser.add_argument("--workers", default="auto", help="worker processes (default: one per core)")
     parser.add_argument("--compare", action="store_true", help="also time compare.ipynb over each dataset")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per size, each over a fresh corpus, then their medians (default 1)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     sys.path.insert(0, str(ROOT))
-    from cchc_analysis.synthetic import write_corpus
 
     print(f"SYNTHETIC corpus (6 yearly columns per district), {os.cpu_count()} cores, workers={args.workers}; "
           f"fresh process per size; load average at start {os.getloadavg()[0]:.2f}")
@@ -136,24 +142,43 @@ def main() -> None:
           "after replacing one district's report, cache warm")
     print(" ".join(f"{title:>{width}}" for _, title, width in COLUMNS) + ("  compare s" if args.compare else ""))
     for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            corpus = Path(tmp) / "raw"
-            write_corpus(REFERENCE, corpus, size)
-            out = Path(tmp) / "processed"
-            proc = subprocess.run([sys.executable, __file__, "--child", str(corpus), str(out), str(Path(tmp) / "cache"),
-                                   args.workers], capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise SystemExit(proc.stderr[-2000:])
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
-            r["read_ms"] = round(r["read_s"] / r["districts"] * 1000, 1)
-            r["e2e_ms"] = round(r["cold_s"] / r["districts"] * 1000, 1)
-            r["ratio"] = round(r["cold_s"] / r["read_s"], 1)
-            r["share"] = f"{r['one_changed_s'] / r['cold_s']:.1%}"
-            line = " ".join(f"{r[key]!s:>{width}}" for key, _, width in COLUMNS)
-            if args.compare:
-                line += f"  {time_compare(out, Path(tmp)):>9}"
-            print(f"{line}   (load {os.getloadavg()[0]:.2f})", flush=True)
+        runs = []
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                runs.append(one_run(size, Path(tmp), args.workers))
+                line = " ".join(f"{runs[-1][key]!s:>{width}}" for key, _, width in COLUMNS)
+                if args.compare:
+                    line += f"  {time_compare(Path(tmp) / 'processed', Path(tmp)):>9}"
+                print(f"{line}   (load {os.getloadavg()[0]:.2f})", flush=True)
+        if args.repeat > 1:
+            print(" ".join(f"{median_of(runs, key)!s:>{width}}" for key, _, width in COLUMNS) + "   (median)",
+                  flush=True)
 
+
+def one_run(size: int, tmp: Path, workers: str) -> dict:
+    """One measurement of ``size`` districts in a fresh process over a fresh corpus in ``tmp``."""
+    from cchc_analysis.synthetic import write_corpus
+
+    corpus = tmp / "raw"
+    write_corpus(REFERENCE, corpus, size)
+    proc = subprocess.run([sys.executable, __file__, "--child", str(corpus), str(tmp / "processed"),
+                           str(tmp / "cache"), workers], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-2000:])
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    r["read_ms"] = round(r["read_s"] / r["districts"] * 1000, 1)
+    r["e2e_ms"] = round(r["cold_s"] / r["districts"] * 1000, 1)
+    r["ratio"] = round(r["cold_s"] / r["read_s"], 1)
+    r["share"] = f"{r['one_changed_s'] / r['cold_s']:.1%}"
+    return r
+
+
+def median_of(runs: list[dict], key: str):
+    """The median of a column over runs (the ratio and the share: of each run's own, not of the medians)."""
+    if key == "share":
+        return f"{statistics.median(r['one_changed_s'] / r['cold_s'] for r in runs):.1%}"
+    value = statistics.median(r[key] for r in runs)
+    return round(value, 2) if isinstance(value, float) else value
 
 if __name__ == "__main__":
     main()
