@@ -10,7 +10,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Segment:
     """Bytes kept in a file (a cache entry: ``dataset.cache``): copied from it into an output by the kernel
-    (``copy_segment``), never held in memory nor sent between processes."""
+    (``write_blob``), never held in memory nor sent between processes."""
     path: str
     offset: int
     length: int

@@ -90,13 +90,13 @@ class DistrictResult:
             texts.append(text)
             return Segment("", sum(map(len, texts[:-1])), len(text))
 
-        parts = {name: replace(part, csv=segment(part.csv), sheet=part.sheet and segment(part.sheet))
+        parts = {name: replace(part, csv=segment(part.csv), sheet=None if part.sheet is None else segment(part.sheet))
                  for name, part in self.parts.items()}
         return replace(self, parts=parts, sections=(self.sections[0], segment(self.sections[1]))), texts
 
     def with_segments(self, move) -> DistrictResult:
         """This result with every segment ``move(segment)``."""
-        parts = {name: replace(part, csv=move(part.csv), sheet=part.sheet and move(part.sheet))
+        parts = {name: replace(part, csv=move(part.csv), sheet=None if part.sheet is None else move(part.sheet))
                  for name, part in self.parts.items()}
         return replace(self, parts=parts, sections=(self.sections[0], move(self.sections[1])))
 
@@ -207,7 +207,8 @@ def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
 def sheet_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
     """The workbook rows of the tables whose districts formatted them (``SHEET_PIECE_TABLES``), in report order."""
     return {name: [one.parts[name].sheet_piece() for one in results if name in one.parts]
-            for name in SHEET_PIECE_TABLES if all(one.parts[name].sheet for one in results if name in one.parts)}
+            for name in SHEET_PIECE_TABLES
+            if all(one.parts[name].sheet is not None for one in results if name in one.parts)}
 
 
 def _own(table: str, results: list[DistrictResult]) -> bool:

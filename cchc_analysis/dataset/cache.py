@@ -5,7 +5,7 @@ A district's entry is keyed by everything its results depend on: the report's by
 its manifest, every file the manifest lists beside it (curated file, year files), what was asked (with or without
 the prose layer) and the package's code and data (``package_fingerprint``). An entry is written atomically
 (temporary file, then rename): the lengths of its two parts, the district's CSV and JSON texts, which the writer
-copies into the outputs (``dataset.parts.Segment``): a rebuild neither reads nor sends them between processes, then
+copies into the outputs (``dataset.blobs.Segment``): a rebuild neither reads nor sends them between processes, then
 a pickled header naming this format, its own key and path, and the result whose segments point into the entry
 already (read back as it is, nothing to rewrite). An entry that cannot be read, says another key, format or place
 (a cache folder moved), has another length, or is not listed as valid (``valid.json``), is ignored and rebuilt,
@@ -172,11 +172,16 @@ class ResultCache:
     def __init__(self, folder: Path | None):
         self.scratch = folder is None
         self.folder = Path(tempfile.mkdtemp(prefix="cchc-parse-")) if folder is None else Path(folder)
-        self.hashes = None if self.scratch else HashIndex(self.folder)
         self.used: set[str] = set()
         self.hits = 0
         self.misses = 0
         self._valid: set[str] | None = None
+
+    @functools.cached_property
+    def hashes(self) -> HashIndex | None:
+        """The reports' digests kept in the folder (read when first asked: a worker storing entries never needs
+        them; none for a scratch folder)."""
+        return None if self.scratch else HashIndex(self.folder)
 
     @property
     def valid(self) -> set[str]:

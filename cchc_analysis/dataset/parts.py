@@ -160,7 +160,7 @@ def _from_rows(rows: list[dict], table: str, sheet: bool) -> tuple[Part, list[li
                                 for column, arrow, field, kinds in zip(values, schema, fields, types)], schema=schema)
     except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: pandas says what is wrong
         return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet), None
-    xml = rows_xml([_as_loaded(column, field.type) for column, field in zip(values, fields)]) if sheet else None
+    xml = rows_xml([_sheet_values(column, field.type) for column, field in zip(values, fields)]) if sheet else None
     return Part(len(rows), registry_dtypes(table), _ipc(data), _csv_lines(cells).encode("utf-8"),
                 xml.encode("utf-8") if sheet else None), values
 
@@ -175,9 +175,10 @@ def _columns(rows: list[dict], names: list[str]) -> list:
         return [[row.get(name) for row in rows] for name in names]
 
 
-def _as_loaded(values: list, kind: str) -> list:
-    """A column's values as its frame in the registry's dtypes gives them (``xlsx.frame_columns``): numbers as
-    floats, every missing value None."""
+def _sheet_values(values: list, kind: str) -> list:
+    """A column's values as ``xlsx.frame_columns`` gives them from its frame in the registry's dtypes (what
+    ``rows_xml`` takes): numbers as floats, every missing value None. (The judges' reading of the same values, NaN
+    for missing text and numbers, is ``tables.records.Columns``.)"""
     if kind == "number":
         return [None if v is None or v is pd.NA or v != v else float(v) for v in values]
     return [None if v is pd.NA else v for v in values]

@@ -60,3 +60,20 @@ def test_a_segment_beyond_its_file_is_an_error(entry, tmp_path, monkeypatch):
     monkeypatch.delattr(os, "copy_file_range", raising=False)
     with pytest.raises(OSError):
         _copy(tmp_path, [Segment(str(entry), size - 3, 10)])
+
+
+class Located:
+    """A result without segments (``ResultCache.store`` places a result's segments in its entry)."""
+
+    def with_segments(self, move):
+        return self
+
+
+def test_storing_an_entry_does_not_read_the_reports_digests(tmp_path):
+    from cchc_analysis.dataset.cache import ResultCache
+
+    (tmp_path / "hashes.json").write_text("{}")
+    cache = ResultCache(tmp_path)
+    cache.store("k" * 64, Located(), [b"text"])
+    assert "hashes" not in vars(cache)  # read only when a build asks for the reports' keys
+    assert cache.hashes is not None and "hashes" in vars(cache)

@@ -123,3 +123,17 @@ def test_values_of_another_type_are_judged_from_their_frame():
     rows[0]["value"] = "12.5"
     part, table = part_and_columns(rows, "indicators")
     assert isinstance(table, pd.DataFrame) and table["value"].iloc[0] == 12.5
+
+
+def test_a_district_without_rows_of_a_sheet_table_keeps_the_others_pieces():
+    from types import SimpleNamespace
+
+    from cchc_analysis.dataset.build import sheet_pieces
+
+    rows = tricky_rows("observations")
+    some, none = from_rows(rows, "observations", sheet=True), from_rows([], "observations", sheet=True)
+    assert none.sheet == b""  # formatted: no rows (None would mean not formatted)
+    results = [SimpleNamespace(parts={"observations": part}) for part in (some, none, some)]
+    assert [n for _, n, _ in sheet_pieces(results)["observations"]] == [10, 0, 10]
+    results.append(SimpleNamespace(parts={"observations": from_rows(rows, "observations")}))  # no sheet rows
+    assert "observations" not in sheet_pieces(results)
