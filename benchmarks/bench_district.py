@@ -10,8 +10,12 @@ run once before (YAML rules and catalogs loaded: a fixed cost per process, not a
 collector is tuned as in a worker (``dataset.build.tuned_collector``). The machine's load average is printed:
 figures measured while other work runs are noisy, so compare runs made side by side.
 
+Costed as a district of a corpus of 700 (its large tables' workbook rows not formatted: the workbook leaves them
+out; ``--corpus-size 20``: as in a corpus of 20, where they are).
+
 Run: `make bench-district` or `.venv/bin/python benchmarks/bench_district.py [--districts 20] [--passes 3]
-[--profile N]` (--profile: also the N most expensive functions of one pass, cProfile, cumulative time).
+[--profile N] [--corpus-size 700]` (--profile: also the N most expensive functions of one pass, cProfile,
+cumulative time).
 """
 
 from __future__ import annotations
@@ -61,9 +65,9 @@ def timed(spent: collections.Counter, module, name: str, stage: str) -> None:
     setattr(module, name, wrapper)
 
 
-def one_pass(reports) -> None:
+def one_pass(reports, corpus_size: int) -> None:
     for report in reports:
-        build.district_result((report, True, workflow.evaluate_one))
+        build.district_result((report, True, workflow.evaluate_one, corpus_size))
 
 
 def main() -> None:
@@ -71,14 +75,17 @@ def main() -> None:
     parser.add_argument("--districts", type=int, default=20)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0)
+    parser.add_argument("--corpus-size", type=int, default=700,
+                        help="the corpus the districts are costed for (default 700: a national one, whose large "
+                             "tables are not formatted for the workbook; see dataset.build.fits_workbook)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, build.tuned_collector():  # as in a worker process
         write_corpus(REFERENCE, Path(tmp), args.districts)
         reports = discover([Path(tmp)])
-        one_pass(reports[:1])
+        one_pass(reports[:1], args.corpus_size)
         if args.profile:
             profile = cProfile.Profile()
-            profile.runcall(one_pass, reports)
+            profile.runcall(one_pass, reports, args.corpus_size)
             pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
         spent: collections.Counter = collections.Counter()
         for module, name, stage in STAGES:
@@ -87,7 +94,7 @@ def main() -> None:
         for _ in range(args.passes):
             spent.clear()
             start = time.perf_counter()
-            one_pass(reports)
+            one_pass(reports, args.corpus_size)
             total = time.perf_counter() - start
             passes.append({**spent, "rest (year files, sorting)": total - sum(spent.values()), "unit": total})
     per_district = {stage: statistics.median(p[stage] for p in passes) / len(reports) * 1000 for stage in passes[0]}

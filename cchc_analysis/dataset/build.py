@@ -22,7 +22,7 @@ from cchc_analysis.dataset.blobs import Segment, read_blob
 from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
-from cchc_analysis.dataset.package import SHEET_PIECE_TABLES
+from cchc_analysis.dataset.package import LARGE_SHEET_TABLES, SHEET_PIECE_TABLES, WORKBOOK_ROW_BUDGET
 from cchc_analysis.dataset.parts import Part, from_frame, from_rows, part_and_columns, to_frame, typed
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
@@ -128,15 +128,18 @@ DISTRICT_ORDER = {
 
 def district_result(task: tuple) -> DistrictResult:
     """Read one report and do all the work that stays within its district. ``task`` is (report, with_narrative,
-    then): plain data and a module-level function, so it can run in a worker process. ``then(report, tables)``, when
-    given, runs on the district's ``DistrictTables`` while its lines are at hand and returns rows of further tables
-    ({table name: rows}), added to its parts."""
-    report, with_narrative, then = task
+    then, corpus_size): plain data and a module-level function, so it can run in a worker process.
+    ``then(report, tables)``, when given, runs on the district's ``DistrictTables`` while its lines are at hand and
+    returns rows of further tables ({table name: rows}), added to its parts. ``corpus_size``: the reports of the
+    corpus, which decides whether the large tables' workbook rows are formatted here too (``fits_workbook``; the
+    outputs do not depend on it)."""
+    report, with_narrative, then, corpus_size = task
     one = parse_report(report)
     result = one.result
     district = one.meta.district
     updates, findings = _year_data(report)
-    parts, indicators = _indicator_parts(result.observations, updates)
+    parts, indicators = _indicator_parts(result.observations, updates,
+                                         fits_workbook(len(result.observations) + len(updates), corpus_size))
     parts["cells"] = from_rows(sorted_rows(result.cells, CELL_ORDER), "cells")
     parts["targets"], targets = part_and_columns(result.targets, "targets", sheet=True)
     parts["tables"] = from_rows(result.tables, "tables", sheet=True)
@@ -144,7 +147,8 @@ def district_result(task: tuple) -> DistrictResult:
     more, sections, facts = _district_findings((district, one.source.lines, one.meta.source_file, indicators,
                                                 targets, curated, with_narrative))
     quality = findings_rows(result.findings + findings + more)
-    parts["quality"], quality_columns = part_and_columns(quality, "quality")
+    parts["quality"], quality_columns = part_and_columns(quality, "quality",
+                                                         sheet=fits_workbook(len(quality), corpus_size))
     if facts is not None:
         parts["facts"] = from_frame(facts, "facts", sheet=True)
     if then is not None:
@@ -161,18 +165,27 @@ def district_result(task: tuple) -> DistrictResult:
                                                                               result.cells)))
 
 
-def _indicator_parts(observations: list[dict], updates: list[dict]) -> tuple[dict[str, Part], Columns | pd.DataFrame]:
-    """The district's indicators (sorted as indicators.csv) and, when year files replace some of its figures, those
-    replaced (``indicators_superseded``); and its indicators as the judges read them."""
+def fits_workbook(rows: int, corpus_size: int) -> bool:
+    """Were every district's share of a large workbook table (``LARGE_SHEET_TABLES``) ``rows`` rows, the table would
+    fit the workbook: then a district formats its sheet rows where it is read (in a worker process for a corpus), not
+    the writer the whole table after them."""
+    return rows * corpus_size <= WORKBOOK_ROW_BUDGET
+
+
+def _indicator_parts(observations: list[dict], updates: list[dict],
+                     sheet: bool = False) -> tuple[dict[str, Part], Columns | pd.DataFrame]:
+    """The district's indicators (sorted as indicators.csv; with their workbook rows when ``sheet``) and, when year
+    files replace some of its figures, those replaced (``indicators_superseded``); and its indicators as the judges
+    read them."""
     if not updates:  # sorted as dicts (pandas' multi-key sort of one report's rows costs more)
-        part, indicators = part_and_columns(sorted_rows(observations, INDICATOR_ORDER), "indicators")
+        part, indicators = part_and_columns(sorted_rows(observations, INDICATOR_ORDER), "indicators", sheet)
         return {"indicators": part}, indicators
     names = columns("indicators")
     frame = typed(pd.DataFrame(observations, columns=names), "indicators")
     frame, superseded = _supersede(frame, updates)
     frame = pd.concat([frame, typed(pd.DataFrame(updates, columns=names), "indicators")], ignore_index=True)
     frame = frame.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True)
-    parts = {"indicators": from_frame(frame, "indicators")}
+    parts = {"indicators": from_frame(frame, "indicators", sheet)}
     if len(superseded):
         parts["indicators_superseded"] = from_frame(superseded, "indicators")
     return parts, to_frame([parts["indicators"]], "indicators")
@@ -193,22 +206,36 @@ def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:
 def csv_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
     """The CSV pieces of the corpus tables in the order ``assemble`` concatenates their rows (a table in district
     order whose rows must be sorted again has none: it is formatted whole)."""
-    by_district = sorted(results, key=lambda one: one.meta.district)
     pieces = {}
     for name in {name for one in results for name in one.parts}:
-        if name in DISTRICT_ORDER and not _own(name, results):
-            continue
-        order = by_district if name in DISTRICT_ORDER else results
-        pieces[name] = [one.parts[name].piece() for one in order if name in one.parts]
+        order = in_corpus_order(name, results)
+        if order is not None:
+            pieces[name] = [one.parts[name].piece() for one in order]
     pieces["sections"] = [one.sections for one in results]
     return pieces
 
 
 def sheet_pieces(results: list[DistrictResult]) -> dict[str, list[tuple]]:
-    """The workbook rows of the tables whose districts formatted them (``SHEET_PIECE_TABLES``), in report order."""
-    return {name: [one.parts[name].sheet_piece() for one in results if name in one.parts]
-            for name in SHEET_PIECE_TABLES
-            if all(one.parts[name].sheet is not None for one in results if name in one.parts)}
+    """The workbook rows of the tables whose districts formatted them all (``SHEET_PIECE_TABLES``; the
+    ``LARGE_SHEET_TABLES`` of a small corpus), in the table's row order."""
+    pieces = {}
+    for name in SHEET_PIECE_TABLES + LARGE_SHEET_TABLES:
+        order = in_corpus_order(name, results)
+        if order and all(one.parts[name].sheet is not None for one in order):
+            pieces[name] = [one.parts[name].sheet_piece() for one in order]
+    return pieces
+
+
+def in_corpus_order(table: str, results: list[DistrictResult]) -> list[DistrictResult] | None:
+    """The districts with rows of ``table`` in the order the corpus table holds their rows one after another: report
+    order, or district order for the tables of ``DISTRICT_ORDER``; None when the corpus table is not their
+    concatenation (a district holding rows of another: the table is sorted again, ``corpus_table``)."""
+    having = [one for one in results if table in one.parts]
+    if table not in DISTRICT_ORDER:
+        return having
+    if not _own(table, having):
+        return None
+    return sorted(having, key=lambda one: one.meta.district)  # stable: the corpus-wide sort, per district
 
 
 def _own(table: str, results: list[DistrictResult]) -> bool:
@@ -257,8 +284,15 @@ def _mapper(n_items: int, workers: int | None):
     # script without a __main__ guard works); Arrow re-creates its thread pools after a fork
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_started) as pool:
-        yield lambda function, items: list(pool.map(function, items,
-                                                     chunksize=_chunk(len(items), workers)))
+        def map_items(function, items):
+            futures = [pool.submit(_apply, function, chunk) for chunk in _chunks(items, workers)]
+            return [one for future in futures for one in future.result()]
+
+        yield map_items
+
+
+def _apply(function, items: list) -> list:
+    return [function(item) for item in items]
 
 
 def _worker_started() -> None:
@@ -300,10 +334,17 @@ def _tune_collector() -> None:
 YOUNG_GC_THRESHOLD = 10_000
 
 
-def _chunk(n_items: int, workers: int) -> int:
-    """Reports sent to a worker at a time: a few (less traffic), never so many that one worker still has a long
-    chunk to do while the others wait (about 8 x 35 ms at most)."""
-    return max(1, min(MAX_CHUNK, n_items // (workers * 8)))
+def _chunks(items: list, workers: int) -> list[list]:
+    """The items in consecutive chunks sent to a worker at a time, shrinking as the work left shrinks (guided
+    scheduling): a few reports a message while much is left, one at a time at the end, so no worker is still busy
+    with a long chunk while the others wait (fixed chunks of 6 could leave one idle for 6 reports' time: 0.2 s of a
+    100-report build)."""
+    chunks, start = [], 0
+    while start < len(items):
+        size = max(1, min(MAX_CHUNK, (len(items) - start) // (workers * 4)))
+        chunks.append(items[start:start + size])
+        start += size
+    return chunks
 
 
 MAX_CHUNK = 8
@@ -404,7 +445,7 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
     results = [one if one is None or _interim_intact(report, one) else None for report, one in zip(inputs, results)]
     todo = [i for i, one in enumerate(results) if one is None]
     cache.invalidate([keys[i] for i in todo])
-    tasks = [(inputs[i], with_narrative, then, cache.folder, keys[i]) for i in todo]
+    tasks = [((inputs[i], with_narrative, then, len(inputs)), cache.folder, keys[i]) for i in todo]
     try:
         with _mapper(len(tasks), workers) as map_reports:
             computed = map_reports(_district_task, tasks)
@@ -438,10 +479,10 @@ def _interim_intact(report: ReportInput, one: DistrictResult) -> bool:
 
 
 def _district_task(task: tuple) -> DistrictResult:
-    """``district_result``, its entry written into the cache folder by the process that computed it; what goes back
-    (from a worker process: pickled) is the result without its texts (``DistrictResult.segmented``)."""
-    report, with_narrative, then, folder, key = task
-    stub, texts = district_result((report, with_narrative, then)).segmented()
+    """``district_result`` of ``task[0]``, its entry written into the cache folder by the process that computed it;
+    what goes back (from a worker process: pickled) is the result without its texts (``DistrictResult.segmented``)."""
+    work, folder, key = task
+    stub, texts = district_result(work).segmented()
     return ResultCache(folder).store(key, stub, texts)
 
 
@@ -468,11 +509,9 @@ def corpus_table(name: str, results: list[DistrictResult]) -> pd.DataFrame | Non
     of another (a year file naming another district), all of them sorted again (stable: the same order)."""
     if not any(name in one.parts for one in results):
         return None
-    if name not in DISTRICT_ORDER:
-        return to_frame([one.parts[name] for one in results if name in one.parts], name)
-    if _own(name, results):
-        by_district = sorted(results, key=lambda one: one.meta.district)  # stable: the corpus-wide sort, per district
-        return to_frame([one.parts[name] for one in by_district if name in one.parts], name)
+    order = in_corpus_order(name, results)
+    if order is not None:
+        return to_frame([one.parts[name] for one in order], name)
     return DISTRICT_ORDER[name](to_frame([one.parts[name] for one in results if name in one.parts], name))
 
 

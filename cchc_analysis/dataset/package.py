@@ -24,8 +24,12 @@ WORKBOOK_ROW_BUDGET = 20_000
 WORKBOOK_TABLES = ("indicators", "indicators_codebook", "districts", "quality", "targets", "tables", "facts",
                    "evaluation", "observations")
 # the workbook tables of a few rows a district, whose sheet rows each district formats where it is read (the
-# workbook joins them); the large ones are left out of a corpus' workbook, formatted whole for a small one
+# workbook joins them)
 SHEET_PIECE_TABLES = ("targets", "tables", "facts", "evaluation", "observations")
+# the workbook tables of hundreds of rows a district: left out of a corpus' workbook (over the budget); a district
+# formats its sheet rows where it is read too only when the corpus is small enough for the table to fit
+# (``dataset.build.fits_workbook``), else the workbook formats the table whole
+LARGE_SHEET_TABLES = ("indicators", "quality")
 
 
 def _schema(table: Table, present: set[str]) -> dict:

@@ -222,10 +222,20 @@ def test_cli_parse_cache_options(corpus, tmp_path, monkeypatch):
 
 
 def test_pieces_and_worker_processes_change_no_byte(corpus, tmp_path, monkeypatch):
+    from cchc_analysis import workflow
+    from cchc_analysis.dataset import build
+
     dataset = evaluated_dataset([corpus])
     io.write_dataset(dataset, tmp_path / "plain", workers=1)
+    used = []
+    monkeypatch.setattr(workflow, "sheet_pieces", lambda results: used.append(build.sheet_pieces(results)) or used[-1])
     parse_and_write([corpus], tmp_path / "pieces", None)  # CSV, JSON and workbook rows formatted per district
     assert snapshot(tmp_path / "pieces") == snapshot(tmp_path / "plain")
+    assert {"indicators", "quality", "targets", "evaluation"} <= set(used[-1])  # a small corpus: its large tables too
+    monkeypatch.setattr(build, "WORKBOOK_ROW_BUDGET", 100)  # as in a large corpus: they are formatted whole
+    parse_and_write([corpus], tmp_path / "whole", None)
+    assert not {"indicators", "quality"} & set(used[-1]) and "targets" in used[-1]
+    assert snapshot(tmp_path / "whole") == snapshot(tmp_path / "plain")
     monkeypatch.setattr(io, "PARALLEL_WRITE_ROWS", 0)
     monkeypatch.setattr(io, "CSV_PIECE_ROWS", 97)  # several pieces per file, joined
     io.write_dataset(dataset, tmp_path / "forked", workers=2)

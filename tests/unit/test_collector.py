@@ -1,5 +1,6 @@
 """Reading reports tunes the cyclic garbage collector (frozen inheritance, a larger young generation) while they
-are read in this process, and leaves it as it was; results do not depend on it."""
+are read in this process, and leaves it as it was; results do not depend on it. Worker processes get the reports in
+chunks that shrink to one at the end, and the results come back in report order."""
 
 from __future__ import annotations
 
@@ -55,3 +56,24 @@ def test_a_process_that_froze_objects_itself_keeps_them_frozen():
         assert gc.get_freeze_count() > 0 and gc.get_threshold() == before
     finally:
         gc.unfreeze()
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_worker_processes_give_every_result_in_order():
+    with _mapper(40, 2) as map_items:
+        assert map_items(_square, list(range(40))) == [x * x for x in range(40)]
+
+
+def test_chunks_shrink_to_single_reports_at_the_end_and_keep_every_item_in_order():
+    from cchc_analysis.dataset.build import MAX_CHUNK, _chunks
+
+    for n in (0, 1, 12, 100, 700):
+        chunks = _chunks(list(range(n)), 2)
+        assert [item for chunk in chunks for item in chunk] == list(range(n))
+        sizes = [len(chunk) for chunk in chunks]
+        assert sizes == sorted(sizes, reverse=True) and all(1 <= size <= MAX_CHUNK for size in sizes)
+        assert n < 8 or sizes[-8:] == [1] * 8
+    assert len(_chunks(list(range(700)), 2)) < 700 // 4  # few messages while much is left

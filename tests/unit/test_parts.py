@@ -137,3 +137,28 @@ def test_a_district_without_rows_of_a_sheet_table_keeps_the_others_pieces():
     assert [n for _, n, _ in sheet_pieces(results)["observations"]] == [10, 0, 10]
     results.append(SimpleNamespace(parts={"observations": from_rows(rows, "observations")}))  # no sheet rows
     assert "observations" not in sheet_pieces(results)
+
+
+def test_large_tables_sheet_rows_come_in_district_order_and_only_from_districts_that_keep_to_their_own():
+    from types import SimpleNamespace
+
+    from cchc_analysis.dataset.build import sheet_pieces
+
+    def result(district: str, rows: int, own: bool = True):
+        part = from_rows(tricky_rows("quality")[:rows], "quality", sheet=True)
+        return SimpleNamespace(meta=SimpleNamespace(district=district), parts={"quality": part}, own_findings=own)
+
+    results = [result("Điện Biên Đông", 3), result("Mường Ảng", 1), result("Mường Chà", 2)]
+    by_district = sorted(results, key=lambda one: one.meta.district)  # the order of the corpus' quality table
+    assert [n for _, n, _ in sheet_pieces(results)["quality"]] == [one.parts["quality"].rows for one in by_district]
+    results[1].own_findings = False  # a finding about another district: the corpus table is sorted again, whole
+    assert "quality" not in sheet_pieces(results)
+
+
+def test_a_large_table_is_formatted_for_the_workbook_only_where_the_corpus_would_fit_it():
+    from cchc_analysis.dataset.build import fits_workbook
+    from cchc_analysis.dataset.package import WORKBOOK_ROW_BUDGET
+
+    assert fits_workbook(100, WORKBOOK_ROW_BUDGET // 100)
+    assert not fits_workbook(100, WORKBOOK_ROW_BUDGET // 100 + 1)
+    assert fits_workbook(0, 10**6)
