@@ -82,21 +82,22 @@ class DistrictResult:
     fresh: bool = False             # computed by this run (not found in the cache): its rows are validated
 
     def segmented(self) -> tuple[DistrictResult, list[bytes]]:
-        """This result with its CSV and JSON texts replaced by ``Segment``s (offsets into the texts returned, one
-        after another): what a cache entry stores."""
+        """This result with its bytes (Arrow, CSV, workbook rows, JSON) replaced by ``Segment``s (offsets into the
+        texts returned, one after another): what a cache entry stores, and all a worker process sends back."""
         texts: list[bytes] = []
+        held = [0]
 
         def segment(text: bytes) -> Segment:
             texts.append(text)
-            return Segment("", sum(map(len, texts[:-1])), len(text))
+            held[0] += len(text)
+            return Segment("", held[0] - len(text), len(text))
 
-        parts = {name: replace(part, csv=segment(part.csv), sheet=None if part.sheet is None else segment(part.sheet))
-                 for name, part in self.parts.items()}
-        return replace(self, parts=parts, sections=(self.sections[0], segment(self.sections[1]))), texts
+        return self.with_segments(segment), texts
 
     def with_segments(self, move) -> DistrictResult:
-        """This result with every segment ``move(segment)``."""
-        parts = {name: replace(part, csv=move(part.csv), sheet=None if part.sheet is None else move(part.sheet))
+        """This result with every segment (or bytes, for ``segmented``) ``move(segment)``."""
+        parts = {name: replace(part, arrow=move(part.arrow), csv=move(part.csv),
+                               sheet=None if part.sheet is None else move(part.sheet))
                  for name, part in self.parts.items()}
         return replace(self, parts=parts, sections=(self.sections[0], move(self.sections[1])))
 

@@ -4,10 +4,11 @@ district only.
 A district's entry is keyed by everything its results depend on: the report's bytes and the path it is cited by,
 its manifest, every file the manifest lists beside it (curated file, year files), what was asked (with or without
 the prose layer) and the package's code and data (``package_fingerprint``). An entry is written atomically
-(temporary file, then rename): the lengths of its two parts, the district's CSV and JSON texts, which the writer
-copies into the outputs (``dataset.blobs.Segment``): a rebuild neither reads nor sends them between processes, then
-a pickled header naming this format, its own key and path, and the result whose segments point into the entry
-already (read back as it is, nothing to rewrite). An entry that cannot be read, says another key, format or place
+(temporary file, then rename): the lengths of its two parts, the district's bytes (``dataset.blobs.Segment``: its
+tables' Arrow batches, read when a corpus frame is built; their CSV, workbook and JSON texts, which the writer copies
+into the outputs): a rebuild does not read them all, nor does a worker send them to the main process; then a small
+pickled header naming this format, its own key and path, and the result whose segments point into the entry already
+(read back as it is, nothing to rewrite). An entry that cannot be read, says another key, format or place
 (a cache folder moved), has another length, or is not listed as valid (``valid.json``), is ignored and rebuilt,
 never trusted. Entries not used by a build are pruned by ``prune``, beyond a bound (the cache holds about two
 corpora's worth, not every past state). Without a cache folder, a run keeps its entries in a temporary folder of
@@ -34,7 +35,7 @@ from cchc_analysis.dataset.blobs import Segment
 from cchc_analysis.read.manifest import MANIFEST, ReportInput, display_path
 from cchc_analysis.read.source import MAX_REPORT_BYTES, file_sha256, read_bounded
 
-FORMAT = "cchc-parse-cache/4"
+FORMAT = "cchc-parse-cache/5"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # what the parse does not depend on: the pack (site, templates) and the benchmarks' synthetic corpus writer
 _NOT_PARSE = ("pack/", "synthetic.py", "cli.py")
@@ -159,8 +160,9 @@ _LENGTHS = 16  # bytes of the texts' length and the header's, at the start of an
 
 
 class ResultCache:
-    """A folder of per-report results, one entry file each: the result's large texts, which the writer copies from
-    the entry into the outputs, then a pickled header (the result, those texts replaced by ``Segment``s).
+    """A folder of per-report results, one entry file each: the result's bytes (Arrow batches, and the texts the
+    writer copies from the entry into the outputs), then a pickled header (the result, its bytes replaced by
+    ``Segment``s).
 
     An entry is used only once its district's rows passed the schema (``commit`` lists its key in ``valid.json``:
     one file written per run, where a marker file per entry cost a file creation each, about 0.3 ms), so a run killed

@@ -22,7 +22,7 @@ from functools import cache
 import pandas as pd
 import pyarrow as pa
 
-from cchc_analysis.dataset.blobs import Segment
+from cchc_analysis.dataset.blobs import Segment, read_blob
 from cchc_analysis.dataset.schema import TABLES
 from cchc_analysis.dataset.xlsx import frame_columns, rows_xml
 from cchc_analysis.tables.records import Columns
@@ -32,7 +32,7 @@ from cchc_analysis.tables.records import Columns
 class Part:
     rows: int
     dtypes: tuple[str, ...]  # the pandas dtypes the CSV text was formatted from (``dataset.io`` checks them)
-    arrow: bytes             # the rows as an Arrow IPC record batch message (schema: ``arrow_schema(table)``)
+    arrow: bytes | Segment   # the rows as an Arrow IPC record batch message (schema: ``arrow_schema(table)``)
     csv: bytes | Segment     # the rows as UTF-8 CSV without a header
     sheet: bytes | Segment | None = None  # the rows as workbook sheet XML (``dataset.xlsx.rows_xml``), when asked
 
@@ -229,7 +229,8 @@ def to_frame(parts: list[Part], table: str) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
     schema = arrow_schema(table)
-    data = pa.Table.from_batches([pa.ipc.read_record_batch(pa.py_buffer(part.arrow), schema) for part in parts],
+    data = pa.Table.from_batches([pa.ipc.read_record_batch(pa.py_buffer(read_blob(part.arrow)), schema)
+                                  for part in parts],
                                  schema=schema)
     return pd.DataFrame({name: _column(column, dtype) for (name, dtype), column
                          in zip(TABLES[table].dtypes().items(), data.columns)},
