@@ -16,8 +16,8 @@ class Segment:
     length: int
 
 
-def read_blob(blob: bytes | Segment) -> bytes:
-    if isinstance(blob, bytes):
+def read_blob(blob: bytes | memoryview | Segment) -> bytes | memoryview:
+    if not isinstance(blob, Segment):
         return blob
     with open(blob.path, "rb") as f:
         data = os.pread(f.fileno(), blob.length, blob.offset)

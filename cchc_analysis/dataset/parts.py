@@ -32,7 +32,7 @@ from cchc_analysis.tables.records import Columns
 class Part:
     rows: int
     dtypes: tuple[str, ...]  # the pandas dtypes the CSV text was formatted from (``dataset.io`` checks them)
-    arrow: bytes | Segment   # the rows as an Arrow IPC record batch message (schema: ``arrow_schema(table)``)
+    arrow: bytes | memoryview | Segment  # the rows as an Arrow IPC record batch message (``arrow_schema(table)``)
     csv: bytes | Segment     # the rows as UTF-8 CSV without a header
     sheet: bytes | Segment | None = None  # the rows as workbook sheet XML (``dataset.xlsx.rows_xml``), when asked
 

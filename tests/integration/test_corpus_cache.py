@@ -291,6 +291,31 @@ def test_a_warm_dataset_in_memory_is_the_cold_one(corpus, tmp_path, reference_pa
     assert warm.sections == scratch.sections
 
 
+def test_a_districts_arrow_batches_are_read_in_one_go_and_give_the_same_frames(corpus, tmp_path):
+    from cchc_analysis.dataset.blobs import Segment
+    from cchc_analysis.dataset.build import district_results
+    from cchc_analysis.dataset.parts import to_frame
+    from cchc_analysis.read.manifest import discover
+    from cchc_analysis.workflow import evaluate_one
+
+    with ResultCache(tmp_path / "cache") as cache:
+        district_results(discover([corpus]), True, 1, cache, then=evaluate_one)
+    with ResultCache(tmp_path / "cache") as cache:
+        results = district_results(discover([corpus]), True, 1, cache, then=evaluate_one)
+        assert cache.hits == 4
+        stored = [cache.get(one.key) for one in results]  # as the entries hold them: a segment per batch
+        for one, entry in zip(results, stored):
+            assert all(isinstance(part.arrow, Segment) for part in entry.parts.values())
+            assert not any(isinstance(part.arrow, Segment) for part in one.parts.values())
+            for name in one.parts:
+                pd.testing.assert_frame_equal(to_frame([one.parts[name]], name), to_frame([entry.parts[name]], name))
+        first, *_ = stored[0].parts
+        gap = {**stored[0].parts, first: dataclasses.replace(stored[0].parts[first],
+                                                             arrow=stored[0].parts[first].csv)}
+        scattered = dataclasses.replace(stored[0], parts=gap)  # batches not one span: each read for its frame
+        assert scattered.with_arrow_read() is scattered
+
+
 def test_reports_are_hashed_again_only_when_they_change(corpus, tmp_path, reference_path, monkeypatch):
     from cchc_analysis.dataset import cache as cache_module
 
