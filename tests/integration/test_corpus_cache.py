@@ -310,8 +310,7 @@ def test_a_districts_arrow_batches_are_read_in_one_go_and_give_the_same_frames(c
             for name in one.parts:
                 pd.testing.assert_frame_equal(to_frame([one.parts[name]], name), to_frame([entry.parts[name]], name))
         first, *_ = stored[0].parts
-        gap = {**stored[0].parts, first: dataclasses.replace(stored[0].parts[first],
-                                                             arrow=stored[0].parts[first].csv)}
+        gap = {**stored[0].parts, first: dataclasses.replace(stored[0].parts[first], arrow=stored[0].sections[1])}
         scattered = dataclasses.replace(stored[0], parts=gap)  # batches not one span: each read for its frame
         assert scattered.with_arrow_read() is scattered
 
