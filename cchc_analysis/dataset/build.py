@@ -101,7 +101,7 @@ class DistrictResult:
         """This result with every segment (or bytes, for ``segmented``) ``move(segment)``; its Arrow batches kept
         as they are unless ``arrow``."""
         parts = {name: replace(part, arrow=move(part.arrow) if arrow else part.arrow, csv=move(part.csv),
-                               sheet=None if part.sheet is None else move(part.sheet))
+                               sheet=None if part.sheet is None else replace(part.sheet, data=move(part.sheet.data)))
                  for name, part in self.parts.items()}
         return replace(self, parts=parts, sections=(self.sections[0], move(self.sections[1])))
 

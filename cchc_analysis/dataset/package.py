@@ -102,8 +102,9 @@ def write_workbook(frames: dict[str, pd.DataFrame], target: Path, lang: str = "v
 
     Written by ``dataset.xlsx`` (plain cells, streamed; several times faster than XlsxWriter, which took most of a
     corpus' write time). Text is always text (never a formula or a link). ``sheets``: a table's rows already
-    formatted per district (``dataset.parts.Part.sheet_piece``, in its row order), used when their dtypes and row
-    counts match the table's.
+    formatted and deflated per district (``dataset.parts.Part.sheet_piece``, in its row order), used when their
+    dtypes and row counts match the table's. A table that may come so is deflated per district when formatted here
+    too: the same bytes however the workbook was put together.
     """
     from cchc_analysis.dataset.xlsx import write_xlsx
 
@@ -111,7 +112,8 @@ def write_workbook(frames: dict[str, pd.DataFrame], target: Path, lang: str = "v
     frames = {name: frame for name, frame in frames.items() if len(frame) <= budget}
     ready = {name: [blob for _, _, blob in pieces] for name, pieces in (sheets or {}).items()
              if name in frames and _matches(frames[name], pieces)}
-    return write_xlsx({"README": readme, **frames}, target, pieces=ready)
+    by_district = {name: "district" for name in SHEET_PIECE_TABLES + LARGE_SHEET_TABLES}  # as the pieces were cut
+    return write_xlsx({"README": readme, **frames}, target, pieces=ready, split_by=by_district)
 
 
 def _matches(frame: pd.DataFrame, pieces: list[tuple]) -> bool:

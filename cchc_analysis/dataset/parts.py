@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from cchc_analysis.dataset.blobs import Segment, read_blob
 from cchc_analysis.dataset.schema import TABLES
-from cchc_analysis.dataset.xlsx import frame_columns, rows_xml
+from cchc_analysis.dataset.xlsx import Deflated, deflated, frame_columns, rows_xml
 from cchc_analysis.tables.records import Columns
 
 
@@ -34,13 +34,13 @@ class Part:
     dtypes: tuple[str, ...]  # the pandas dtypes the CSV text was formatted from (``dataset.io`` checks them)
     arrow: bytes | memoryview | Segment  # the rows as an Arrow IPC record batch message (``arrow_schema(table)``)
     csv: bytes | Segment     # the rows as UTF-8 CSV without a header
-    sheet: bytes | Segment | None = None  # the rows as workbook sheet XML (``dataset.xlsx.rows_xml``), when asked
+    sheet: Deflated | None = None  # the rows as workbook sheet XML (``dataset.xlsx.rows_xml``), deflated, when asked
 
     def piece(self) -> tuple[tuple[str, ...], int, bytes | Segment]:
         """The CSV piece ``dataset.io.write_dataset`` joins."""
         return self.dtypes, self.rows, self.csv
 
-    def sheet_piece(self) -> tuple[tuple[str, ...], int, bytes | Segment]:
+    def sheet_piece(self) -> tuple[tuple[str, ...], int, Deflated]:
         return self.dtypes, self.rows, self.sheet
 
 
@@ -162,7 +162,7 @@ def _from_rows(rows: list[dict], table: str, sheet: bool) -> tuple[Part, list[li
         return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet), None
     xml = rows_xml([_sheet_values(column, field.type) for column, field in zip(values, fields)]) if sheet else None
     return Part(len(rows), registry_dtypes(table), _ipc(data), _csv_lines(cells).encode("utf-8"),
-                xml.encode("utf-8") if sheet else None), values
+                deflated(xml.encode("utf-8")) if sheet else None), values
 
 
 def _columns(rows: list[dict], names: list[str]) -> list:
@@ -199,7 +199,7 @@ def from_frame(frame: pd.DataFrame, table: str, sheet: bool = False) -> Part:
     # through a table: a column of a concatenated frame can be several Arrow chunks, which one batch cannot hold
     batches = pa.Table.from_pandas(frame, schema=schema, preserve_index=False).combine_chunks().to_batches()
     data = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=schema)
-    xml = rows_xml(frame_columns(frame)).encode("utf-8") if sheet else None
+    xml = deflated(rows_xml(frame_columns(frame)).encode("utf-8")) if sheet else None
     return Part(len(frame), registry_dtypes(table), _ipc(data), text.encode("utf-8"), xml)
 
 

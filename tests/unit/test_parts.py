@@ -132,7 +132,7 @@ def test_a_district_without_rows_of_a_sheet_table_keeps_the_others_pieces():
 
     rows = tricky_rows("observations")
     some, none = from_rows(rows, "observations", sheet=True), from_rows([], "observations", sheet=True)
-    assert none.sheet == b""  # formatted: no rows (None would mean not formatted)
+    assert none.sheet is not None and none.sheet.size == 0  # formatted: no rows (None: not formatted)
     results = [SimpleNamespace(parts={"observations": part}) for part in (some, none, some)]
     assert [n for _, n, _ in sheet_pieces(results)["observations"]] == [10, 0, 10]
     results.append(SimpleNamespace(parts={"observations": from_rows(rows, "observations")}))  # no sheet rows
