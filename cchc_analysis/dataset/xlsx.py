@@ -225,15 +225,18 @@ def _crc32_combine(crc: int, piece: Deflated, before: int) -> int:
 
 @functools.cache
 def _zlib_combine():
+    """zlib's ``crc32_combine`` from the C library by its usual names (not ``ctypes.util.find_library``, which runs
+    ``ldconfig`` in a forked copy of this process), or None."""
     import ctypes
-    import ctypes.util
 
-    try:
-        function = ctypes.CDLL(ctypes.util.find_library("z") or "libz.so.1").crc32_combine
-    except (OSError, AttributeError):
-        return None
-    function.argtypes, function.restype = [ctypes.c_ulong, ctypes.c_ulong, ctypes.c_long], ctypes.c_ulong
-    return function
+    for name in ("libz.so.1", "libz.dylib", "zlib1.dll"):
+        try:
+            function = ctypes.CDLL(name).crc32_combine
+        except (OSError, AttributeError):
+            continue
+        function.argtypes, function.restype = [ctypes.c_ulong, ctypes.c_ulong, ctypes.c_long], ctypes.c_ulong
+        return function
+    return None
 
 
 @functools.lru_cache(maxsize=1)
