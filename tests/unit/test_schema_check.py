@@ -87,3 +87,19 @@ def test_a_table_of_other_dtypes_is_left_to_pandera():
     frame = valid().assign(raw=lambda frame: frame["raw"].astype(object))  # text as Python objects: pandera's call
     assert not _surely_valid(frame, "indicators") and _pandera_passes(frame)
     check_schema(frame, "report.txt")
+
+
+@pytest.mark.parametrize("table", [name for name in TABLES if TABLES[name].fields and name != "sections"])
+def test_the_dtype_question_is_answered_as_pandera_validation_answers_it(table):
+    """``_dtypes_accepted`` asks pandera's dtype check directly; validating a frame without rows says the same."""
+    import pandera.pandas as pa
+
+    from cchc_analysis.dataset.schema import _dtypes_accepted, pandera_schema
+
+    empty = pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
+    try:
+        pandera_schema(table).validate(empty, lazy=True)
+        validated = True
+    except pa.errors.SchemaErrors:
+        validated = False
+    assert _dtypes_accepted(table) == validated
