@@ -18,6 +18,7 @@ import operator
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import repeat
 
 import pandas as pd
 import pyarrow as pa
@@ -104,16 +105,22 @@ def _csv_probe(text: str) -> str:
     return out.getvalue()
 
 
-# the characters that make the csv module (pandas' writer) quote a field, found by asking it
-_QUOTE_IF = re.compile("[" + re.escape("".join(c for c in ',"\n\r\t ;|' if _csv_probe(f"a{c}b").startswith('"'))) + "]")
+# the characters that make the csv module (pandas' writer) quote a field, found by asking it (the delimiter among
+# them); and those of them but the delimiter
+_QUOTE_CHARS = "".join(c for c in ',"\n\r\t ;|' if _csv_probe(f"a{c}b").startswith('"'))
+_QUOTE_IF = re.compile("[" + re.escape(_QUOTE_CHARS) + "]")
+_QUOTE_BUT_COMMA_IF = re.compile("[" + re.escape(_QUOTE_CHARS.replace(",", "")) + "]")
 
 
 def _quoted(column: list[str]) -> list[str]:
     """A column's cells as the csv module writes them (minimal quoting): a column without a character to quote (most
-    of them) is checked in one search of its joined text, one without a quote mark needs no escaping."""
+    of them) is checked in one search of its joined text; one whose only such character is the comma (most texts
+    that have one) by a membership test a cell; one without a quote mark needs no escaping."""
     joined = "".join(column)
     if not _QUOTE_IF.search(joined):
         return column
+    if not _QUOTE_BUT_COMMA_IF.search(joined):
+        return [f'"{v}"' if comma else v for v, comma in zip(column, map(operator.contains, column, repeat(",")))]
     needs = map(_QUOTE_IF.search, column)
     if '"' in joined:
         return ['"' + v.replace('"', '""') + '"' if quote else v for v, quote in zip(column, needs)]

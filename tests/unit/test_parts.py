@@ -162,3 +162,13 @@ def test_a_large_table_is_formatted_for_the_workbook_only_where_the_corpus_would
     assert fits_workbook(100, WORKBOOK_ROW_BUDGET // 100)
     assert not fits_workbook(100, WORKBOOK_ROW_BUDGET // 100 + 1)
     assert fits_workbook(0, 10**6)
+
+
+@pytest.mark.parametrize("texts", [
+    ["Số lượng các cơ quan, đơn vị", "line 5, column 3", "", " lề ", "a,b,,c", ","],  # commas only
+    ['a "quoted", word', "x,y", "plain"], ["two\nlines, here", "x"], ["carriage\r", "x,y"], ["plain", "words"]])
+def test_text_columns_print_as_to_csv_prints_them(texts):
+    rows = [{"district": text, "indicator_id": "x", "message": text} for text in texts]
+    frame = typed(pd.DataFrame(rows, columns=TABLES["quality"].columns), "quality")
+    expected = frame.to_csv(index=False, header=False, lineterminator="\n")
+    assert from_rows(rows, "quality").csv.decode("utf-8") == expected
