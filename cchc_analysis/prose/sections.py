@@ -233,10 +233,10 @@ def build_sections(outline: Outline) -> list[dict]:
     return sections
 
 
-def line_areas(outline: Outline) -> dict[int, tuple[str, str]]:
-    """1-based line -> (section id, area) of the section it is in."""
+def line_areas(outline: Outline, sections: list[dict] | None = None) -> dict[int, tuple[str, str]]:
+    """1-based line -> (section id, area) of the section it is in (``sections``: the outline's, when built)."""
     out: dict[int, tuple[str, str]] = {}
-    for s in build_sections(outline):
+    for s in build_sections(outline) if sections is None else sections:
         for ln in range(s["first_line"], s["last_line"] + 1):
             out[ln] = (s["id"], s["area"])
     return out
