@@ -58,24 +58,27 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-# word -> its folded form, per process: Vietnamese prose is a few thousand syllables over and over, and a dict look-up
-# costs less than translating each letter again (FOLD_TABLE maps no character to or from a space, so folding word by
-# word is folding the text; a word that folds to nothing, a stray combining mark, is dropped as the split would)
-_FOLDED_WORDS: dict[str, str] = {}
-_FOLDED_WORDS_MAX = 200_000
+class _FoldedWords(dict):
+    """word -> its folded form, per process: Vietnamese prose is a few thousand syllables over and over, and a dict
+    look-up (in C, through ``map``) costs less than translating each letter again. FOLD_TABLE maps no character to or
+    from a space, so folding word by word is folding the text; a word that folds to nothing, a stray combining mark,
+    is dropped as the split would."""
+
+    MAX_WORDS = 200_000
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= self.MAX_WORDS:
+            self.clear()
+        folded = self[word] = word.translate(FOLD_TABLE)
+        return folded
 
 
-def _fold_word(word: str) -> str:
-    if len(_FOLDED_WORDS) >= _FOLDED_WORDS_MAX:
-        _FOLDED_WORDS.clear()
-    folded = _FOLDED_WORDS[word] = word.translate(FOLD_TABLE)
-    return folded
+_FOLDED_WORDS = _FoldedWords()
 
 
 def fold(text: str) -> str:
     """Accent-folded, lower-case matching key (đ -> d). Only for matching, never for display."""
-    known = _FOLDED_WORDS.get
-    return " ".join(filter(None, [known(word) or _fold_word(word) for word in nfc(text).lower().split()]))
+    return " ".join(filter(None, map(_FOLDED_WORDS.__getitem__, nfc(text).lower().split())))
 
 
 def clean_inline(text: str) -> str:
