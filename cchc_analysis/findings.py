@@ -66,7 +66,7 @@ def _rendered(value, lang: str):
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Finding:
     district: str
     check: str
@@ -79,9 +79,16 @@ class Finding:
     target: int | None = None
     source_lines: tuple[int, ...] = ()
 
-    def __post_init__(self):
-        if self.key not in message_catalog():
-            raise ValueError(f"finding message key {self.key!r} has no wording in {CATALOG_FILE.name}")
+    def __init__(self, district: str, check: str, severity: str, key: str, params: dict | None = None,
+                 appendix: int | None = None, indicator_ids: tuple[str, ...] = (), year: int | None = None,
+                 target: int | None = None, source_lines: tuple[int, ...] = ()):
+        """The fields set in one step: a frozen dataclass' own ``__init__`` sets them one at a time through
+        ``object.__setattr__``, which cost more than the rest of making a finding (a report has a hundred)."""
+        if key not in message_catalog():
+            raise ValueError(f"finding message key {key!r} has no wording in {CATALOG_FILE.name}")
+        self.__dict__.update(district=district, check=check, severity=severity, key=key,
+                             params={} if params is None else params, appendix=appendix, indicator_ids=indicator_ids,
+                             year=year, target=target, source_lines=source_lines)
 
     @property
     def indicator_id(self) -> str:
