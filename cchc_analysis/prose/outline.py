@@ -110,7 +110,7 @@ class Node:
     kind: str                     # part | roman | decimal | letter | ordinal | root
     label: str                    # the numbering as printed: "Phần thứ nhất", "II", "3.2", "đ", "Bây là"
     number: tuple[int, ...]       # the intended number: (1,), (3, 2), (5,) for đ, (7,) for "Bây là"
-    title: str                    # heading text without its numbering (for a numbered paragraph: its text)
+    title: str                    # heading text without its numbering (for a numbered paragraph: its text), cleaned
     line: int                     # 1-based line of the heading
     rank: int
     first_line: int = 0           # = line
@@ -160,12 +160,13 @@ class Node:
     def text(self, include_heading: bool = False) -> str:
         """The section's prose: paragraphs separated by blank lines; a paragraph cut by a page break
         (a line ending without final punctuation followed by one starting in lower case) is rejoined."""
-        pairs = self.lines()
+        texts = [clean_inline(raw) for line, raw in self.lines() if line != self.line]
         if include_heading or self.inline:
-            pairs = [(self.line, self.title)] + [p for p in pairs if p[0] != self.line]
+            # a title is in clean_inline's form already (a long numbered paragraph, costly to check again), unless
+            # stars left by the first cleaning could pair now
+            texts.insert(0, self.title if "*" not in self.title else clean_inline(self.title))
         paragraphs: list[str] = []
-        for _, raw in pairs:
-            t = clean_inline(raw)
+        for t in texts:
             if not t:
                 continue
             if paragraphs and _continues(paragraphs[-1], t):
