@@ -100,11 +100,13 @@ class Finding:
 
     def as_row(self) -> dict:
         # by hand: dataclasses.asdict deep-copies field by field, a real cost with a corpus' findings
+        lines = self.source_lines
         return {"district": self.district, "check": self.check, "severity": self.severity,
-                "appendix": self.appendix, "indicator_id": self.indicator_id, "year": self.year,
-                "target": self.target, "message": self.message(), "message_key": self.key,
-                "params": _params_json(self.params),
-                "source_lines": ";".join(map(str, sorted(set(self.source_lines))))}
+                "appendix": self.appendix, "indicator_id": self.indicator_ids[0] if self.indicator_ids else "",
+                "year": self.year, "target": self.target, "message": render(self.key, self.params),
+                "message_key": self.key, "params": _params_json(self.params),
+                "source_lines": ";".join(map(str, sorted(set(lines)))) if len(lines) > 1 else
+                                (str(lines[0]) if lines else "")}
 
 
 def _params_json(params: dict) -> str:

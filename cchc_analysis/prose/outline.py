@@ -243,8 +243,8 @@ def _numbered(s: str, first: str) -> tuple[str, str, tuple[int, ...], str, list[
         # "2.232 người ..." is a number at the start of a sentence, not a heading: a heading's components
         # are small and the dotted form has no 3-digit group
         parts = label.split(".")
-        if all(len(p) <= 2 for p in parts):
-            return "decimal", label, tuple(int(p) for p in parts), clean_inline(m.group(2)), []
+        if max(map(len, parts)) <= 2:
+            return "decimal", label, tuple(map(int, parts)), clean_inline(m.group(2)), []
     m = _LETTER.match(s) if first in LETTERS else None
     if m and m.group(1) in LETTERS:
         return "letter", m.group(1), (LETTERS.index(m.group(1)) + 1,), clean_inline(m.group(2)), []
