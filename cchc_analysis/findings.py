@@ -66,7 +66,7 @@ def _rendered(value, lang: str):
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Finding:
     district: str
     check: str
@@ -79,9 +79,16 @@ class Finding:
     target: int | None = None
     source_lines: tuple[int, ...] = ()
 
-    def __post_init__(self):
-        if self.key not in message_catalog():
-            raise ValueError(f"finding message key {self.key!r} has no wording in {CATALOG_FILE.name}")
+    def __init__(self, district: str, check: str, severity: str, key: str, params: dict | None = None,
+                 appendix: int | None = None, indicator_ids: tuple[str, ...] = (), year: int | None = None,
+                 target: int | None = None, source_lines: tuple[int, ...] = ()):
+        """The fields set in one step: a frozen dataclass' own ``__init__`` sets them one at a time through
+        ``object.__setattr__``, which cost more than the rest of making a finding (a report has a hundred)."""
+        if key not in message_catalog():
+            raise ValueError(f"finding message key {key!r} has no wording in {CATALOG_FILE.name}")
+        self.__dict__.update(district=district, check=check, severity=severity, key=key,
+                             params={} if params is None else params, appendix=appendix, indicator_ids=indicator_ids,
+                             year=year, target=target, source_lines=source_lines)
 
     @property
     def indicator_id(self) -> str:
@@ -93,11 +100,13 @@ class Finding:
 
     def as_row(self) -> dict:
         # by hand: dataclasses.asdict deep-copies field by field, a real cost with a corpus' findings
+        lines = self.source_lines
         return {"district": self.district, "check": self.check, "severity": self.severity,
-                "appendix": self.appendix, "indicator_id": self.indicator_id, "year": self.year,
-                "target": self.target, "message": self.message(), "message_key": self.key,
-                "params": _params_json(self.params),
-                "source_lines": ";".join(map(str, sorted(set(self.source_lines))))}
+                "appendix": self.appendix, "indicator_id": self.indicator_ids[0] if self.indicator_ids else "",
+                "year": self.year, "target": self.target, "message": render(self.key, self.params),
+                "message_key": self.key, "params": _params_json(self.params),
+                "source_lines": ";".join(map(str, sorted(set(lines)))) if len(lines) > 1 else
+                                (str(lines[0]) if lines else "")}
 
 
 def _params_json(params: dict) -> str:

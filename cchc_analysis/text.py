@@ -65,10 +65,13 @@ def format_number(value: float | None, lang: str = "vi", decimals: int = 2) -> s
     if value is None or value != value:
         return ""
     rounded = round(float(value), decimals) or 0.0  # no "-0"
-    text = f"{rounded:,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if lang == "vi":
+    if rounded.is_integer():  # most figures are counts: what the general form gives them, without its zeros
+        text = f"{int(rounded):,}"
+    else:
+        text = f"{rounded:,.{decimals}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    if lang == "vi" and ("," in text or "." in text):
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
     return text
 

@@ -9,8 +9,8 @@ import pandas as pd
 
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.evaluation.criteria import judgements_from, load_criteria
-from cchc_analysis.evaluation.observations import observe
-from cchc_analysis.evaluation.verdicts import LANGS, DistrictEvidence, Verdict, evaluate_district, say
+from cchc_analysis.evaluation.observations import load_rules, observe
+from cchc_analysis.evaluation.verdicts import LANGS, DistrictEvidence, Verdict, evaluate_district, indicators_read, say
 from cchc_analysis.prose.curated import curated_for
 from cchc_analysis.read.manifest import ReportInput, display_path
 from cchc_analysis.read.source import read_source
@@ -89,6 +89,14 @@ def evaluate_districts(dataset: Dataset, reports: list[ReportInput], names: set[
     return out
 
 
+@lru_cache(maxsize=1)
+def _read_by_rules() -> frozenset[str]:
+    """The indicators the criteria (criteria.yaml) and the observation rules (observations.yaml) read: the only
+    ones a district's evidence need hold."""
+    observed = {rule["when"]["indicator"] for rule in load_rules() if "indicator" in rule["when"]}
+    return indicators_read(load_criteria()) | observed
+
+
 def district_evaluation(name: str, report: ReportInput | None, lines, indicators: pd.DataFrame | Columns | None = None,
                         quality: pd.DataFrame | Columns | None = None, targets: pd.DataFrame | Columns | None = None,
                         facts: pd.DataFrame | None = None, sections=()) -> tuple[list, list, list]:
@@ -98,7 +106,8 @@ def district_evaluation(name: str, report: ReportInput | None, lines, indicators
     criteria = load_criteria()
     curated = curated_for(report) if report else None
     judgements = judgements_from(curated.judgements, curated.path, criteria) if curated else {}
-    evidence = DistrictEvidence(indicators, quality, facts, list(sections), list(lines), judgements)
+    evidence = DistrictEvidence(indicators, quality, facts, list(sections), list(lines), judgements,
+                                _read_by_rules())
     rows, part_rows = [], []
     for verdict in evaluate_district(criteria, evidence, targets, name):
         row, parts = _rows(verdict, criteria)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from cchc_analysis.evaluation.criteria import Criteria, Criterion, Judgement, Part
 from cchc_analysis.findings import load_yaml
-from cchc_analysis.tables.records import Columns
+from cchc_analysis.tables.records import Columns, column_values
 from cchc_analysis.tables.records import records as table_records
 from cchc_analysis.tables.specs import IndicatorSpec, load_specs
 from cchc_analysis.text import fold, format_date, format_number
@@ -66,22 +66,21 @@ class DistrictEvidence:
 
     def __init__(self, indicators: pd.DataFrame | Columns | None, quality: pd.DataFrame | Columns | None,
                  facts: pd.DataFrame | None, sections: list[dict], lines: list[str],
-                 judgements: dict[tuple[str, str], Judgement]):
-        """``indicators`` and ``quality``: the district's rows (None: it has none)."""
-        wanted = [c for c in ("indicator_id", "period", "year", "as_of", "value", "denominator", "note",
-                              "value_status", "source_line") if indicators is not None and c in indicators]
-        records = sorted(table_records(indicators, wanted) if wanted else [],
-                         key=lambda r: (r.get("as_of") or "", r["year"]))
+                 judgements: dict[tuple[str, str], Judgement], read: frozenset[str] | None = None):
+        """``indicators`` and ``quality``: the district's rows (None: it has none). ``read``: the indicators the
+        rules read (``indicators_read``), when only those need be held (None: all)."""
+        records = sorted(_indicator_records(indicators, read), key=lambda r: (r.get("as_of") or "", r["year"]))
         self.all_rows: dict[str, list[dict]] = {}
         self.series: dict[str, list[dict]] = {}  # actual figures only: no empty cell, no forecast
         for row in records:
             self.all_rows.setdefault(row["indicator_id"], []).append(row)
             if row["value"] == row["value"] and row["value"] is not None and row.get("value_status") != "forecast":
                 self.series.setdefault(row["indicator_id"], []).append(row)
-        findings = table_records(quality, ["severity", "check", "indicator_id"]) if quality is not None else []
-        self.problems = {row["indicator_id"] for row in findings
-                         if row["severity"] in ("error", "warning") and str(row["check"]).split(":")[0] in TABLE_CHECKS}
-        self.errors = sum(row["severity"] == "error" for row in findings)  # every check's, for the observations
+        severity, check, iid = ([column_values(quality, name) for name in ("severity", "check", "indicator_id")]
+                                if quality is not None else ([], [], []))
+        self.problems = {i for s, c, i in zip(severity, check, iid)
+                         if s in ("error", "warning") and str(c).split(":")[0] in TABLE_CHECKS}
+        self.errors = severity.count("error")  # every check's, for the observations
         self.facts = ({row["id"]: row for row in table_records(facts)}
                       if facts is not None and len(facts) and "id" in facts else {})
         self.sections = sorted((s for s in sections if s.get("first_line")), key=lambda s: s["first_line"])
@@ -124,6 +123,28 @@ class DistrictEvidence:
                      if r.get("value") == r.get("value") or r.get("note")]
             self._values_text[key] = "; ".join(shown) if rows else "—"
         return self._values_text[key]
+
+
+_RECORD_COLUMNS = ("indicator_id", "period", "year", "as_of", "value", "denominator", "note", "value_status",
+                   "source_line")
+
+
+def _indicator_records(indicators: pd.DataFrame | Columns | None, read: frozenset[str] | None) -> list[dict]:
+    """The rows of ``indicators`` as records (those of the indicators in ``read`` only, when given: the rules read
+    a few dozen of a district's few hundred rows, and a record per row cost more than the judging)."""
+    names = [c for c in _RECORD_COLUMNS if indicators is not None and c in indicators]
+    if not names:
+        return []
+    if read is None or names[0] != "indicator_id":
+        return table_records(indicators, names)
+    return [dict(zip(names, row)) for row in zip(*(column_values(indicators, name) for name in names))
+            if row[0] in read]
+
+
+def indicators_read(criteria: Criteria) -> frozenset[str]:
+    """Every indicator the criteria's rules and context read."""
+    return frozenset(iid for criterion in criteria.criteria for part in criterion.parts
+                     for iid in (*part.indicators(), *part.context))
 
 
 def _stt(spec: IndicatorSpec) -> str:

@@ -55,10 +55,11 @@ def _fact_problem(f: dict, quote: str, lines: list[str], source_file: str, curat
 
 
 def build_facts(curated: Curated, lines: list[str], outline: Outline, source_file: str,
-                district: str) -> tuple[pd.DataFrame, list[Finding]]:
-    """Facts of the curated file, each verified at its line; the area comes from the section the line is in."""
+                district: str, sections: list[dict] | None = None) -> tuple[pd.DataFrame, list[Finding]]:
+    """Facts of the curated file, each verified at its line; the area comes from the section the line is in
+    (``sections``: the outline's, when the caller built them)."""
     findings: list[Finding] = []
-    areas = line_areas(outline)
+    areas = line_areas(outline, sections)
     rows = []
     for f in curated.facts:
         quote = nfc(f["quote"])

@@ -79,12 +79,13 @@ def analyse_narrative(lines: list[str], source_file: str, indicators: pd.DataFra
     district = _district(lines, indicators)
     outline = outline_of_nfc(lines)
     findings = _outline_findings(outline, district)
+    sections = build_sections(outline)
     facts = _NO_FACTS.copy()
     if curated is not None:
-        facts, fact_findings = build_facts(curated, lines, outline, source_file, district)
+        facts, fact_findings = build_facts(curated, lines, outline, source_file, district, sections)
         findings += fact_findings
         findings += run_checks(curated.checks, facts, as_frame(indicators), district, lines, curated.path)
-    return NarrativeResult(sections=build_sections(outline), facts=facts, findings=findings, outline=outline,
+    return NarrativeResult(sections=sections, facts=facts, findings=findings, outline=outline,
                            district=district, notes=list(outline.notes))
 
 

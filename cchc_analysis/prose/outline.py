@@ -58,24 +58,27 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-# word -> its folded form, per process: Vietnamese prose is a few thousand syllables over and over, and a dict look-up
-# costs less than translating each letter again (FOLD_TABLE maps no character to or from a space, so folding word by
-# word is folding the text; a word that folds to nothing, a stray combining mark, is dropped as the split would)
-_FOLDED_WORDS: dict[str, str] = {}
-_FOLDED_WORDS_MAX = 200_000
+class _FoldedWords(dict):
+    """word -> its folded form, per process: Vietnamese prose is a few thousand syllables over and over, and a dict
+    look-up (in C, through ``map``) costs less than translating each letter again. FOLD_TABLE maps no character to or
+    from a space, so folding word by word is folding the text; a word that folds to nothing, a stray combining mark,
+    is dropped as the split would."""
+
+    MAX_WORDS = 200_000
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= self.MAX_WORDS:
+            self.clear()
+        folded = self[word] = word.translate(FOLD_TABLE)
+        return folded
 
 
-def _fold_word(word: str) -> str:
-    if len(_FOLDED_WORDS) >= _FOLDED_WORDS_MAX:
-        _FOLDED_WORDS.clear()
-    folded = _FOLDED_WORDS[word] = word.translate(FOLD_TABLE)
-    return folded
+_FOLDED_WORDS = _FoldedWords()
 
 
 def fold(text: str) -> str:
     """Accent-folded, lower-case matching key (đ -> d). Only for matching, never for display."""
-    known = _FOLDED_WORDS.get
-    return " ".join(filter(None, [known(word) or _fold_word(word) for word in nfc(text).lower().split()]))
+    return " ".join(filter(None, map(_FOLDED_WORDS.__getitem__, nfc(text).lower().split())))
 
 
 def clean_inline(text: str) -> str:
@@ -107,7 +110,7 @@ class Node:
     kind: str                     # part | roman | decimal | letter | ordinal | root
     label: str                    # the numbering as printed: "Phần thứ nhất", "II", "3.2", "đ", "Bây là"
     number: tuple[int, ...]       # the intended number: (1,), (3, 2), (5,) for đ, (7,) for "Bây là"
-    title: str                    # heading text without its numbering (for a numbered paragraph: its text)
+    title: str                    # heading text without its numbering (for a numbered paragraph: its text), cleaned
     line: int                     # 1-based line of the heading
     rank: int
     first_line: int = 0           # = line
@@ -157,12 +160,13 @@ class Node:
     def text(self, include_heading: bool = False) -> str:
         """The section's prose: paragraphs separated by blank lines; a paragraph cut by a page break
         (a line ending without final punctuation followed by one starting in lower case) is rejoined."""
-        pairs = self.lines()
+        texts = [clean_inline(raw) for line, raw in self.lines() if line != self.line]
         if include_heading or self.inline:
-            pairs = [(self.line, self.title)] + [p for p in pairs if p[0] != self.line]
+            # a title is in clean_inline's form already (a long numbered paragraph, costly to check again), unless
+            # stars left by the first cleaning could pair now
+            texts.insert(0, self.title if "*" not in self.title else clean_inline(self.title))
         paragraphs: list[str] = []
-        for _, raw in pairs:
-            t = clean_inline(raw)
+        for t in texts:
             if not t:
                 continue
             if paragraphs and _continues(paragraphs[-1], t):
@@ -239,8 +243,8 @@ def _numbered(s: str, first: str) -> tuple[str, str, tuple[int, ...], str, list[
         # "2.232 người ..." is a number at the start of a sentence, not a heading: a heading's components
         # are small and the dotted form has no 3-digit group
         parts = label.split(".")
-        if all(len(p) <= 2 for p in parts):
-            return "decimal", label, tuple(int(p) for p in parts), clean_inline(m.group(2)), []
+        if max(map(len, parts)) <= 2:
+            return "decimal", label, tuple(map(int, parts)), clean_inline(m.group(2)), []
     m = _LETTER.match(s) if first in LETTERS else None
     if m and m.group(1) in LETTERS:
         return "letter", m.group(1), (LETTERS.index(m.group(1)) + 1,), clean_inline(m.group(2)), []

@@ -135,13 +135,21 @@ def _context_rule(node: Node) -> dict | None:
 def item_area(text: str) -> tuple[str, dict[str, int]]:
     """Area of a list item from keyword hits in its text; "general" unless one area clearly dominates."""
     t = fold(text)
-    hits = {area: sum(map(t.count, keys)) for area, keys in AREA_TEXT_KEYWORDS.items()}
-    ranked = sorted(hits.items(), key=lambda kv: (-kv[1], AREAS.index(kv[0])))
-    best, n = ranked[0]
+    found = {area: n for area, keys in AREA_TEXT_KEYWORDS.items() if (n := sum(map(t.count, keys)))}
+    # the areas with hits, most first (ties in AREAS' order); an area without is a runner-up with none
+    ranked = sorted(found.items(), key=_by_hits)
+    best, n = ranked[0] if ranked else ("general", 0)
     runner = ranked[1][1] if len(ranked) > 1 else 0
     if n >= ITEM_AREA_MIN_HITS and n - runner >= ITEM_AREA_MARGIN:
-        return best, {k: v for k, v in hits.items() if v}
-    return "general", {k: v for k, v in hits.items() if v}
+        return best, found
+    return "general", found
+
+
+_AREA_RANK = {area: i for i, area in enumerate(AREAS)}
+
+
+def _by_hits(item: tuple[str, int]) -> tuple[int, int]:
+    return -item[1], _AREA_RANK[item[0]]
 
 
 def _section(node: Node, area: str, kind: str, basis: str, aspect: str | None = None, hits=None,
@@ -233,10 +241,10 @@ def build_sections(outline: Outline) -> list[dict]:
     return sections
 
 
-def line_areas(outline: Outline) -> dict[int, tuple[str, str]]:
-    """1-based line -> (section id, area) of the section it is in."""
+def line_areas(outline: Outline, sections: list[dict] | None = None) -> dict[int, tuple[str, str]]:
+    """1-based line -> (section id, area) of the section it is in (``sections``: the outline's, when built)."""
     out: dict[int, tuple[str, str]] = {}
-    for s in build_sections(outline):
+    for s in build_sections(outline) if sections is None else sections:
         for ln in range(s["first_line"], s["last_line"] + 1):
             out[ln] = (s["id"], s["area"])
     return out

@@ -1,0 +1,111 @@
+"""The judgement layers' cheaper paths give what the general ones gave: the evidence of the indicators the rules
+read, whole figures formatted directly, findings set in one step, an item's area ranked among its hits, a node's
+title taken as cleaned."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from cchc_analysis.evaluation.criteria import load_criteria
+from cchc_analysis.evaluation.verdicts import DistrictEvidence, evaluate_district, indicators_read
+from cchc_analysis.findings import Finding
+from cchc_analysis.prose.outline import clean_inline, parse_outline
+from cchc_analysis.prose.sections import AREA_TEXT_KEYWORDS, item_area
+from cchc_analysis.text import format_number
+
+COLUMNS = ["district", "indicator_id", "period", "year", "as_of", "value", "denominator", "note", "source_line"]
+
+
+def test_evidence_of_the_indicators_read_judges_as_all_of_them():
+    criteria = load_criteria()
+    read = sorted(indicators_read(criteria))
+    rows = [("X", iid, str(year), year, f"{year}-12-31", float(i + year % 7), None, "", 100 + i)
+            for i, iid in enumerate([*read, "not_read_a", "not_read_b"]) for year in (2019, 2020)]
+    indicators = pd.DataFrame(rows, columns=COLUMNS)
+    quality = pd.DataFrame({"district": ["X"], "check": ["range"], "severity": ["error"], "indicator_id": [read[0]]})
+    whole = DistrictEvidence(indicators, quality, None, [], [], {})
+    held = DistrictEvidence(indicators, quality, None, [], [], {}, frozenset(read))
+    assert "not_read_a" in whole.all_rows and "not_read_a" not in held.all_rows
+    assert {iid: whole.all_rows[iid] for iid in held.all_rows} == held.all_rows
+    assert held.problems == whole.problems == {read[0]} and held.errors == whole.errors == 1
+    verdicts = [evaluate_district(criteria, ev, None, "X") for ev in (whole, held)]
+    assert verdicts[0] == verdicts[1]
+
+
+def _general_format(value, lang: str, decimals: int) -> str:
+    """format_number as it was written before its fast path for whole figures."""
+    if value is None or value != value:
+        return ""
+    rounded = round(float(value), decimals) or 0.0
+    text = f"{rounded:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if lang == "vi":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+@pytest.mark.parametrize("value", [0, -0.0, 0.004, -0.004, 1, 7.0, 12, 999, 1000, 2232, -1234.5, 99.95, 99.999,
+                                   1234567, 1e20, 10**25, -7.000001, True, float("inf"), float("nan"), None])
+@pytest.mark.parametrize("decimals", [0, 1, 2])
+def test_format_number_whole_figures_as_before(value, decimals):
+    for lang in ("vi", "en"):
+        assert format_number(value, lang, decimals) == _general_format(value, lang, decimals)
+
+
+def test_finding_set_in_one_step_stays_frozen_and_checked():
+    finding = Finding("X", "range", "error", "no_figures", {"label": "a"}, 3, ("i",), 2020, source_lines=(5, 4))
+    assert dataclasses.asdict(finding)["source_lines"] == (5, 4) and finding.target is None
+    assert Finding("X", "range", "info", "no_figures").params == {}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finding.severity = "ok"
+    with pytest.raises(ValueError, match="no wording"):
+        Finding("X", "range", "error", "no_such_key")
+    assert dataclasses.replace(finding, severity="ok").severity == "ok"
+    assert finding.as_row()["source_lines"] == "4;5"
+    assert Finding("X", "range", "info", "no_figures", {"label": "a"}, source_lines=(7,)).as_row()["source_lines"] == "7"
+
+
+@pytest.mark.parametrize("text", ["", "không có từ khoá nào", "ngân sách, kinh phí; công nghệ thông tin",
+                                  "thủ tục hành chính, một cửa; ngân sách, tài chính",
+                                  "lãnh đạo, chỉ đạo, kiểm tra; thủ tục hành chính, một cửa, niêm yết"])
+def test_item_area_ranks_the_areas_with_hits(text):
+    from cchc_analysis.prose.outline import fold
+    from cchc_analysis.prose.sections import AREAS, ITEM_AREA_MARGIN, ITEM_AREA_MIN_HITS
+
+    t = fold(text)
+    hits = {area: sum(map(t.count, keys)) for area, keys in AREA_TEXT_KEYWORDS.items()}
+    ranked = sorted(hits.items(), key=lambda kv: (-kv[1], AREAS.index(kv[0])))
+    (best, n), runner = ranked[0], ranked[1][1]
+    expected = best if n >= ITEM_AREA_MIN_HITS and n - runner >= ITEM_AREA_MARGIN else "general"
+    assert item_area(text) == (expected, {k: v for k, v in hits.items() if v})
+
+
+def _text_cleaning_the_title(node, include_heading: bool) -> str:
+    """Node.text as it was written before it took the title as cleaned."""
+    from cchc_analysis.prose.outline import _continues
+
+    pairs = node.lines()
+    if include_heading or node.inline:
+        pairs = [(node.line, node.title)] + [p for p in pairs if p[0] != node.line]
+    paragraphs: list[str] = []
+    for _, raw in pairs:
+        t = clean_inline(raw)
+        if t and paragraphs and _continues(paragraphs[-1], t):
+            paragraphs[-1] = paragraphs[-1] + " " + t
+        elif t:
+            paragraphs.append(t)
+    return "\n\n".join(paragraphs)
+
+
+def test_node_text_takes_the_title_as_cleaned():
+    lines = ["Phần thứ nhất", "KẾT QUẢ ĐẠT ĐƯỢC", "I. Kết  quả", "1. Công  tác **chỉ đạo** được tăng cường.",
+             "tiếp theo dòng", "2. ***Hai* sao** còn lại.", "a) Mục\ttab;", "3. *Ba* **.", "II. Hạn chế", "nội dung"]
+    outline = parse_outline(lines)
+    assert any(n.inline for n in outline.nodes()) and any("*" in n.title for n in outline.nodes())
+    for node in [outline.root, *outline.nodes()]:
+        for include_heading in (False, True):
+            assert node.text(include_heading) == _text_cleaning_the_title(node, include_heading)
