@@ -116,8 +116,8 @@ class DistrictResult:
         if any(span.path != whole.path for span in spans) or whole.length != sum(span.length for span in spans):
             return self  # not one span (an entry of another layout): each batch read when its frame is built
         data = memoryview(read_blob(whole))
-        parts = {name: replace(part, arrow=data[part.arrow.offset - start:part.arrow.offset - start
-                                                + part.arrow.length])
+        parts = {name: Part(part.rows, part.dtypes, data[part.arrow.offset - start:][:part.arrow.length], part.csv,
+                            part.sheet)  # (``replace`` costs several times as much: 6,300 parts at 700 districts)
                  if isinstance(part.arrow, Segment) else part for name, part in self.parts.items()}
         return replace(self, parts=parts)
 

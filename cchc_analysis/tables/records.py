@@ -13,18 +13,19 @@ import numpy as np
 import pandas as pd
 
 _NAN = float("nan")
+_NA = pd.NA  # (looked up once: these run over every value of a district's columns)
 
 
 def _missing_as_nan(values: list) -> list:
-    return [_NAN if v is None or v is pd.NA else v for v in values]
+    return [_NAN if v is None or v is _NA else v for v in values]
 
 
 def _floats(values: list) -> list:
-    return [_NAN if v is None or v is pd.NA else float(v) for v in values]
+    return [_NAN if v is None or v is _NA else float(v) for v in values]
 
 
 def _missing_as_none(values: list) -> list:
-    return [None if v is pd.NA else v for v in values]
+    return [None if v is _NA else v for v in values]
 
 
 # a column's Python values as the frame in the registry's dtype gives them (``tolist``, ``pd.NA`` as None): pandas'
