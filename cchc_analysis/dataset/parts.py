@@ -109,7 +109,12 @@ def _csv_probe(text: str) -> str:
 # them); and those of them but the delimiter
 _QUOTE_CHARS = "".join(c for c in ',"\n\r\t ;|' if _csv_probe(f"a{c}b").startswith('"'))
 _QUOTE_IF = re.compile("[" + re.escape(_QUOTE_CHARS) + "]")
-_QUOTE_BUT_COMMA_IF = re.compile("[" + re.escape(_QUOTE_CHARS.replace(",", "")) + "]")
+
+
+def _holds_any(text: str, characters: str) -> bool:
+    """Whether ``text`` holds one of ``characters``: a substring search each (a character-class pattern scans a
+    Vietnamese text, held as 2 bytes a character, about fifty times slower)."""
+    return any(character in text for character in characters)
 
 
 def _quoted(column: list[str]) -> list[str]:
@@ -117,9 +122,9 @@ def _quoted(column: list[str]) -> list[str]:
     of them) is checked in one search of its joined text; one whose only such character is the comma (most texts
     that have one) by a membership test a cell; one without a quote mark needs no escaping."""
     joined = "".join(column)
-    if not _QUOTE_IF.search(joined):
+    if not _holds_any(joined, _QUOTE_CHARS):
         return column
-    if not _QUOTE_BUT_COMMA_IF.search(joined):
+    if not _holds_any(joined, _QUOTE_CHARS.replace(",", "")):
         return [f'"{v}"' if comma else v for v, comma in zip(column, map(operator.contains, column, repeat(",")))]
     needs = map(_QUOTE_IF.search, column)
     if '"' in joined:
