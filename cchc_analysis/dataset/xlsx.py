@@ -185,6 +185,8 @@ class _ZipWriter:
         for piece in pieces:
             crc, size = _crc32_combine(crc, piece, size), size + piece.size
             length += piece.data.length if isinstance(piece.data, Segment) else len(piece.data)
+        if max(size, length, self.written) > _ZIP32_MAX:  # (the workbook's row budget keeps it far below)
+            raise ValueError(f"{name}: a workbook entry beyond 4 GB needs zip64, which this writer does not write")
         encoded = name.encode("utf-8")
         fields = (_VERSION, 0, zipfile.ZIP_DEFLATED, _DOS_TIME, _DOS_DATE, crc, length, size, len(encoded), 0)
         self.central.append(struct.pack("<IH", 0x02014B50, _MADE_BY) + struct.pack("<HHHHHIIIHH", *fields)
@@ -208,6 +210,7 @@ class _ZipWriter:
         self.written += len(data)
 
 
+_ZIP32_MAX = 0xFFFFFFFF
 _VERSION = 20  # deflate
 _MADE_BY = (3 << 8) | _VERSION  # on Unix, as zipfile writes it
 _ATTRIBUTES = 0o644 << 16

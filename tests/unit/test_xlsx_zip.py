@@ -59,3 +59,11 @@ def test_a_sheet_formatted_whole_has_the_bytes_of_its_districts_pieces():
     pieces = [deflated(rows_xml(frame_columns(run)).encode()) for run in runs]
     assert _sheet_pieces(frame, split_by="district") == _sheet_pieces(frame, pieces)
     assert _sheet_pieces(frame) != _sheet_pieces(frame, pieces)  # (cut otherwise, other bytes: hence the split)
+
+
+def test_an_entry_beyond_what_a_plain_zip_holds_is_refused(tmp_path):
+    import pytest
+
+    huge = xlsx.Deflated(b"", 0, 2**32)  # (its size only: nothing that large is written)
+    with open(tmp_path / "a.zip", "wb") as out, pytest.raises(ValueError, match="zip64"):
+        _ZipWriter(out).add("big.xml", [huge])
