@@ -267,14 +267,14 @@ def _own(table: str, results: list[DistrictResult]) -> bool:
 def _district_findings(task: tuple) -> tuple[list[Finding], list[dict], pd.DataFrame | None]:
     """Validation findings of one district's tables, and (when asked) its prose layer: findings, sections, facts.
 
-    ``task`` is (district, report lines, source file, the district's indicators, its targets, its curated file or
-    None, with_narrative). Every check works within one district.
+    ``task`` is (district, report lines (NFC, as ``read.source`` gives them), source file, the district's
+    indicators, its targets, its curated file or None, with_narrative). Every check works within one district.
     """
     district, lines, source_file, indicators, targets, curated, with_narrative = task
     findings = run_checks(indicators, load_specs())
     if not with_narrative:
         return findings, [], None
-    result = analyse_narrative(list(lines), source_file, indicators, targets, curated=curated)
+    result = analyse_narrative(list(lines), source_file, indicators, targets, curated=curated, lines_are_nfc=True)
     findings += result.findings
     sections = [{"district": district, **section} for section in result.sections]
     facts = result.facts.assign(district=district) if len(result.facts) else None

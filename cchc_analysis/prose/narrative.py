@@ -67,15 +67,19 @@ def _outline_findings(outline: Outline, district: str) -> list[Finding]:
 
 
 def analyse_narrative(lines: list[str], source_file: str, indicators: pd.DataFrame | Columns | None,
-                      targets: pd.DataFrame | Columns | None, *, curated: Curated | None = None) -> NarrativeResult:
+                      targets: pd.DataFrame | Columns | None, *, curated: Curated | None = None,
+                      lines_are_nfc: bool = False) -> NarrativeResult:
     """Outline, sections, facts and findings of one report's prose.
 
-    ``lines``: the report's lines (NFC, no line endings; index 0 = line 1). ``indicators`` / ``targets``: the
-    tidy tables of the same report (or None: prose-only checks run, the rest are reported as not run).
-    ``curated``: what was curated about this report (stated figures, checks, quotes), if anything.
+    ``lines``: the report's lines (no line endings; index 0 = line 1), normalised to NFC here unless
+    ``lines_are_nfc`` says they are (a report's lines as ``read.source`` gives them: checking them again cost about 3%
+    of a district's work). ``indicators`` / ``targets``: the tidy tables of the same report (or None: prose-only
+    checks run, the rest are reported as not run). ``curated``: what was curated about this report (stated figures,
+    checks, quotes), if anything.
     """
-    # (a report's lines are NFC already when read by read/source.py: one check of them all, not one per line)
-    lines = list(lines) if unicodedata.is_normalized("NFC", "\n".join(lines)) else [nfc(x) for x in lines]
+    if not (lines_are_nfc or unicodedata.is_normalized("NFC", "\n".join(lines))):  # (one check of them all)
+        lines = [nfc(x) for x in lines]
+    lines = list(lines)
     district = _district(lines, indicators)
     outline = outline_of_nfc(lines)
     findings = _outline_findings(outline, district)

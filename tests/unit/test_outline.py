@@ -141,6 +141,8 @@ def test_nfd_lines_give_the_same_prose_layer(fixture_lines):
     assert nfd != fixture_lines
     a, b = analyse_narrative(fixture_lines, "f.txt", None, None), analyse_narrative(nfd, "f.txt", None, None)
     assert a.sections == b.sections and [f.as_row() for f in a.findings] == [f.as_row() for f in b.findings]
+    c = analyse_narrative(fixture_lines, "f.txt", None, None, lines_are_nfc=True)  # (as read.source gives them)
+    assert c.sections == a.sections and [f.as_row() for f in c.findings] == [f.as_row() for f in a.findings]
 
 
 def test_empty_and_headingless_input():
