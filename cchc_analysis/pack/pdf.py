@@ -80,14 +80,30 @@ def build_pdf(pages: dict[str, str], order: list[str], ds_info: dict, lang: str,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a DeprecationWarning about the optional HarfBuzz-Subset library
         from weasyprint import HTML
+        from weasyprint.text.fonts import FontConfiguration
 
     for name in ("weasyprint", "fontTools", "fontTools.subset", "fontTools.ttLib"):
         logging.getLogger(name).setLevel(logging.ERROR)
     doc = pdf_document(pages, order, ds_info, lang, ds)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # WeasyPrint's notices (CSS it ignores, optional HarfBuzz-Subset)
-        HTML(string=doc, base_url=str(site_dir) + "/").write_pdf(
-            str(target), pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+    fonts = FontConfiguration()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # WeasyPrint's notices (CSS it ignores, optional HarfBuzz-Subset)
+            HTML(string=doc, base_url=str(site_dir) + "/").write_pdf(
+                str(target), pdf_variant=PDF_VARIANT, uncompressed_pdf=False, font_config=fonts)
+    finally:
+        _remove_font_folder(fonts)
+
+
+def _remove_font_folder(fonts) -> None:
+    """Remove the temporary folder WeasyPrint copied the pack's fonts into (``weasyprint-*`` in the system's temporary
+    folder, 1.4 MB a PDF): its own clean-up runs only when the configuration is garbage-collected, which a build's
+    process did not live to see, so each build left one behind. The fonts are in the PDF by now."""
+    import shutil
+
+    folder = getattr(fonts, "_folder", None)  # (not public: a WeasyPrint without it is left to clean up itself)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class _FirstHeading(HTMLParser):

@@ -210,3 +210,19 @@ def test_overlap_detector_finds_run_together_words():
     line = [(10, 100, 30, 108, "2015"), (28, 100, 48, 108, "2016"), (60, 100, 80, 108, "2017")]
     assert overlaps(line) == [("2015", "2016")]
     assert overlaps([(10, 100, 30, 108, "a"), (10, 110, 30, 118, "b")]) == []  # two lines of one cell
+
+
+def test_a_pdf_leaves_no_temporary_font_folder_behind(pack, tmp_path, monkeypatch):
+    """WeasyPrint copies the pack's fonts into a ``weasyprint-*`` folder of the system's temporary folder; each build
+    left one behind (1.4 MB) before the PDF step removed it."""
+    import tempfile
+
+    site_dir = pack["site"]
+    order = names_in_order(site_dir)[:1]
+    pages = {n: (site_dir / n).read_text(encoding="utf-8") for n in order}
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "system-tmp"))
+    (tmp_path / "system-tmp").mkdir()
+    D.build_pdf(pages, order, {"district": pack["ds"].district, "district_line": ""}, "vi", site_dir,
+                tmp_path / "one.pdf", pack["ds"])
+    assert (tmp_path / "one.pdf").stat().st_size > 0
+    assert list((tmp_path / "system-tmp").iterdir()) == []
