@@ -72,19 +72,30 @@ def ensure_parsed(paths: BuildPaths, log) -> bool:
     only that district's report is read again."""
     stamp = paths.cache / "parse.json"
     key = K.sha_of({"raw": K.hash_tree(paths.raw), "package": K.package_fingerprint()})
-    if stamp.exists():
-        old = json.loads(stamp.read_text())
-        if old.get("key") == key and old.get("processed") == K.hash_tree(paths.processed) \
-                and (paths.processed / "indicators.csv").exists():
-            return False
+    old = _read_stamp(stamp)
+    if old.get("key") == key and old.get("processed") == K.hash_tree(paths.processed) \
+            and (paths.processed / "indicators.csv").exists():
+        return False
     from cchc_analysis.workflow import parse_and_write
 
     t0 = time.perf_counter()
     summary = parse_and_write([paths.raw], paths.processed, cache_dir=paths.cache / "parse")
     log(f"parse: {summary} ({time.perf_counter() - t0:.2f} s)")
     paths.cache.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"key": key, "processed": K.hash_tree(paths.processed)}))
+    partial = stamp.with_name(stamp.name + ".tmp")  # written whole, then renamed: a killed build leaves no half stamp
+    partial.write_text(json.dumps({"key": key, "processed": K.hash_tree(paths.processed)}))
+    partial.replace(stamp)
     return True
+
+
+def _read_stamp(stamp: Path) -> dict:
+    """What the last parse recorded, or {} when there is no stamp or it cannot be read (a damaged cache file means
+    only that the parse runs again)."""
+    try:
+        old = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return old if isinstance(old, dict) else {}
 
 
 def checked_areas(areas: list[str] | None) -> list[str]:

@@ -424,3 +424,22 @@ def test_published_site_has_no_synthetic_data(pack):
     with open(pack["site"] / "data" / "districts.csv", encoding="utf-8") as f:
         rows = list(__import__("csv").DictReader(f))
     assert [r["synthetic"] for r in rows] == ["False"]
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b"[1, 2]", b"\xff\xfe"])
+def test_a_damaged_parse_stamp_means_parsing_again_not_a_crash(tmp_path, damage):
+    import shutil
+
+    from cchc_analysis.pack.build import ensure_parsed
+    from cchc_analysis.pack.plan import BuildPaths
+
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "data" / "raw" / "tuan-giao", raw / "tuan-giao")
+    paths = BuildPaths(raw=raw, processed=tmp_path / "processed", out=tmp_path / "out", notebooks=ROOT / "notebooks",
+                       cache=tmp_path / "cache", lang="vi")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "parse.json").write_bytes(damage)
+    assert ensure_parsed(paths, log=lambda message: None) is True  # parsed again
+    assert (tmp_path / "processed" / "indicators.csv").exists()
+    assert ensure_parsed(paths, log=lambda message: None) is False  # the stamp written whole: up to date now
+    assert not list((tmp_path / "cache").glob("*.tmp"))
