@@ -143,7 +143,7 @@ CELL_ORDER = ["district", "appendix", "source_line", "source_column"]
 DISTRICT_ORDER = {
     "indicators": lambda frame: frame.sort_values(INDICATOR_ORDER, kind="mergesort").reset_index(drop=True),
     "cells": lambda frame: frame.sort_values(CELL_ORDER, kind="mergesort").reset_index(drop=True),
-    "quality": lambda frame: sorted_findings(frame),
+    "quality": lambda frame: sorted_findings(frame),  # (defined below)
 }
 
 

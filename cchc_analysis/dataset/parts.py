@@ -109,6 +109,7 @@ def _csv_probe(text: str) -> str:
 # them); and those of them but the delimiter
 _QUOTE_CHARS = "".join(c for c in ',"\n\r\t ;|' if _csv_probe(f"a{c}b").startswith('"'))
 _QUOTE_IF = re.compile("[" + re.escape(_QUOTE_CHARS) + "]")
+_QUOTE_CHARS_BUT_COMMA = _QUOTE_CHARS.replace(",", "")
 
 
 def _holds_any(text: str, characters: str) -> bool:
@@ -124,7 +125,7 @@ def _quoted(column: list[str]) -> list[str]:
     joined = "".join(column)
     if not _holds_any(joined, _QUOTE_CHARS):
         return column
-    if not _holds_any(joined, _QUOTE_CHARS.replace(",", "")):
+    if not _holds_any(joined, _QUOTE_CHARS_BUT_COMMA):
         return [f'"{v}"' if comma else v for v, comma in zip(column, map(operator.contains, column, repeat(",")))]
     needs = map(_QUOTE_IF.search, column)
     if '"' in joined:
