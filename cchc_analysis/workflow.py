@@ -21,7 +21,7 @@ from cchc_analysis.dataset.build import (
     tuned_collector,
 )
 from cchc_analysis.dataset.cache import ResultCache
-from cchc_analysis.dataset.io import write_dataset
+from cchc_analysis.dataset.io import DatasetWriter
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.evaluation.run import district_evaluation
 from cchc_analysis.findings import SEVERITIES
@@ -34,18 +34,15 @@ DEFAULT_CACHE = Path(".build/parse")
 def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers: int | None = None) -> Dataset:
     """The dataset of the reports under ``paths``, with its evaluation tables (``cache_dir``: see above)."""
     with ResultCache(cache_dir) as cache:
-        return _evaluated(paths, cache, workers, with_sections=True)[0]
+        results = _results(paths, cache, workers)
+        dataset = assemble(results)
+        cache.prune()
+        return dataset
 
 
-def _evaluated(paths: list[Path], cache: ResultCache, workers: int | None,
-               with_sections: bool) -> tuple[Dataset, dict, dict]:
-    """The dataset, and its tables' rows already formatted per report as CSV and as workbook rows, kept in
-    ``cache``'s entries (see ``write_dataset``)."""
-    reports = discover(paths)
-    results = district_results(reports, True, workers, cache, then=evaluate_one)
-    dataset = assemble(results, with_sections)
-    cache.prune()
-    return dataset, csv_pieces(results), sheet_pieces(results)
+def _results(paths: list[Path], cache: ResultCache, workers: int | None) -> list:
+    """Every report's results with its evaluation (``dataset.build.district_results``)."""
+    return district_results(discover(paths), True, workers, cache, then=evaluate_one)
 
 
 def evaluate_one(report: ReportInput, one: DistrictTables) -> dict[str, list[dict]]:
@@ -71,8 +68,13 @@ def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = N
     """Parse, evaluate and write ``out_dir``; returns a summary for the terminal. ``workers``: processes for the
     per-report work (default: one per core from 12 reports on)."""
     with ResultCache(cache_dir) as cache, tuned_collector():
-        dataset, pieces, sheets = _evaluated(paths, cache, workers, with_sections=False)
-        written = write_dataset(dataset, out_dir, pieces=pieces, sheets=sheets)
+        results = _results(paths, cache, workers)
+        # the files made of the districts' pieces (cache entries, copied by the kernel) are written while the
+        # corpus tables are assembled
+        with DatasetWriter(out_dir, csv_pieces(results), sheet_pieces(results), workers) as writer:
+            dataset = assemble(results, with_sections=False)
+            cache.prune()
+            written = writer.write(dataset)
     severities = dataset.quality["severity"].value_counts()
     verdicts = dataset.evaluation["verdict_en"].value_counts()
     return (f"parsed {len(dataset.reports)} report(s): {len(dataset.indicators)} observations of "

@@ -291,12 +291,20 @@ def _workers(n_items: int, workers: int | None) -> int:
 def _mapper(n_items: int, workers: int | None):
     """``map(function, items)`` in report order: in this process, or in worker processes for a large corpus.
 
-    A ``CchcError`` raised in a worker reaches the caller unchanged (it pickles with its file and line).
+    ``map_items(function, items, then=None, meanwhile=None)``: ``then(result)``, when given, runs in this process on
+    each result as soon as its chunk is back, and ``meanwhile()`` once the items are sent out, so that work on the
+    results overlaps the workers' (else it waits for the last of them, with a core idle). A ``CchcError`` raised in a
+    worker reaches the caller unchanged (it pickles with its file and line).
     """
     workers = _workers(n_items, workers)
     if workers == 1:
         with tuned_collector():
-            yield lambda function, items: [function(item) for item in items]
+            def map_here(function, items, then=None, meanwhile=None):
+                if meanwhile is not None:
+                    meanwhile()
+                return [function(item) if then is None else then(function(item)) for item in items]
+
+            yield map_here
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -305,9 +313,11 @@ def _mapper(n_items: int, workers: int | None):
     # script without a __main__ guard works); Arrow re-creates its thread pools after a fork
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_started) as pool:
-        def map_items(function, items):
+        def map_items(function, items, then=None, meanwhile=None):
             futures = [pool.submit(_apply, function, chunk) for chunk in _chunks(items, workers)]
-            return [one for future in futures for one in future.result()]
+            if meanwhile is not None:
+                meanwhile()
+            return [one if then is None else then(one) for future in futures for one in future.result()]
 
         yield map_items
 
@@ -467,18 +477,22 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
     todo = [i for i, one in enumerate(results) if one is None]
     cache.invalidate([keys[i] for i in todo])
     tasks = [((inputs[i], with_narrative, then, len(inputs)), cache.folder, keys[i]) for i in todo]
+
+    def read_cached() -> None:  # (every table's frame is built from the Arrow batches)
+        results[:] = [None if one is None else one.with_arrow_read() for one in results]
+
     try:
-        with _mapper(len(tasks), workers) as map_reports:
-            computed = map_reports(_district_task, tasks)
+        with _mapper(len(tasks), workers) as map_reports:  # (the batches read while the workers go on)
+            computed = map_reports(_district_task, tasks, then=DistrictResult.with_arrow_read, meanwhile=read_cached)
     except BrokenProcessPool:  # workers could not start (e.g. a __main__ they cannot import): same work, here
-        computed = [_district_task(task) for task in tasks]
+        read_cached()  # (reading them again is nothing: a result read already has no span left)
+        computed = [_district_task(task).with_arrow_read() for task in tasks]
     for i, one in zip(todo, computed):
         results[i] = one
         one.fresh = True
     for key, one in zip(keys, results):
         one.key = key
     _check_distinct(inputs, results)
-    results = [one.with_arrow_read() for one in results]  # (every table's frame is built from them)
     fresh = [one for one in results if one.fresh]
     if fresh:
         check_schema(corpus_table("indicators", fresh), ", ".join(one.meta.source_file for one in fresh))

@@ -96,49 +96,99 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
     by side in ``workers`` processes (default: one per core); the bytes do not depend on it. ``pieces``: a table's
     rows already formatted as CSV per report (``dataset.parts.Part.piece``, in the table's row order), used when
     their dtypes and row counts match the table's; the dict is emptied once they are written. ``sheets``: likewise,
-    tables' rows as workbook XML (``dataset.package.write_workbook``)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=out_dir))
-    try:
+    tables' rows as workbook XML (``dataset.package.write_workbook``). (``DatasetWriter``: the same, its pieces'
+    files begun before the dataset is at hand.)"""
+    with DatasetWriter(out_dir, pieces, sheets, workers) as writer:
+        return writer.write(dataset)
+
+
+class DatasetWriter:
+    """``write_dataset`` in two steps, so that the files made of pieces are written while the caller still builds
+    the dataset: made with the pieces, it begins at once, in threads, the CSV files of the tables whose pieces all
+    hold rows of the registry's dtypes, and the JSON of the sections (mostly the kernel copying cache entries: the
+    threads wait on it, not on the interpreter); ``write(dataset)`` checks them against the dataset's tables (their
+    rows, their dtypes; a file that does not match is formatted anew from its frame), writes the rest and puts every
+    file in place. Leaving the block removes the staging folder: nothing is left half-written, and ``out_dir`` is
+    untouched unless ``write`` finished."""
+
+    def __init__(self, out_dir: Path, pieces: dict[str, list[tuple]] | None = None,
+                 sheets: dict[str, list[tuple]] | None = None, workers: int | None = None):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.pieces = pieces if pieces is not None else {}
+        self.sheets = sheets
+        self.workers = workers
+        self.staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=self.out_dir))
+        early = [name for name in self.pieces if name == "sections" and _json_usable(None, self.pieces[name])
+                 or name in CSV_TABLES and _registry_pieces(name, self.pieces[name])]
+        self._pool = ThreadPoolExecutor(max_workers=WRITE_THREADS) if early else None
+        self._early = {name: self._pool.submit(self._piece_job(name)) for name in early}
+
+    def _piece_job(self, name: str):
+        if name == "sections":
+            return lambda: _write_json_pieces(self.pieces[name], self.staging / TABLES[name].file)
+        return lambda: _write_registry_pieces(name, self.pieces[name], self.staging / TABLES[name].file)
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._finish_early()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _finish_early(self) -> None:
+        """Wait for the files begun early (their errors raised); the threads stopped."""
+        if self._pool is None:
+            return
+        try:
+            for future in self._early.values():
+                future.result()
+        finally:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def write(self, dataset: Dataset) -> list[Path]:
+        """Write ``dataset`` (the pieces' files begun early where they match it) and put every file in place."""
+        staging, pieces = self.staging, self.pieces
         frames = {name: getattr(dataset, TABLES[name].dataset_attribute) for name in CSV_TABLES
                   if getattr(dataset, TABLES[name].dataset_attribute) is not None}
         for name, frame in frames.items():
             check_columns(name, frame)
-        pieces = pieces or {}
         ready = {name for name in frames if name in pieces and _usable(frames[name], pieces[name])}
         if _json_usable(dataset.sections, pieces.get("sections")):
             ready.add("sections")
-
-        def piece_job(name: str):
-            if name == "sections":
-                return lambda: _write_json_pieces(pieces[name], staging / TABLES[name].file)
-            return lambda: _write_pieces(frames[name], pieces[name], staging / TABLES[name].file)
-
-        def write_pieces() -> None:  # in this process, while the workers write the rest
-            for name in ready:
-                piece_job(name)()
-
-        jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready, sheets=sheets)
+        late = [self._piece_job(name) for name in ready if name not in self._early]
+        if any(name not in ready for name in self._early):
+            self._finish_early()  # (a file begun early that the dataset does not match is written anew below)
+        jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready, sheets=self.sheets)
         to_format = sum(len(frame) for name, frame in frames.items() if name not in ready)
         if to_format >= PARALLEL_WRITE_ROWS:
-            _run_jobs(jobs, workers, write_pieces)
+            self._finish_early()  # (no thread running while the process forks its writers)
+            _run_jobs(jobs, self.workers, lambda: [job() for job in late])
         else:  # Parquet, the workbook, a few small tables and the pieces' files (copied by the kernel): threads
-            _run_threads(jobs + [piece_job(name) for name in ready])  # the longest (workbook) first
+            _run_threads(jobs + late)  # the longest (workbook) first
+        self._finish_early()
         pieces.clear()  # consumed: a corpus' text held no longer than needed
         _join_pieces(parts)
         write_datapackage(frames, staging)
         written = []
         for name in OUTPUT_FILES:
-            target = out_dir / name
+            target = self.out_dir / name
             if (staging / name).exists():
                 swap_into_place(staging / name, target)
                 written.append(target)
             elif target.exists():
                 target.unlink()  # a stale output of an earlier run would no longer match the data
         return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _registry_pieces(name: str, pieces: list[tuple]) -> bool:
+    """Every piece holding rows was formatted from columns of the registry's dtypes (what a table assembled from
+    them has: ``write`` checks it)."""
+    dtypes = tuple(TABLES[name].dtypes().values())
+    return not any("datetime" in d for d in dtypes) and all(d == dtypes for d, n, _ in pieces if n)
 
 
 def _usable(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
@@ -188,11 +238,21 @@ def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
     """The table's CSV file from its pieces, one after another (never the whole text at once); False if unusable."""
     if not _usable(frame, pieces):
         return False
+    _write_csv_pieces(frame.iloc[0:0].to_csv(index=False, lineterminator="\n"), pieces, path)
+    return True
+
+
+def _write_registry_pieces(name: str, pieces: list[tuple], path: Path) -> None:
+    """The CSV file of the registry's table ``name`` from its pieces (``_registry_pieces``)."""
+    header = pd.DataFrame(columns=TABLES[name].columns).to_csv(index=False, lineterminator="\n")
+    _write_csv_pieces(header, pieces, path)
+
+
+def _write_csv_pieces(header: str, pieces: list[tuple], path: Path) -> None:
     with open(path, "wb") as out:
-        out.write(frame.iloc[0:0].to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        out.write(header.encode("utf-8"))
         for _, _, text in pieces:
             write_blob(out, text)
-    return True
 
 
 def json_piece(items: list[dict]) -> tuple[int, str]:

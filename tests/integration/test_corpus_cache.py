@@ -254,6 +254,35 @@ def test_csv_pieces_of_other_dtypes_are_not_used(tmp_path):
     assert (tmp_path / "a.csv").read_bytes() == frame.to_csv(index=False, lineterminator="\n").encode()
 
 
+def test_the_writer_begins_the_pieces_files_before_the_dataset_and_checks_them_against_it(corpus, tmp_path):
+    from cchc_analysis.dataset import build
+    from cchc_analysis.workflow import evaluate_one
+
+    with ResultCache(tmp_path / "cache") as cache:
+        results = build.district_results(build.discover([corpus]), True, None, cache, then=evaluate_one)
+        dataset = build.assemble(results)
+        io.write_dataset(dataset, tmp_path / "plain")
+        with io.DatasetWriter(tmp_path / "early", build.csv_pieces(results), build.sheet_pieces(results)) as writer:
+            writer._early["cells"].result()  # begun with the pieces alone: written before the dataset is given
+            assert (writer.staging / "cells.csv").stat().st_size > 0
+            assert not (tmp_path / "early" / "cells.csv").exists()  # nothing in place before ``write``
+            writer.write(dataset)
+        assert snapshot(tmp_path / "early") == snapshot(tmp_path / "plain")
+        assert [p.name for p in (tmp_path / "early").iterdir() if p.name.startswith(".")] == []
+
+        # a table that does not match its pieces (a row fewer) is written from its frame, over the early file
+        fewer = dataclasses.replace(dataset, cells=dataset.cells.iloc[1:].reset_index(drop=True))
+        with io.DatasetWriter(tmp_path / "fewer", build.csv_pieces(results)) as writer:
+            writer.write(fewer)
+        assert (tmp_path / "fewer" / "cells.csv").read_bytes() == \
+            fewer.cells.to_csv(index=False, lineterminator="\n").encode()
+
+        # left without ``write`` (the dataset could not be built): nothing written, no staging folder left
+        with pytest.raises(RuntimeError), io.DatasetWriter(tmp_path / "failed", build.csv_pieces(results)):
+            raise RuntimeError("assembling failed")
+        assert list((tmp_path / "failed").iterdir()) == []
+
+
 def test_workbook_keeps_what_fits_and_says_where_the_rest_is(tmp_path):
     small = pd.DataFrame({"district": ["Tuần Giáo", " lề ", "a & <b>"], "value": [1.5, None, 3.0],
                           "flag": [True, False, None], "text": ["x\x01y", "=1+1", "http://example.org"]})

@@ -77,3 +77,16 @@ def test_chunks_shrink_to_single_reports_at_the_end_and_keep_every_item_in_order
         assert sizes == sorted(sizes, reverse=True) and all(1 <= size <= MAX_CHUNK for size in sizes)
         assert n < 8 or sizes[-8:] == [1] * 8
     assert len(_chunks(list(range(700)), 2)) < 700 // 4  # few messages while much is left
+
+
+def test_work_on_the_results_goes_on_here_while_the_workers_read():
+    import functools
+    import os
+
+    for workers in (1, 2):
+        calls: list[str] = []
+        with _mapper(12, workers) as map_items:
+            got = map_items(_square, list(range(12)), then=lambda r: (r, os.getpid()),
+                            meanwhile=functools.partial(calls.append, "meanwhile"))
+        assert [r for r, _ in got] == [x * x for x in range(12)]
+        assert {pid for _, pid in got} == {os.getpid()} and calls == ["meanwhile"]
