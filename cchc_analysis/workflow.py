@@ -15,6 +15,7 @@ import pandas as pd
 from cchc_analysis.dataset.build import (
     DistrictTables,
     assemble,
+    corpus_table,
     csv_pieces,
     district_results,
     sheet_pieces,
@@ -67,14 +68,16 @@ def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = N
                     workers: int | None = None) -> str:
     """Parse, evaluate and write ``out_dir``; returns a summary for the terminal. ``workers``: processes for the
     per-report work (default: one per core from 12 reports on)."""
-    with ResultCache(cache_dir) as cache, tuned_collector():
+    with ResultCache(cache_dir) as cache, tuned_collector(), DatasetWriter(out_dir, workers) as writer:
         results = _results(paths, cache, workers)
-        # the files made of the districts' pieces (cache entries, copied by the kernel) are written while the
-        # corpus tables are assembled
-        with DatasetWriter(out_dir, csv_pieces(results), sheet_pieces(results), workers) as writer:
-            dataset = assemble(results, with_sections=False)
-            cache.prune()
-            written = writer.write(dataset)
+        # the files made of the districts' pieces (cache entries, copied by the kernel in another process) are
+        # written while the corpus tables are assembled
+        writer.use_pieces(csv_pieces(results), sheet_pieces(results))
+        indicators = corpus_table("indicators", results)
+        writer.begin("indicators", indicators)  # its Parquet file written while the other tables are built
+        dataset = assemble(results, with_sections=False, indicators=indicators)
+        cache.prune()
+        written = writer.write(dataset)
     severities = dataset.quality["severity"].value_counts()
     verdicts = dataset.evaluation["verdict_en"].value_counts()
     return (f"parsed {len(dataset.reports)} report(s): {len(dataset.indicators)} observations of "

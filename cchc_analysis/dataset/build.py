@@ -557,11 +557,12 @@ def sections_of(results: list[DistrictResult]) -> list[dict]:
             for section in json.loads(b"[" + read_blob(one.sections[1]) + b"]")]
 
 
-def assemble(results: list[DistrictResult], with_sections: bool = True) -> Dataset:
+def assemble(results: list[DistrictResult], with_sections: bool = True,
+             indicators: pd.DataFrame | None = None) -> Dataset:
     """The corpus-wide tables from the per-report results (``corpus_table``), the observations validated against
     the schema. ``with_sections``: decode the prose sections (a writer that joins their JSON pieces does not need
-    them)."""
-    indicators = corpus_table("indicators", results)
+    them). ``indicators``: their corpus table, when built already."""
+    indicators = corpus_table("indicators", results) if indicators is None else indicators
     if not _own("indicators", results):  # rows of one district in another's report: keys unique across them too
         check_schema(indicators, ", ".join(one.meta.source_file for one in results))
     districts = pd.DataFrame([{

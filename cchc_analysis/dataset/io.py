@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.dataset.blobs import write_blob
+from cchc_analysis.dataset.copier import plan_part, write_files
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.dataset.package import WORKBOOK, WORKBOOK_TABLES, write_datapackage, write_workbook
 from cchc_analysis.dataset.schema import CSV_TABLES, REQUIRED_TABLES, TABLES, Field, Table, check_columns
@@ -96,58 +96,95 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
     by side in ``workers`` processes (default: one per core); the bytes do not depend on it. ``pieces``: a table's
     rows already formatted as CSV per report (``dataset.parts.Part.piece``, in the table's row order), used when
     their dtypes and row counts match the table's; the dict is emptied once they are written. ``sheets``: likewise,
-    tables' rows as workbook XML (``dataset.package.write_workbook``). (``DatasetWriter``: the same, its pieces'
-    files begun before the dataset is at hand.)"""
-    with DatasetWriter(out_dir, pieces, sheets, workers) as writer:
+    tables' rows as workbook XML (``dataset.package.write_workbook``). (``DatasetWriter``: the same in steps.)"""
+    with DatasetWriter(out_dir, workers, copier=bool(pieces)) as writer:
+        writer.use_pieces(pieces or {}, sheets)
         return writer.write(dataset)
 
 
 class DatasetWriter:
-    """``write_dataset`` in two steps, so that the files made of pieces are written while the caller still builds
-    the dataset: made with the pieces, it begins at once, in threads, the CSV files of the tables whose pieces all
-    hold rows of the registry's dtypes, and the JSON of the sections (mostly the kernel copying cache entries: the
-    threads wait on it, not on the interpreter); ``write(dataset)`` checks them against the dataset's tables (their
-    rows, their dtypes; a file that does not match is formatted anew from its frame), writes the rest and puts every
-    file in place. Leaving the block removes the staging folder: nothing is left half-written, and ``out_dir`` is
-    untouched unless ``write`` finished."""
+    """``write_dataset`` in steps, so that files are written while the caller still builds the dataset.
 
-    def __init__(self, out_dir: Path, pieces: dict[str, list[tuple]] | None = None,
-                 sheets: dict[str, list[tuple]] | None = None, workers: int | None = None):
-        from concurrent.futures import ThreadPoolExecutor
+    Made first, it starts a process that will copy the pieces' bytes into files (``dataset.copier``: started while
+    this process is small, it waits for its plan). ``use_pieces`` hands it the CSV files of the tables whose pieces
+    all hold rows of the registry's dtypes, and the JSON of the sections: the kernel copies the cache entries'
+    ranges on the other core. ``begin(name, frame)`` begins a table's Parquet file in a thread as soon as its frame
+    is built. ``write(dataset)`` checks the files begun against the dataset's tables (their rows, their dtypes: a
+    file that does not match is formatted anew; should the copier have failed, its files are written here), writes
+    the rest and puts every file in place. Leaving the block removes the staging folder: nothing is left
+    half-written, and ``out_dir`` is untouched unless ``write`` finished."""
 
+    def __init__(self, out_dir: Path, workers: int | None = None, copier: bool = True):
         self.out_dir = Path(out_dir)
+        self._made_out_dir = not self.out_dir.exists()  # (removed again if nothing is written)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.pieces = pieces if pieces is not None else {}
-        self.sheets = sheets
         self.workers = workers
         self.staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=self.out_dir))
-        early = [name for name in self.pieces if name == "sections" and _json_usable(None, self.pieces[name])
-                 or name in CSV_TABLES and _registry_pieces(name, self.pieces[name])]
-        self._pool = ThreadPoolExecutor(max_workers=WRITE_THREADS) if early else None
-        self._early = {name: self._pool.submit(self._piece_job(name)) for name in early}
+        self.pieces: dict[str, list[tuple]] = {}
+        self.sheets: dict[str, list[tuple]] | None = None
+        self._copier = _start_copier() if copier else None
+        self._early: list[str] = []
+        self._begun: dict[str, tuple] = {}  # table -> (its frame, its Parquet file being written: a future)
+        self._threads = None
+
+    def use_pieces(self, pieces: dict[str, list[tuple]], sheets: dict[str, list[tuple]] | None = None) -> None:
+        """The tables' rows formatted per district (see ``write_dataset``); the files made of them begun at once."""
+        self.pieces, self.sheets = pieces, sheets
+        early = [name for name in pieces if name == "sections" and _json_usable(None, pieces[name])
+                 or name in CSV_TABLES and _registry_pieces(name, pieces[name])]
+        if self._copier is not None and _send_plan(self._copier, [self._plan(name) for name in early]):
+            self._early = early
+
+    def _target(self, name: str) -> Path:
+        return self.staging / TABLES[name].file
+
+    def _parts(self, name: str) -> list:
+        """What the file of ``name`` is made of (``dataset.copier.write_files``)."""
+        if name == "sections":
+            return _json_parts(self.pieces[name])
+        return _csv_parts(pd.DataFrame(columns=TABLES[name].columns), self.pieces[name])
+
+    def _plan(self, name: str) -> list:
+        return [str(self._target(name)), list(map(plan_part, self._parts(name)))]
 
     def _piece_job(self, name: str):
-        if name == "sections":
-            return lambda: _write_json_pieces(self.pieces[name], self.staging / TABLES[name].file)
-        return lambda: _write_registry_pieces(name, self.pieces[name], self.staging / TABLES[name].file)
+        return lambda: write_files([(self._target(name), self._parts(name))])
+
+    def begin(self, name: str, frame: pd.DataFrame) -> None:
+        """Begin the Parquet file of the table ``name`` from ``frame`` while the caller builds the rest; used if
+        the dataset given to ``write`` holds this very frame (else written anew)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if not TABLES[name].parquet:
+            return
+        self._threads = self._threads or ThreadPoolExecutor(max_workers=WRITE_THREADS)
+        parquet = self._target(name).with_suffix(".parquet")
+        self._begun[name] = (frame, self._threads.submit(_parquet_job(frame, parquet)))
 
     def __enter__(self) -> DatasetWriter:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._finish_early()
+        if self._copier is not None and (self._copier.stdin or self._copier.poll() is None and exc[0]):
+            self._copier.kill()  # never given its plan, or the dataset could not be written
+        self._copied()
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
         shutil.rmtree(self.staging, ignore_errors=True)
+        if self._made_out_dir and not any(self.out_dir.iterdir()):
+            self.out_dir.rmdir()
 
-    def _finish_early(self) -> None:
-        """Wait for the files begun early (their errors raised); the threads stopped."""
-        if self._pool is None:
-            return
-        try:
-            for future in self._early.values():
-                future.result()
-        finally:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+    def _copied(self) -> set[str]:
+        """The tables whose files the copier wrote (none if it failed: they are then written here)."""
+        if self._copier is None:
+            return set()
+        if self._copier.stdin:  # (never given a plan: it ends)
+            self._copier.stdin.close()
+        self._copier.stderr.read()
+        self._copier, ok = None, self._copier.wait() == 0
+        if not ok:
+            self._early = []
+        return set(self._early)
 
     def write(self, dataset: Dataset) -> list[Path]:
         """Write ``dataset`` (the pieces' files begun early where they match it) and put every file in place."""
@@ -159,17 +196,22 @@ class DatasetWriter:
         ready = {name for name in frames if name in pieces and _usable(frames[name], pieces[name])}
         if _json_usable(dataset.sections, pieces.get("sections")):
             ready.add("sections")
-        late = [self._piece_job(name) for name in ready if name not in self._early]
-        if any(name not in ready for name in self._early):
-            self._finish_early()  # (a file begun early that the dataset does not match is written anew below)
-        jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready, sheets=self.sheets)
+        for _, written in self._begun.values():
+            written.result()
+        parquet = {name for name, (frame, _) in self._begun.items() if frame is frames.get(name)}
+        jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready, sheets=self.sheets, parquet=parquet)
+
+        def rest_of_ready() -> None:  # the pieces' files the copier did not write (a file it began that the dataset
+            copied = self._copied()   # does not match is written anew by ``jobs``, once it is done)
+            for name in ready - copied:
+                self._piece_job(name)()
+
         to_format = sum(len(frame) for name, frame in frames.items() if name not in ready)
         if to_format >= PARALLEL_WRITE_ROWS:
-            self._finish_early()  # (no thread running while the process forks its writers)
-            _run_jobs(jobs, self.workers, lambda: [job() for job in late])
-        else:  # Parquet, the workbook, a few small tables and the pieces' files (copied by the kernel): threads
-            _run_threads(jobs + late)  # the longest (workbook) first
-        self._finish_early()
+            self._copied()  # (no other process writing while this one forks its writers)
+            _run_jobs(jobs, self.workers, rest_of_ready)
+        else:  # Parquet, the workbook, a few small tables, and waiting for the copier: threads
+            _run_threads(jobs + [rest_of_ready])  # the longest (workbook) first
         pieces.clear()  # consumed: a corpus' text held no longer than needed
         _join_pieces(parts)
         write_datapackage(frames, staging)
@@ -182,6 +224,48 @@ class DatasetWriter:
             elif target.exists():
                 target.unlink()  # a stale output of an earlier run would no longer match the data
         return written
+
+
+def _start_copier():
+    """``dataset.copier`` started, importing this very package, waiting for its plan; None where no process can be
+    started (the files are then written by ``write``)."""
+    import subprocess
+
+    import cchc_analysis
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(cchc_analysis.__file__).resolve().parents[1])]
+                                        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    try:
+        return subprocess.Popen([sys.executable, "-m", "cchc_analysis.dataset.copier"], env=env,
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except OSError:
+        return None
+
+
+def _send_plan(copier, plan: list) -> bool:
+    """Give the copier its plan (one line of JSON); False if it is gone."""
+    try:
+        copier.stdin.write(json.dumps(plan, ensure_ascii=False).encode("utf-8") + b"\n")
+        copier.stdin.close()
+    except OSError:
+        return False
+    finally:
+        copier.stdin = None
+    return True
+
+
+def _json_parts(pieces: list[tuple]) -> list:
+    """sections.json from its pieces: the bytes of ``json_text(items)``."""
+    parts: list = ["[\n"]
+    for i, (_, text) in enumerate(piece for piece in pieces if piece[0]):
+        parts += ([",\n"] if i else []) + [text]
+    return parts + ["\n]\n"]
+
+
+def _csv_parts(frame: pd.DataFrame, pieces: list[tuple]) -> list:
+    """A CSV file from its pieces: the header of ``frame``'s columns, then the pieces' texts."""
+    return [frame.iloc[0:0].to_csv(index=False, lineterminator="\n")] + [text for _, _, text in pieces]
 
 
 def _registry_pieces(name: str, pieces: list[tuple]) -> bool:
@@ -238,21 +322,8 @@ def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
     """The table's CSV file from its pieces, one after another (never the whole text at once); False if unusable."""
     if not _usable(frame, pieces):
         return False
-    _write_csv_pieces(frame.iloc[0:0].to_csv(index=False, lineterminator="\n"), pieces, path)
+    write_files([(path, _csv_parts(frame, pieces))])
     return True
-
-
-def _write_registry_pieces(name: str, pieces: list[tuple], path: Path) -> None:
-    """The CSV file of the registry's table ``name`` from its pieces (``_registry_pieces``)."""
-    header = pd.DataFrame(columns=TABLES[name].columns).to_csv(index=False, lineterminator="\n")
-    _write_csv_pieces(header, pieces, path)
-
-
-def _write_csv_pieces(header: str, pieces: list[tuple], path: Path) -> None:
-    with open(path, "wb") as out:
-        out.write(header.encode("utf-8"))
-        for _, _, text in pieces:
-            write_blob(out, text)
 
 
 def json_piece(items: list[dict]) -> tuple[int, str]:
@@ -276,25 +347,20 @@ def _json_usable(items: list[dict] | None, pieces: list[tuple] | None) -> bool:
 
 def _write_json_pieces(pieces: list[tuple], path: Path) -> None:
     """sections.json from its pieces, the bytes of ``json_text(items)``."""
-    with open(path, "wb") as out:
-        out.write(b"[\n")
-        for i, (_, text) in enumerate(piece for piece in pieces if piece[0]):
-            if i:
-                out.write(b",\n")
-            write_blob(out, text)
-        out.write(b"\n]\n")
+    write_files([(path, _json_parts(pieces))])
 
 
 def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,
-                done: set[str] = frozenset(), sheets: dict | None = None) -> tuple[list, dict[Path, list[Path]]]:
+                done: set[str] = frozenset(), sheets: dict | None = None,
+                parquet: set[str] = frozenset()) -> tuple[list, dict[Path, list[Path]]]:
     """The files to write as (cost, function) jobs, largest first, and each CSV file's pieces in order (the CSV
-    files of ``done`` are written already)."""
+    files of ``done`` and the Parquet files of ``parquet`` are written already)."""
     jobs = []
     pieces: dict[Path, list[Path]] = {}
     for name, frame in frames.items():
         table = TABLES[name]
         target = staging / table.file
-        if table.parquet:
+        if table.parquet and name not in parquet:
             jobs.append((len(frame) * len(frame.columns) // 4, _parquet_job(frame, target.with_suffix(".parquet"))))
         if name in done:
             continue

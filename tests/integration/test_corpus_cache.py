@@ -262,25 +262,49 @@ def test_the_writer_begins_the_pieces_files_before_the_dataset_and_checks_them_a
         results = build.district_results(build.discover([corpus]), True, None, cache, then=evaluate_one)
         dataset = build.assemble(results)
         io.write_dataset(dataset, tmp_path / "plain")
-        with io.DatasetWriter(tmp_path / "early", build.csv_pieces(results), build.sheet_pieces(results)) as writer:
-            writer._early["cells"].result()  # begun with the pieces alone: written before the dataset is given
+        with io.DatasetWriter(tmp_path / "early") as writer:  # its copier started before the pieces are known
+            writer.use_pieces(build.csv_pieces(results), build.sheet_pieces(results))
+            writer.begin("indicators", dataset.indicators)  # its Parquet file, while the rest would be built
+            # begun with the pieces alone, by a process of its own: written before the dataset is given
+            assert {"cells", "indicators", "quality", "sections"} <= writer._copied()
             assert (writer.staging / "cells.csv").stat().st_size > 0
             assert not (tmp_path / "early" / "cells.csv").exists()  # nothing in place before ``write``
             writer.write(dataset)
         assert snapshot(tmp_path / "early") == snapshot(tmp_path / "plain")
         assert [p.name for p in (tmp_path / "early").iterdir() if p.name.startswith(".")] == []
 
-        # a table that does not match its pieces (a row fewer) is written from its frame, over the early file
-        fewer = dataclasses.replace(dataset, cells=dataset.cells.iloc[1:].reset_index(drop=True))
-        with io.DatasetWriter(tmp_path / "fewer", build.csv_pieces(results)) as writer:
+        # a table that does not match its pieces (a row fewer) is written from its frame, over the early file; a
+        # Parquet file begun from another frame than the dataset's is written anew from the dataset's
+        fewer = dataclasses.replace(dataset, cells=dataset.cells.iloc[1:].reset_index(drop=True),
+                                    indicators=dataset.indicators.iloc[1:].reset_index(drop=True))
+        with io.DatasetWriter(tmp_path / "fewer") as writer:
+            writer.use_pieces(build.csv_pieces(results))
+            writer.begin("indicators", dataset.indicators)
             writer.write(fewer)
         assert (tmp_path / "fewer" / "cells.csv").read_bytes() == \
             fewer.cells.to_csv(index=False, lineterminator="\n").encode()
+        assert len(pd.read_parquet(tmp_path / "fewer" / "indicators.parquet")) == len(fewer.indicators)
+
+        # a copier that could not do its work (here: no such file to copy from) leaves the files to ``write``
+        broken = build.csv_pieces(results)
+        broken["cells"] = [(dtypes, n, dataclasses.replace(text, path=str(tmp_path / "gone")))
+                           for dtypes, n, text in broken["cells"]]
+        with io.DatasetWriter(tmp_path / "broken") as writer:
+            writer.use_pieces(broken)
+            assert writer._copied() == set()
+            with pytest.raises(OSError, match="gone"):
+                writer.write(dataset)
+        assert not (tmp_path / "broken").exists()
 
         # left without ``write`` (the dataset could not be built): nothing written, no staging folder left
-        with pytest.raises(RuntimeError), io.DatasetWriter(tmp_path / "failed", build.csv_pieces(results)):
+        with pytest.raises(RuntimeError), io.DatasetWriter(tmp_path / "failed") as writer:
+            copier = writer._copier
+            raise RuntimeError("assembling failed")  # before the pieces were known
+        assert not (tmp_path / "failed").exists() and copier.returncode is not None  # nor a process left
+        with pytest.raises(RuntimeError), io.DatasetWriter(tmp_path / "failed") as writer:
+            writer.use_pieces(build.csv_pieces(results))
             raise RuntimeError("assembling failed")
-        assert list((tmp_path / "failed").iterdir()) == []
+        assert not (tmp_path / "failed").exists()
 
 
 def test_workbook_keeps_what_fits_and_says_where_the_rest_is(tmp_path):
