@@ -3,6 +3,7 @@ kernel copies into the output without the bytes passing through Python."""
 
 from __future__ import annotations
 
+import mmap
 import os
 from dataclasses import dataclass
 
@@ -24,6 +25,21 @@ def read_blob(blob: bytes | memoryview | Segment) -> bytes | memoryview:
     if len(data) != blob.length:
         raise OSError(f"{blob.path}: {blob.length} bytes expected at {blob.offset}, {len(data)} found")
     return data
+
+
+def mapped_blob(blob: Segment) -> memoryview:
+    """A segment's bytes as they are in the kernel's page cache, mapped, not copied (a rebuild maps the Arrow
+    batches of 700 cache entries, 280 MB: reading them cost a sixth of its CPU time). Only where a mapped file may
+    be removed or replaced (POSIX: an entry written anew is another file, renamed over; the mapped one stays intact
+    while mapped); elsewhere read."""
+    if os.name != "posix":
+        return memoryview(read_blob(blob))
+    with open(blob.path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if blob.offset + blob.length > size or not blob.length:
+            return memoryview(read_blob(blob))  # (says what is missing; an empty file cannot be mapped)
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    return memoryview(mapped)[blob.offset:blob.offset + blob.length]
 
 
 def write_blob(out, blob: str | bytes | Segment) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_analysis.checks.tables import run_checks
-from cchc_analysis.dataset.blobs import Segment, read_blob
+from cchc_analysis.dataset.blobs import Segment, mapped_blob, read_blob
 from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
@@ -106,8 +106,9 @@ class DistrictResult:
         return replace(self, parts=parts, sections=(self.sections[0], move(self.sections[1])))
 
     def with_arrow_read(self) -> DistrictResult:
-        """This result with its Arrow batches in memory, read from its entry in one go: a corpus builds a frame of
-        every table, and a read per batch cost about 0.25 s more at 700 districts (measured on a rebuild)."""
+        """This result with its Arrow batches at hand, mapped from its entry in one go (``mapped_blob``): a corpus
+        builds a frame of every table, and a read per batch cost about 0.25 s more at 700 districts (measured on a
+        rebuild)."""
         spans = [part.arrow for part in self.parts.values() if isinstance(part.arrow, Segment)]
         if not spans:
             return self
@@ -115,7 +116,7 @@ class DistrictResult:
         whole = Segment(spans[0].path, start, max(span.offset + span.length for span in spans) - start)
         if any(span.path != whole.path for span in spans) or whole.length != sum(span.length for span in spans):
             return self  # not one span (an entry of another layout): each batch read when its frame is built
-        data = memoryview(read_blob(whole))
+        data = mapped_blob(whole)
         parts = {name: Part(part.rows, part.dtypes, data[part.arrow.offset - start:][:part.arrow.length], part.csv,
                             part.sheet)  # (``replace`` costs several times as much: 6,300 parts at 700 districts)
                  if isinstance(part.arrow, Segment) else part for name, part in self.parts.items()}

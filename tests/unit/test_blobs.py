@@ -1,5 +1,6 @@
 """Bytes copied from a cache entry into an output arrive whole, by the kernel or, where it cannot copy (another file
-system, another OS), by reading and writing; a segment that is not all there is an error, never a short file."""
+system, another OS), by reading and writing; a segment that is not all there is an error, never a short file; a
+segment mapped (not read) stays what it was while the cache replaces or removes its file."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 
 import pytest
 
-from cchc_analysis.dataset.blobs import Segment, read_blob, write_blob
+from cchc_analysis.dataset.blobs import Segment, mapped_blob, read_blob, write_blob
 
 
 @pytest.fixture
@@ -77,3 +78,27 @@ def test_storing_an_entry_does_not_read_the_reports_digests(tmp_path):
     cache.store("k" * 64, Located(), [b"text"])
     assert "hashes" not in vars(cache)  # read only when a build asks for the reports' keys
     assert cache.hashes is not None and "hashes" in vars(cache)
+
+
+def test_a_mapped_segment_is_its_bytes_and_outlives_its_file_replaced_or_removed(tmp_path):
+    entry = tmp_path / "entry"
+    entry.write_bytes(b"header" + "Tuần Giáo".encode() + b"tail")
+    segment = Segment(str(entry), 6, len("Tuần Giáo".encode()))
+    view = mapped_blob(segment)
+    assert bytes(view) == bytes(read_blob(segment)) == "Tuần Giáo".encode()
+    newer = tmp_path / "newer"
+    newer.write_bytes(b"x" * 100)
+    os.replace(newer, entry)  # an entry written anew (the cache renames a new file over the old)
+    assert bytes(view) == "Tuần Giáo".encode()
+    entry.unlink()  # pruned
+    assert bytes(view) == "Tuần Giáo".encode()
+
+
+def test_a_segment_beyond_its_file_is_an_error_not_a_shorter_view(tmp_path):
+    entry = tmp_path / "entry"
+    entry.write_bytes(b"short")
+    with pytest.raises(OSError, match="entry"):
+        mapped_blob(Segment(str(entry), 2, 10))
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    assert bytes(mapped_blob(Segment(str(empty), 0, 0))) == b""
