@@ -93,15 +93,15 @@ class DistrictResult:
             held[0] += len(text)
             return Segment("", held[0] - len(text), len(text))
 
-        batches = replace(self, parts={name: replace(part, arrow=segment(part.arrow))
+        batches = replace(self, parts={name: part.with_bytes(segment(part.arrow), part.csv, _sheet_data(part))
                                        for name, part in self.parts.items()})
         return batches.with_segments(segment, arrow=False), texts
 
     def with_segments(self, move, arrow: bool = True) -> DistrictResult:
         """This result with every segment (or bytes, for ``segmented``) ``move(segment)``; its Arrow batches kept
         as they are unless ``arrow``."""
-        parts = {name: replace(part, arrow=move(part.arrow) if arrow else part.arrow, csv=move(part.csv),
-                               sheet=None if part.sheet is None else replace(part.sheet, data=move(part.sheet.data)))
+        parts = {name: part.with_bytes(move(part.arrow) if arrow else part.arrow, move(part.csv),
+                                       None if part.sheet is None else move(part.sheet.data))
                  for name, part in self.parts.items()}
         return replace(self, parts=parts, sections=(self.sections[0], move(self.sections[1])))
 
@@ -117,10 +117,14 @@ class DistrictResult:
         if any(span.path != whole.path for span in spans) or whole.length != sum(span.length for span in spans):
             return self  # not one span (an entry of another layout): each batch read when its frame is built
         data = mapped_blob(whole)
-        parts = {name: Part(part.rows, part.dtypes, data[part.arrow.offset - start:][:part.arrow.length], part.csv,
-                            part.sheet)  # (``replace`` costs several times as much: 6,300 parts at 700 districts)
+        parts = {name: part.with_bytes(data[part.arrow.offset - start:][:part.arrow.length], part.csv,
+                                       _sheet_data(part))
                  if isinstance(part.arrow, Segment) else part for name, part in self.parts.items()}
         return replace(self, parts=parts)
+
+
+def _sheet_data(part: Part):
+    return None if part.sheet is None else part.sheet.data
 
 
 @dataclass
