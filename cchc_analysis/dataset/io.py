@@ -165,7 +165,7 @@ class DatasetWriter:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._copier is not None and (self._copier.stdin or self._copier.poll() is None and exc[0]):
+        if self._copier is not None and (self._copier.stdin or (exc[0] and self._copier.poll() is None)):
             self._copier.kill()  # never given its plan, or the dataset could not be written
         self._copied()
         if self._threads is not None:
@@ -201,9 +201,10 @@ class DatasetWriter:
         parquet = {name for name, (frame, _) in self._begun.items() if frame is frames.get(name)}
         jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready, sheets=self.sheets, parquet=parquet)
 
-        def rest_of_ready() -> None:  # the pieces' files the copier did not write (a file it began that the dataset
-            copied = self._copied()   # does not match is written anew by ``jobs``, once it is done)
-            for name in ready - copied:
+        def rest_of_ready() -> None:
+            """The pieces' files the copier did not write. (A file it wrote that the dataset does not match is not
+            in ``ready``: ``jobs`` format it anew and join it after this has waited for the copier.)"""
+            for name in ready - self._copied():
                 self._piece_job(name)()
 
         to_format = sum(len(frame) for name, frame in frames.items() if name not in ready)
@@ -233,6 +234,8 @@ def _start_copier():
 
     import cchc_analysis
 
+    if not sys.executable:  # (an embedding program: no interpreter to start)
+        return None
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(Path(cchc_analysis.__file__).resolve().parents[1])]
                                         + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
@@ -318,16 +321,8 @@ def _renameat2():
     return function
 
 
-def _write_pieces(frame: pd.DataFrame, pieces: list[tuple], path: Path) -> bool:
-    """The table's CSV file from its pieces, one after another (never the whole text at once); False if unusable."""
-    if not _usable(frame, pieces):
-        return False
-    write_files([(path, _csv_parts(frame, pieces))])
-    return True
-
-
 def json_piece(items: list[dict]) -> tuple[int, str]:
-    """Items of a JSON list, one a line, with their count; joined by ``_write_json_pieces`` into ``json_text``'s
+    """Items of a JSON list, one a line, with their count; joined by ``_json_parts`` into ``json_text``'s
     bytes. One item a line: readable and diffable, and printed by json's C encoder (an indented file is printed by
     its pure-Python one, several times slower: most of a district's JSON cost)."""
     return len(items), ",\n".join(json.dumps(item, ensure_ascii=False) for item in items)
@@ -339,15 +334,10 @@ def json_text(items: list[dict]) -> str:
 
 
 def _json_usable(items: list[dict] | None, pieces: list[tuple] | None) -> bool:
-    """The pieces hold every item (``_write_json_pieces`` then writes the bytes of ``json_text(items)``);
+    """The pieces hold every item (``_json_parts`` then gives the bytes of ``json_text(items)``);
     ``items`` None: the pieces are the items (a dataset built for writing does not decode them)."""
     count = sum(n for n, _ in pieces or ())
     return count > 0 and (items is None or count == len(items))
-
-
-def _write_json_pieces(pieces: list[tuple], path: Path) -> None:
-    """sections.json from its pieces, the bytes of ``json_text(items)``."""
-    write_files([(path, _json_parts(pieces))])
 
 
 def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,

@@ -246,11 +246,12 @@ def test_csv_pieces_of_other_dtypes_are_not_used(tmp_path):
     frame = pd.DataFrame({"a": [1.0, 2.5], "b": ["x", "y"]})
     one = pd.DataFrame({"a": [1], "b": ["x"]})  # int64: would print 1, where the table prints 1.0
     piece = (tuple(map(str, one.dtypes)), 1, one.to_csv(index=False, header=False))
-    assert not io._write_pieces(frame, [piece, piece], tmp_path / "a.csv")
+    assert not io._usable(frame, [piece, piece])
     same = [(tuple(map(str, frame.dtypes)), 1, frame.iloc[[i]].to_csv(index=False, header=False, lineterminator="\n"))
             for i in range(2)]
-    assert not io._write_pieces(frame, same[:1], tmp_path / "a.csv")  # rows missing
-    assert io._write_pieces(frame, same, tmp_path / "a.csv")
+    assert not io._usable(frame, same[:1])  # rows missing
+    assert io._usable(frame, same)
+    io.write_files([(tmp_path / "a.csv", io._csv_parts(frame, same))])
     assert (tmp_path / "a.csv").read_bytes() == frame.to_csv(index=False, lineterminator="\n").encode()
 
 
