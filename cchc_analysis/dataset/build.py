@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import operator
 import os
 import sys
 from contextlib import contextmanager
@@ -413,6 +414,17 @@ def _supersede(observations: pd.DataFrame, updates: list[dict]) -> tuple[pd.Data
 
 
 _FINDING_ORDER = ("district", "_order", "appendix", "indicator_id", "year", "check", "message")
+_FINDING_KEY = operator.itemgetter(*(name if name != "_order" else "severity" for name in _FINDING_ORDER))
+
+
+def _finding_key(row: dict, order: dict[str, int]) -> tuple:
+    """A quality row's sort key (``_FINDING_ORDER``; ``_order``: its severity's rank): each value preceded by
+    whether it is there, so an empty one (None) comes first and is never compared with a value."""
+    district, severity, appendix, indicator, year, check, message = _FINDING_KEY(row)
+    rank = order.get(severity)
+    return (district is not None, district, rank is not None, rank, appendix is not None, appendix,
+            indicator is not None, indicator, year is not None, year, check is not None, check,
+            message is not None, message)
 
 
 def findings_rows(findings: list[Finding]) -> list[dict]:
@@ -423,14 +435,9 @@ def findings_rows(findings: list[Finding]) -> list[dict]:
     order = {s: i for i, s in enumerate(SEVERITIES)}
     names = columns("quality")
     rows = [f.as_row() for f in findings]
-
-    def key(row: dict) -> list:
-        values = [order.get(row["severity"]) if name == "_order" else row[name] for name in _FINDING_ORDER]
-        return [(0,) if value is None else (1, value) for value in values]
-
     seen: set[tuple] = set()
     unique = []
-    for row in sorted(rows, key=key):
+    for row in sorted(rows, key=lambda row: _finding_key(row, order)):
         values = tuple(map(row.__getitem__, names))
         if values not in seen:
             seen.add(values)
@@ -447,8 +454,7 @@ def sorted_findings(frame: pd.DataFrame) -> pd.DataFrame:
     """Errors first, then warnings ... per district; repeats dropped (stable: equal keys keep their order)."""
     order = {s: i for i, s in enumerate(SEVERITIES)}
     frame["_order"] = frame["severity"].map(order)
-    frame = frame.sort_values(["district", "_order", "appendix", "indicator_id", "year", "check", "message"],
-                              kind="mergesort", na_position="first")
+    frame = frame.sort_values(list(_FINDING_ORDER), kind="mergesort", na_position="first")
     return frame.drop(columns="_order").drop_duplicates().reset_index(drop=True)
 
 
