@@ -1,8 +1,8 @@
 """Instructions of the judging stages alone (validation checks, quality rows, evaluation) per district.
 
-usage: stage_judge.py N TREE [stage|checks|rows|eval|setup]  -- run under callgrind; (stage N) - (setup N) = the stages' cost on N
-districts: both runs prepare the same inputs (the whole unit per district, outside the stages), only ``stage`` then
-runs the stages over them."""
+usage: stage_judge.py N TREE [stage|checks|rows|eval|setup], under callgrind: (stage N) - (setup N) = the stages'
+cost on N districts. Both runs prepare the same inputs (the whole unit per district, outside the stages); only the
+first then runs the stages (all, or the one named) over them."""
 import sys
 from pathlib import Path
 
