@@ -8,7 +8,7 @@ sort, limit = (sys.argv[4] if len(sys.argv) > 4 else "tottime"), int(sys.argv[5]
 sys.path.insert(0, sys.argv[2])
 import stage_judge as sj  # noqa: E402
 
-sj.mode = "stage"
+sj.mode = sys.argv[6] if len(sys.argv) > 6 else "stage"
 p = cProfile.Profile()
 p.runcall(lambda: [sj.stage(*one) for one in sj.inputs[1:] * 5])
 pstats.Stats(p).sort_stats(sort).print_stats(limit)
