@@ -3,6 +3,7 @@
 usage: stage_judge.py N TREE [stage|checks|rows|eval|setup], under callgrind: (stage N) - (setup N) = the stages'
 cost on N districts. Both runs prepare the same inputs (the whole unit per district, outside the stages); only the
 first then runs the stages (all, or the one named) over them."""
+import gc
 import sys
 from pathlib import Path
 
@@ -53,6 +54,8 @@ with build.tuned_collector():
             workflow.evaluate_one(r, t)
 
     stage(*inputs[0])
+    gc.collect()
+    gc.freeze()  # the prepared inputs out of the collector's sight: its full collections would walk them all
     if mode != "setup":
         for one in inputs[1:]:
             stage(*one)
