@@ -101,12 +101,12 @@ class Finding:
     def as_row(self) -> dict:
         # by hand: dataclasses.asdict deep-copies field by field, a real cost with a corpus' findings
         lines = self.source_lines
+        message, params = _row_texts(self.key, self.params)
         return {"district": self.district, "check": self.check, "severity": self.severity,
                 "appendix": self.appendix, "indicator_id": self.indicator_ids[0] if self.indicator_ids else "",
-                "year": self.year, "target": self.target, "message": render(self.key, self.params),
-                "message_key": self.key, "params": _params_json(self.params),
-                "source_lines": ";".join(map(str, sorted(set(lines)))) if len(lines) > 1 else
-                                (str(lines[0]) if lines else "")}
+                "year": self.year, "target": self.target, "message": message, "message_key": self.key,
+                "params": params, "source_lines": ";".join(map(str, sorted(set(lines)))) if len(lines) > 1 else
+                                                  (str(lines[0]) if lines else "")}
 
 
 def _params_json(params: dict) -> str:
@@ -114,3 +114,31 @@ def _params_json(params: dict) -> str:
         return _PARAMS_JSON.encode(params)
     return "".join(_ENCODE_PARAMS(params, 0))
 
+
+
+_TEXT = frozenset({str})
+
+
+def _row_texts(key: str, params: dict) -> tuple[str, str]:
+    """``render(key, params)`` and ``_params_json(params)`` in one walk: a nested message of plain texts (an
+    indicator's name, a clause) recurs in many findings of a report (every period of a row), so it is worded and
+    encoded once per process (``_nested_texts``); the rest is what the encoder does (keys sorted, compact)."""
+    shown, encoded = {}, []
+    for name in sorted(params):
+        value = params[name]
+        if value.__class__ is str:
+            shown[name] = value
+            encoded.append(f"{encode_basestring(name)}:{encode_basestring(value)}")
+        elif value.__class__ is dict and len(value) == 2 and _TEXT.issuperset(map(type, value["params"].values())):
+            shown[name], text = _nested_texts(value["key"], tuple(value["params"].items()))
+            encoded.append(f"{encode_basestring(name)}:{text}")
+        else:  # a number, a list, a nested message with other values: as render and the encoder take them
+            shown[name] = _rendered(value, "en")
+            encoded.append(f"{encode_basestring(name)}:{_params_json(value)}")
+    return message_catalog()[key]["en"].format_map(shown), "{" + ",".join(encoded) + "}"
+
+
+@lru_cache(maxsize=4096)
+def _nested_texts(key: str, items: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    params = dict(items)
+    return render(key, params), _params_json({"key": key, "params": params})

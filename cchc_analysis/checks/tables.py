@@ -8,9 +8,10 @@ the data itself is never "fixed". Agreements are recorded too (severity ``ok``),
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from functools import lru_cache
 from itertools import pairwise
-from operator import itemgetter
+from operator import attrgetter
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +31,7 @@ def _fmt(value: float) -> str:
 
 def _name(row) -> dict:
     """How a finding names an indicator: its label, with the parent's where the label alone is ambiguous."""
-    indicator, parent = row["indicator"], row["parent"]
+    indicator, parent = row.indicator, row.parent
     if parent and len(indicator) < 40:
         return nested("label_in_parent", label=indicator, parent=parent)
     return nested("label", label=indicator)
@@ -43,10 +44,12 @@ def _partial_year(as_of: str) -> bool:
 _INDEX_COLUMNS = ["district", "indicator_id", "period", "year", "as_of", "appendix", "indicator", "parent",
                   "column_header", "value", "denominator", "unit", "raw", "source_line"]
 _LABEL_COLUMNS = ["parent_id", "district", "appendix", "indicator", "indicator_id", "source_line"]
+# an observation with a value, as the checks read it (a tuple: a dict per row cost a third of the checks)
+Record = namedtuple("Record", _INDEX_COLUMNS)
 
 
 class ObservationIndex:
-    """(district, indicator_id) -> {period: record} of the observations that carry a value.
+    """(district, indicator_id) -> {period: Record} of the observations that carry a value.
 
     Built once per validation run, so that every check is a dictionary walk instead of a DataFrame filter per
     district and indicator (which grows with the corpus: 700 districts would mean tens of thousands of filters).
@@ -56,37 +59,36 @@ class ObservationIndex:
 
     def __init__(self, obs: pd.DataFrame | Columns):
         self.columns = {name: column_values(obs, name) for name in dict.fromkeys([*_INDEX_COLUMNS, *_LABEL_COLUMNS])}
-        self.by_key: dict[tuple[str, str], dict[str, dict]] = {}
-        names, value = _INDEX_COLUMNS, _INDEX_COLUMNS.index("value")
+        self.by_key: dict[tuple[str, str], dict[str, Record]] = {}
+        value, make = _INDEX_COLUMNS.index("value"), Record._make
         # every observation with a value (neither None nor NaN), in the table's order
-        self.records = [dict(zip(names, row)) for row in zip(*(self.columns[name] for name in names))
+        self.records = [make(row) for row in zip(*(self.columns[name] for name in _INDEX_COLUMNS))
                         if row[value] is not None and row[value] == row[value]]
         for record in self.records:
-            self.by_key.setdefault((record["district"], record["indicator_id"]), {}).setdefault(
-                record["period"], record)
+            self.by_key.setdefault((record.district, record.indicator_id), {}).setdefault(record.period, record)
         self.districts = sorted(set(self.columns["district"]))
 
-    def series(self, district: str, indicator_id: str) -> dict[str, dict]:
+    def series(self, district: str, indicator_id: str) -> dict[str, Record]:
         return self.by_key.get((district, indicator_id), {})
 
 
-def _range_problem(row: dict) -> dict:
-    v = row["value"]
-    if row["unit"] == "percent":
+def _range_problem(row: Record) -> dict:
+    v = row.value
+    if row.unit == "percent":
         return nested("range_percent", value=_fmt(v))
     if v < 0:
         return nested("range_negative", value=_fmt(v))
-    if row["unit"] == "count":
+    if row.unit == "count":
         return nested("range_fraction", value=_fmt(v))
-    if row["unit"] == "ratio":
-        return nested("range_ratio", value=_fmt(v), denominator=_fmt(row["denominator"]))
+    if row.unit == "ratio":
+        return nested("range_ratio", value=_fmt(v), denominator=_fmt(row.denominator))
     return nested("range_flag", value=_fmt(v))
 
 
-def _out_of_range(row: dict) -> bool:
+def _out_of_range(row: Record) -> bool:
     """A figure its unit rules out: a share outside 0-100, a negative count or ratio, a fraction of a count, a
     ratio above its denominator, a flag other than 0 or 1 (``row`` carries a value)."""
-    value, unit, denominator = row["value"], row["unit"], row["denominator"]
+    value, unit, denominator = row.value, row.unit, row.denominator
     if unit == "percent":
         return value < 0 or value > 100
     if unit in ("count", "ratio") and value < 0:
@@ -102,12 +104,12 @@ def check_ranges(obs: pd.DataFrame | ObservationIndex) -> list[Finding]:
     index = obs if isinstance(obs, ObservationIndex) else ObservationIndex(obs)
     findings = []
     for row in filter(_out_of_range, index.records):
-        as_of = nested("as_of_clause", as_of=row["as_of"]) if _partial_year(row["as_of"]) else ""
-        findings.append(Finding(row["district"], "range", "error", "range",
-                                {"name": _name(row), "period": row["period"], "as_of": as_of,
-                                 "problem": _range_problem(row), "raw": row["raw"]},
-                                row["appendix"], (row["indicator_id"],), row["year"],
-                                source_lines=(row["source_line"],)))
+        as_of = nested("as_of_clause", as_of=row.as_of) if _partial_year(row.as_of) else ""
+        findings.append(Finding(row.district, "range", "error", "range",
+                                {"name": _name(row), "period": row.period, "as_of": as_of,
+                                 "problem": _range_problem(row), "raw": row.raw},
+                                row.appendix, (row.indicator_id,), row.year,
+                                source_lines=(row.source_line,)))
     return findings
 
 
@@ -125,18 +127,18 @@ def check_totals(index: ObservationIndex, specs) -> list[Finding]:
                 present = [series[period] for _, series in parts if period in series]
                 if not present:
                     continue
-                result = total_vs_parts(total["value"], [p["value"] for p in present], len(spec.sum_of))
-                other_columns = sorted({p["column_header"] for p in present} - {total["column_header"]})
+                result = total_vs_parts(total.value, [p.value for p in present], len(spec.sum_of))
+                other_columns = sorted({p.column_header for p in present} - {total.column_header})
                 findings.append(Finding(
                     district, "total_vs_parts", result.verdict, "total_vs_parts",
-                    {"name": _name(total), "period": period, "total": _fmt(total["value"]),
+                    {"name": _name(total), "period": period, "total": _fmt(total.value),
                      "verb": nested(_TOTAL_VERB[result.verdict]),
-                     "terms": " + ".join(_fmt(p["value"]) for p in present), "sum": _fmt(result.part_sum),
+                     "terms": " + ".join(_fmt(p.value) for p in present), "sum": _fmt(result.part_sum),
                      "blank": nested("parts_blank", n=result.missing) if result.missing else "",
-                     "columns": nested("total_columns", total_column=total["column_header"],
+                     "columns": nested("total_columns", total_column=total.column_header,
                                        part_columns=", ".join(other_columns)) if other_columns else ""},
-                    spec.appendix, (spec.id, *spec.sum_of), total["year"],
-                    source_lines=(total["source_line"], *(p["source_line"] for p in present))))
+                    spec.appendix, (spec.id, *spec.sum_of), total.year,
+                    source_lines=(total.source_line, *(p.source_line for p in present))))
     return findings
 
 
@@ -152,37 +154,37 @@ def check_limits(index: ObservationIndex, specs) -> list[Finding]:
                 b = theirs.get(period)
                 if b is None:
                     continue
-                ok = within_bound(a["value"], b["value"])
+                ok = within_bound(a.value, b.value)
                 why = nested("because", why=limit.why) if not ok and limit.why else ""
                 findings.append(Finding(district, "at_most", "ok" if ok else limit.severity, "at_most",
-                                        {"name": _name(a), "period": period, "value": _fmt(a["value"]),
-                                         "sign": "≤" if ok else ">", "other": _name(b), "bound": _fmt(b["value"]),
+                                        {"name": _name(a), "period": period, "value": _fmt(a.value),
+                                         "sign": "≤" if ok else ">", "other": _name(b), "bound": _fmt(b.value),
                                          "why": why},
-                                        spec.appendix, (spec.id, limit.other), a["year"],
-                                        source_lines=(a["source_line"], b["source_line"])))
+                                        spec.appendix, (spec.id, limit.other), a.year,
+                                        source_lines=(a.source_line, b.source_line)))
     return findings
 
 
-_year = itemgetter("year")
+_year = attrgetter("year")
 
 
 def check_jumps(index: ObservationIndex) -> list[Finding]:
     """Year-over-year changes by a factor of JUMP_FACTOR or more (warnings; info where the later year is partial)."""
     findings = []
     for (district, indicator_id), series in index.by_key.items():
-        years = sorted((r for r in series.values() if r["unit"] == "count" and "-" not in r["period"]), key=_year)
+        years = sorted((r for r in series.values() if r.unit == "count" and "-" not in r.period), key=_year)
         for previous, row in pairwise(years):
-            if row["year"] != previous["year"] + 1 or not is_jump(previous["value"], row["value"]):
+            if row.year != previous.year + 1 or not is_jump(previous.value, row.value):
                 continue
-            partial = _partial_year(row["as_of"])
+            partial = _partial_year(row.as_of)
             findings.append(Finding(district, "year_over_year", "info" if partial else "warning", "year_over_year",
-                                    {"name": _name(row), "previous": _fmt(previous["value"]),
-                                     "previous_period": previous["period"], "value": _fmt(row["value"]),
-                                     "period": row["period"],
-                                     "partial": nested("partial_year", period=row["period"], as_of=row["as_of"])
+                                    {"name": _name(row), "previous": _fmt(previous.value),
+                                     "previous_period": previous.period, "value": _fmt(row.value),
+                                     "period": row.period,
+                                     "partial": nested("partial_year", period=row.period, as_of=row.as_of)
                                      if partial else ""},
-                                    row["appendix"], (indicator_id,), row["year"],
-                                    source_lines=(previous["source_line"], row["source_line"])))
+                                    row.appendix, (indicator_id,), row.year,
+                                    source_lines=(previous.source_line, row.source_line)))
     return findings
 
 
@@ -241,7 +243,8 @@ def check_cross_tables(index: ObservationIndex, checks: tuple[dict, ...]) -> lis
             right = index.series(district, check["right"]["indicator"]).get(str(check["right"]["period"]))
             if left is None or right is None:
                 continue
-            a, b = left[check["left"].get("field", "value")], right[check["right"].get("field", "value")]
+            a = getattr(left, check["left"].get("field", "value"))
+            b = getattr(right, check["right"].get("field", "value"))
             if a is None or b is None or math.isnan(a) or math.isnan(b):
                 continue
             ok = a == b if check["kind"] == "equal" else within_bound(a, b)
@@ -249,12 +252,12 @@ def check_cross_tables(index: ObservationIndex, checks: tuple[dict, ...]) -> lis
             why = nested("because", why=check["why"]) if not ok and check.get("why") else ""
             findings.append(Finding(district, f"cross_table:{check['id']}", "ok" if ok else check["severity"],
                                     "cross_table",
-                                    {"what": check["message"], "left_appendix": left["appendix"],
-                                     "left": _name(left), "left_period": left["period"], "left_value": _fmt(a),
-                                     "sign": sign, "right_appendix": right["appendix"], "right": _name(right),
-                                     "right_period": right["period"], "right_value": _fmt(b), "why": why},
-                                    left["appendix"], (left["indicator_id"], right["indicator_id"]),
-                                    left["year"], source_lines=(left["source_line"], right["source_line"])))
+                                    {"what": check["message"], "left_appendix": left.appendix,
+                                     "left": _name(left), "left_period": left.period, "left_value": _fmt(a),
+                                     "sign": sign, "right_appendix": right.appendix, "right": _name(right),
+                                     "right_period": right.period, "right_value": _fmt(b), "why": why},
+                                    left.appendix, (left.indicator_id, right.indicator_id),
+                                    left.year, source_lines=(left.source_line, right.source_line)))
     return findings
 
 

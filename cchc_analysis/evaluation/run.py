@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
 from cchc_analysis.dataset.model import Dataset
-from cchc_analysis.evaluation.criteria import judgements_from, load_criteria
+from cchc_analysis.evaluation.criteria import CRITERIA_FILE, judgements_from, load_criteria
 from cchc_analysis.evaluation.observations import load_rules, observe
 from cchc_analysis.evaluation.verdicts import LANGS, DistrictEvidence, Verdict, evaluate_district, indicators_read, say
 from cchc_analysis.prose.curated import curated_for
@@ -18,9 +19,9 @@ from cchc_analysis.tables.records import Columns
 from cchc_analysis.tables.records import records as table_records
 
 
-def _rows(verdict: Verdict, criteria) -> tuple[dict, list[dict]]:
+def _rows(verdict: Verdict, criteria, head: dict) -> tuple[dict, list[dict]]:
+    """The criterion's evaluation row and part rows (``head``: its fields that no district changes, ``_heads``)."""
     criterion = verdict.criterion
-    source = criteria.sources[criterion.source]
     parts = [{
         "district": verdict.district, "criterion_id": criterion.id, "part_id": p.part,
         "district_level": part.district_level, "status": p.status, "measure_vi": part.measure["vi"],
@@ -31,13 +32,7 @@ def _rows(verdict: Verdict, criteria) -> tuple[dict, list[dict]]:
     } for p, part in zip(verdict.parts, criterion.parts)]
     lines = sorted({line for p in verdict.parts for line in p.lines} | ({verdict.target_line} - {None}))
     row = {
-        "district": verdict.district, "criterion_id": criterion.id,
-        "target": criterion.target if criterion.target is not None else pd.NA, "area": criterion.area,
-        "title_vi": criterion.title["vi"], "title_en": criterion.title["en"], "source": source["vi"],
-        "source_status": source["status"],
-        **_notes(source["status"], tuple(source[lang] for lang in LANGS), criterion.target),
-        "district_level": any(p.district_level for p in criterion.parts),
-        "self_assessment": verdict.self_assessment, "verdict": verdict.verdict,
+        "district": verdict.district, **head, "self_assessment": verdict.self_assessment, "verdict": verdict.verdict,
         "verdict_vi": criteria.scale[verdict.verdict]["vi"], "verdict_en": criteria.scale[verdict.verdict]["en"],
         "summary_vi": verdict.summary["vi"], "summary_en": verdict.summary["en"],
         "reason_vi": verdict.reason["vi"], "reason_en": verdict.reason["en"],
@@ -48,13 +43,24 @@ def _rows(verdict: Verdict, criteria) -> tuple[dict, list[dict]]:
     return row, parts
 
 
-@lru_cache(maxsize=1024)
-def _notes(status: str, sources: tuple[str, ...], target: int | None) -> dict[str, str]:
-    """A criterion's source note and Phụ lục 8 reference in each language (``sources``: the source's name in each):
-    the same for every district, so worded once per process."""
-    verified = "source_verified" if status == "verified" else "source_secondary"
-    return {**{f"source_note_{lang}": say(verified, lang, source=source) for lang, source in zip(LANGS, sources)},
-            **{f"reference_{lang}": say("cite_target", lang, number=target) if target else "" for lang in LANGS}}
+@lru_cache(maxsize=4)
+def _heads(path: Path = CRITERIA_FILE) -> dict[str, dict]:
+    """Each criterion's fields of an evaluation row that are the same in every district (criteria.yaml and
+    wording.yaml: its title, source, source note, Phụ lục 8 reference), worded once per process."""
+    criteria = load_criteria(path)
+    return {criterion.id: _head(criterion, criteria) for criterion in criteria.criteria}
+
+
+def _head(criterion, criteria) -> dict:
+    source = criteria.sources[criterion.source]
+    verified = "source_verified" if source["status"] == "verified" else "source_secondary"
+    target = criterion.target
+    return {"criterion_id": criterion.id, "target": target if target is not None else pd.NA, "area": criterion.area,
+            "title_vi": criterion.title["vi"], "title_en": criterion.title["en"], "source": source["vi"],
+            "source_status": source["status"],
+            **{f"source_note_{lang}": say(verified, lang, source=source[lang]) for lang in LANGS},
+            **{f"reference_{lang}": say("cite_target", lang, number=target) if target else "" for lang in LANGS},
+            "district_level": any(p.district_level for p in criterion.parts)}
 
 
 def _by_district(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
@@ -108,9 +114,9 @@ def district_evaluation(name: str, report: ReportInput | None, lines, indicators
     judgements = judgements_from(curated.judgements, curated.path, criteria) if curated else {}
     evidence = DistrictEvidence(indicators, quality, facts, list(sections), list(lines), judgements,
                                 _read_by_rules())
-    rows, part_rows = [], []
+    rows, part_rows, heads = [], [], _heads()
     for verdict in evaluate_district(criteria, evidence, targets, name):
-        row, parts = _rows(verdict, criteria)
+        row, parts = _rows(verdict, criteria, heads[verdict.criterion.id])
         rows.append(row)
         part_rows += parts
     notes = [{"district": name, "observation_id": o.id, "area": o.area, "kind": o.kind, "priority": o.priority,

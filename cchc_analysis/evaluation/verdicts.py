@@ -117,12 +117,14 @@ class DistrictEvidence:
     def values_text(self, iid: str, lang: str) -> str:
         """Every figure of the row, "năm 2019: 12; năm 2020: 15" (worked out once per row and language)."""
         key = (iid, lang)
-        if key not in self._values_text:
+        text = self._values_text.get(key)
+        if text is None:
             rows = self.all_rows.get(iid, ())
-            shown = [f"{when(r, lang)}: {_shown(r, self.specs[iid].unit, lang)}" for r in rows
-                     if r.get("value") == r.get("value") or r.get("note")]
-            self._values_text[key] = "; ".join(shown) if rows else "—"
-        return self._values_text[key]
+            unit = self.specs[iid].unit if rows else ""
+            text = self._values_text[key] = "; ".join(
+                f"{when(r, lang)}: {_shown(r, unit, lang)}" for r in rows
+                if r.get("value") == r.get("value") or r.get("note")) if rows else "—"
+        return text
 
 
 _RECORD_COLUMNS = ("indicator_id", "period", "year", "as_of", "value", "denominator", "note", "value_status",
@@ -204,11 +206,19 @@ def _when(period: str, year: str, as_of: str, lang: str) -> str:
 
 
 def _texts(key: str, part: Part, **params) -> dict[str, str]:
+    if not params:  # ("no figure", "not for a district": the same in every district)
+        return dict(_fixed_texts(key, part.measure["vi"], part.measure["en"]))
     out = {}
     for lang in LANGS:
         values = {k: (v[lang] if isinstance(v, dict) else v) for k, v in params.items()}
         out[lang] = say(key, lang, measure=part.measure[lang], **values)
     return out
+
+
+@lru_cache(maxsize=1024)
+def _fixed_texts(key: str, *measures: str) -> dict[str, str]:
+    """A part's text without parameters but its measure, in each language, worded once per process."""
+    return {lang: say(key, lang, measure=measure) for lang, measure in zip(LANGS, measures)}
 
 
 def _result(criterion: Criterion, part: Part, status: str, text: dict[str, str], ev: DistrictEvidence,

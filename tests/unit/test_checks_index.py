@@ -36,9 +36,9 @@ def test_records_are_the_rows_with_a_value_as_to_dict_gives_them(string_dtype):
     obs = frame(string_dtype)
     index = ObservationIndex(obs)
     expected = obs[obs["value"].notna()][_INDEX_COLUMNS].to_dict("records")
-    assert [{k: plain(v) for k, v in r.items()} for r in index.records] == \
+    assert [{k: plain(v) for k, v in r._asdict().items()} for r in index.records] == \
         [{k: plain(v) for k, v in r.items()} for r in expected]
-    assert not any(v is pd.NA for r in index.records for v in r.values())
+    assert not any(v is pd.NA for r in index.records for v in r)
     assert index.districts == ["A"] and set(index.series("A", "x")) == {"2019"}
 
 

@@ -5,6 +5,8 @@ title taken as cleaned."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import string
 
 import pandas as pd
 import pytest
@@ -109,3 +111,30 @@ def test_node_text_takes_the_title_as_cleaned():
     for node in [outline.root, *outline.nodes()]:
         for include_heading in (False, True):
             assert node.text(include_heading) == _text_cleaning_the_title(node, include_heading)
+
+
+# plain values of every kind a parameter may hold, nested messages of texts only (worded once per process) and of
+# other values (worded each time), equal values of different types (1, 1.0, True; 0.0 and -0.0) among them
+_LEAVES = ["", "Tổng số \"TTHC\" \\ đã giải quyết\n", "2019", 3, 0, -0.0, 0.0, 1.0, True, None, float("nan")]
+
+
+def _some_params(key: str, seed: int) -> dict:
+    from cchc_analysis.findings import message_catalog, nested
+
+    names = sorted({name for _, name, _, _ in string.Formatter().parse(message_catalog()[key]["en"]) if name})
+    values = [*_LEAVES, nested("label", label="Số hồ sơ"), nested("label_in_parent", label="a", parent="b"),
+              nested("parts_blank", n=1), nested("parts_blank", n=True), nested("label", label=1.0),
+              nested("because", why=nested("label", label="x")), [nested("label", label="c"), "d"]]
+    return {name: values[(seed + 7 * i) % len(values)] for i, name in enumerate(reversed(names))}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_row_texts_are_the_rendered_message_and_the_encoded_params(seed):
+    from cchc_analysis.findings import _params_json, _row_texts, message_catalog, render
+
+    for key in sorted(message_catalog()):
+        params = _some_params(key, seed)
+        for _ in range(2):  # the second time from the nested messages' cache
+            assert _row_texts(key, params) == (render(key, params), _params_json(params)), (key, params)
+    assert _params_json({"b": 1, "a": "ư"}) == json.dumps({"b": 1, "a": "ư"}, ensure_ascii=False, sort_keys=True,
+                                                          separators=(",", ":"))
