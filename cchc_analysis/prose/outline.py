@@ -60,25 +60,31 @@ def nfc(text: str) -> str:
 
 class _FoldedWords(dict):
     """word -> its folded form, per process: Vietnamese prose is a few thousand syllables over and over, and a dict
-    look-up (in C, through ``map``) costs less than translating each letter again. FOLD_TABLE maps no character to or
-    from a space, so folding word by word is folding the text; a word that folds to nothing, a stray combining mark,
-    is dropped as the split would."""
+    look-up (in C, through ``map``) costs less than lowering and translating each letter again. FOLD_TABLE maps no
+    character to or from a space, and lowering a word is lowering it within the text (a capital sigma's context ends
+    at a space), so folding word by word is folding the text; a word that folds to nothing, a stray combining mark, is
+    dropped as the split would."""
 
     MAX_WORDS = 200_000
 
     def __missing__(self, word: str) -> str:
         if len(self) >= self.MAX_WORDS:
             self.clear()
-        folded = self[word] = word.translate(FOLD_TABLE)
+        folded = self[word] = word.lower().translate(FOLD_TABLE)
         return folded
 
 
 _FOLDED_WORDS = _FoldedWords()
 
 
+def folded_words(text: str) -> list[str]:
+    """The words of :func:`fold`'s key, in order."""
+    return list(filter(None, map(_FOLDED_WORDS.__getitem__, nfc(text).split())))
+
+
 def fold(text: str) -> str:
     """Accent-folded, lower-case matching key (đ -> d). Only for matching, never for display."""
-    return " ".join(filter(None, map(_FOLDED_WORDS.__getitem__, nfc(text).lower().split())))
+    return " ".join(filter(None, map(_FOLDED_WORDS.__getitem__, nfc(text).split())))
 
 
 def clean_inline(text: str) -> str:
@@ -214,8 +220,11 @@ _PART_NUMBERS = {fold(word): number for word, number in PART_WORDS.items()}  # "
 def _heading_at(text: str) -> tuple[str, str, tuple[int, ...], str, list[str]] | None:
     """Classify one line. Returns (kind, label, number, title, notes) or None for a paragraph line."""
     s = text.strip()
-    if not s:
-        return None
+    return _heading_of(s) if s else None
+
+
+def _heading_of(s: str) -> tuple[str, str, tuple[int, ...], str, list[str]] | None:
+    """:func:`_heading_at` of a stripped, non-empty line."""
     # the numbered patterns start, after emphasis markers and spaces, with what they number: most lines of prose
     # are tried against the ordinal pattern alone
     first = s.lstrip("*").lstrip()[:1]
@@ -320,20 +329,39 @@ def parse_outline(lines: list[str]) -> Outline:
     return outline_of_nfc([nfc(x) for x in lines])
 
 
+def _narrative(lines: list[str]) -> tuple[int, int, list[tuple[int, str, str]]]:
+    """:func:`narrative_bounds` and the narrative's non-empty lines (line, raw text, stripped), in one pass: the
+    outline strips each line once and classifies the first lines once (narrative_bounds and its own loop each did)."""
+    first, i, n = None, 0, len(lines)
+    while first is None and i < n:
+        s = lines[i].strip()
+        i += 1
+        if s and (h := _heading_at(s)) and h[0] in ("part", "roman"):
+            first = i
+    if first is None:  # no part or roman heading: the whole report, no closing formula looked for
+        kept = [(j, raw, s) for j, raw in enumerate(lines, start=1) if (s := raw.strip())]
+        return 1, kept[-1][0] if kept else min(n, 1), kept
+    kept = []
+    for j in range(first, n + 1):
+        raw = lines[j - 1]
+        s = raw.strip()
+        if s:
+            if s[0] in _BOUND_STARTS and (_CLOSING.match(s) or _APPENDIX.match(s)):
+                break
+            kept.append((j, raw, s))
+    return first, kept[-1][0] if kept else first - 1, kept  # (none: the first heading closed the narrative)
+
+
 def outline_of_nfc(lines: list[str]) -> Outline:
     """:func:`parse_outline` of lines already in NFC (the prose stage normalises them once for all its steps)."""
-    first, last = narrative_bounds(lines)
+    first, last, kept = _narrative(lines)
     root = Node(kind="root", label="", number=(), title="", line=0, rank=-1, first_line=first, last_line=last)
     stack: list[Node] = [root]
     notes: list[str] = []
     pending_title: Node | None = None   # a part whose title is on the following upper-case line(s)
 
-    for i in range(first, last + 1):
-        raw = lines[i - 1]
-        s = raw.strip()
-        if not s:
-            continue
-        h = _heading_at(s)
+    for i, raw, s in kept:
+        h = _heading_of(s)
         if pending_title is not None:
             letters = [c for c in clean_inline(s) if c.isalpha()]
             if h is None and letters and all(c.isupper() for c in letters):

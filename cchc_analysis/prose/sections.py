@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from cchc_analysis.prose.outline import Node, Outline, fold
+from cchc_analysis.prose.outline import Node, Outline, fold, folded_words
 
 AREAS = ["chi_dao_dieu_hanh", "the_che", "tthc", "to_chuc_bo_may", "cbccvc", "tai_chinh_cong", "hien_dai_hoa"]
 KINDS = ["results", "limitations", "causes", "overall_assessment", "lessons", "tasks_2021_2030",
@@ -134,8 +134,15 @@ def _context_rule(node: Node) -> dict | None:
 
 def item_area(text: str) -> tuple[str, dict[str, int]]:
     """Area of a list item from keyword hits in its text; "general" unless one area clearly dominates."""
-    t = fold(text)
-    found = {area: n for area, keys in AREA_TEXT_KEYWORDS.items() if (n := sum(map(t.count, keys)))}
+    words = folded_words(text)
+    t = " ".join(words)
+    # a keyword is counted only where each of its words is within a word of the text (where it occurs, it is): most
+    # items name few areas, and a scan of the text per keyword cost more than the rest of the prose layer's matching
+    present = set().union(*map(_TOKENS_IN.__getitem__, set(words)))
+    found = {}
+    for area, keys in _KEYWORD_TOKENS.items():
+        if n := sum([t.count(key) for key, tokens in keys if tokens <= present]):
+            found[area] = n
     # the areas with hits, most first (ties in AREAS' order); an area without is a runner-up with none
     ranked = sorted(found.items(), key=_by_hits)
     best, n = ranked[0] if ranked else ("general", 0)
@@ -143,6 +150,26 @@ def item_area(text: str) -> tuple[str, dict[str, int]]:
     if n >= ITEM_AREA_MIN_HITS and n - runner >= ITEM_AREA_MARGIN:
         return best, found
     return "general", found
+
+
+# the words of AREA_TEXT_KEYWORDS' keywords; each keyword with its words
+_TOKENS = sorted({token for keys in AREA_TEXT_KEYWORDS.values() for key in keys for token in key.split()})
+_KEYWORD_TOKENS = {area: [(key, frozenset(key.split())) for key in keys] for area, keys in AREA_TEXT_KEYWORDS.items()}
+
+
+class _TokensIn(dict):
+    """folded word -> the keywords' words it contains, per process (the words of prose recur)."""
+
+    MAX_WORDS = 200_000
+
+    def __missing__(self, word: str) -> frozenset[str]:
+        if len(self) >= self.MAX_WORDS:
+            self.clear()
+        tokens = self[word] = frozenset(token for token in _TOKENS if token in word)
+        return tokens
+
+
+_TOKENS_IN = _TokensIn()
 
 
 _AREA_RANK = {area: i for i, area in enumerate(AREAS)}

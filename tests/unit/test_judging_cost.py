@@ -138,3 +138,26 @@ def test_row_texts_are_the_rendered_message_and_the_encoded_params(seed):
             assert _row_texts(key, params) == (render(key, params), _params_json(params)), (key, params)
     assert _params_json({"b": 1, "a": "ư"}) == json.dumps({"b": 1, "a": "ư"}, ensure_ascii=False, sort_keys=True,
                                                           separators=(",", ":"))
+
+
+@pytest.mark.parametrize("text", ["tự chức, tổ chức bộ máy; tự chủ", "Tisoa ISO 9001:2015, 14.05 và 4.0",
+                                  "phản ánh, kiến nghị; phản ánh kiến nghị của người dân", "điện tử chủ động",
+                                  "dao tao dao tao: đào tạo, bồi dưỡng", "18-NQ/TW và 19-nq/tw", "CNTT\tcntt  cntt"])
+def test_item_area_counts_only_keywords_whose_words_it_has_as_all(text):
+    from cchc_analysis.prose.outline import fold
+
+    t = fold(text)
+    hits = {area: sum(map(t.count, keys)) for area, keys in AREA_TEXT_KEYWORDS.items()}
+    assert item_area(text)[1] == {k: v for k, v in hits.items() if v}
+
+
+@pytest.mark.parametrize("lines", [[], [""], ["", "  "], ["Đoạn văn.", "", "Trên đây là báo cáo", ""],
+                                   ["Mở đầu", "I. Kết quả", "Nội dung.", "", "", "Phụ lục 1", "x"],
+                                   ["I. Kết quả", "Nội dung.", "  ", ""], ["Phần thứ nhất", "Nơi nhận:", "x"],
+                                   ["x", "**Phần thứ hai** NHIỆM VỤ", "", "1. Việc", "trên đây là hết", ""]])
+def test_narrative_scan_keeps_the_bounds(lines):
+    from cchc_analysis.prose.outline import _narrative, narrative_bounds
+
+    first, last, kept = _narrative(lines)
+    assert (first, last) == narrative_bounds(lines)
+    assert kept == [(i, lines[i - 1], lines[i - 1].strip()) for i in range(first, last + 1) if lines[i - 1].strip()]

@@ -184,6 +184,7 @@ def test_report_bounds(report_outline):
 
 
 @pytest.mark.parametrize("text", ["Cải cách THỦ TỤC hành chính", "  Đổi   mới\tđội ngũ  ", "a \u0301 b", "\u0301",
+                                  "ΟΔΟΣ ΟΔΟΣ. ΑΣ", "İstanbul ĐIỆN BIÊN",
                                   "Ω ά й 한 ﬁ", "", "Tỉnh\u00a0Điện Biên; 2.232 người"])
 def test_fold_word_by_word_is_folding_the_text(text):
     from cchc_analysis.prose.outline import FOLD_TABLE, fold, nfc
