@@ -180,8 +180,9 @@ class DatasetWriter:
             return set()
         if self._copier.stdin:  # (never given a plan: it ends)
             self._copier.stdin.close()
-        self._copier.stderr.read()
-        self._copier, ok = None, self._copier.wait() == 0
+            self._copier.stdin = None
+        self._copier.communicate()  # (its pipes closed once it has ended)
+        self._copier, ok = None, self._copier.returncode == 0
         if not ok:
             self._early = []
         return set(self._early)
@@ -274,16 +275,18 @@ def _csv_parts(frame: pd.DataFrame, pieces: list[tuple]) -> list:
 def _registry_pieces(name: str, pieces: list[tuple]) -> bool:
     """Every piece holding rows was formatted from columns of the registry's dtypes (what a table assembled from
     them has: ``write`` checks it)."""
-    dtypes = tuple(TABLES[name].dtypes().values())
-    return not any("datetime" in d for d in dtypes) and all(d == dtypes for d, n, _ in pieces if n)
+    return _formatted_from(tuple(TABLES[name].dtypes().values()), pieces)
 
 
 def _usable(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
     """The pieces hold the table's rows formatted from columns of its dtypes (else the table is formatted anew)."""
-    dtypes = tuple(map(str, frame.dtypes))
-    if sum(n for _, n, _ in pieces) != len(frame) or any("datetime" in d for d in dtypes):
-        return False
-    return all(piece_dtypes == dtypes for piece_dtypes, n, _ in pieces if n)
+    return sum(n for _, n, _ in pieces) == len(frame) and _formatted_from(tuple(map(str, frame.dtypes)), pieces)
+
+
+def _formatted_from(dtypes: tuple[str, ...], pieces: list[tuple]) -> bool:
+    """Every piece holding rows was formatted from columns of ``dtypes``, none of them a datetime column (such a
+    table is always formatted whole)."""
+    return not any("datetime" in d for d in dtypes) and all(d == dtypes for d, n, _ in pieces if n)
 
 
 def swap_into_place(new: Path, target: Path) -> None:
