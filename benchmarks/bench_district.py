@@ -67,7 +67,7 @@ def timed(spent: collections.Counter, module, name: str, stage: str) -> None:
 
 def one_pass(reports, corpus_size: int) -> None:
     for report in reports:
-        build.district_result((report, True, workflow.evaluate_one, corpus_size))
+        build.district_result((report, True, workflow.evaluate_one, corpus_size, workflow.PIECES_ONLY))
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ build.findings_rows = rows
 inputs = []
 with build.tuned_collector():
     for r in reports[:1 + n]:
-        build.district_result((r, True, then, 700))
+        build.district_result((r, True, then, 700, workflow.PIECES_ONLY))
         t = captured["tables"]
         inputs.append((r, captured["findings"], t))
     build.findings_rows = real_rows

@@ -15,6 +15,7 @@ import pandas as pd
 from cchc_analysis.dataset.build import (
     DistrictTables,
     assemble,
+    corpus_rows,
     corpus_table,
     csv_pieces,
     district_results,
@@ -24,12 +25,19 @@ from cchc_analysis.dataset.build import (
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import DatasetWriter
 from cchc_analysis.dataset.model import Dataset
+from cchc_analysis.dataset.package import WORKBOOK_TABLES
+from cchc_analysis.dataset.schema import TABLES
 from cchc_analysis.evaluation.run import district_evaluation
 from cchc_analysis.findings import SEVERITIES
 from cchc_analysis.read.manifest import ReportInput, discover
 from cchc_analysis.tables.records import Columns
 
 DEFAULT_CACHE = Path(".build/parse")
+# the tables `cchc parse` writes from the districts' CSV pieces alone (no Parquet file, no workbook sheet, not in
+# its summary): their corpus frames are never built, so the workers make no Arrow batches of them (a national
+# corpus' cell ledger: about a tenth of the work after the reports are read)
+PIECES_ONLY = tuple(name for name, table in TABLES.items()
+                    if table.file.endswith(".csv") and not table.parquet and name not in WORKBOOK_TABLES)
 
 
 def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers: int | None = None) -> Dataset:
@@ -41,9 +49,9 @@ def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers:
         return dataset
 
 
-def _results(paths: list[Path], cache: ResultCache, workers: int | None) -> list:
+def _results(paths: list[Path], cache: ResultCache, workers: int | None, unframed: tuple[str, ...] = ()) -> list:
     """Every report's results with its evaluation (``dataset.build.district_results``)."""
-    return district_results(discover(paths), True, workers, cache, then=evaluate_one)
+    return district_results(discover(paths), True, workers, cache, then=evaluate_one, unframed=unframed)
 
 
 def evaluate_one(report: ReportInput, one: DistrictTables) -> dict[str, list[dict]]:
@@ -69,20 +77,21 @@ def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = N
     """Parse, evaluate and write ``out_dir``; returns a summary for the terminal. ``workers``: processes for the
     per-report work (default: one per core from 12 reports on)."""
     with ResultCache(cache_dir) as cache, tuned_collector(), DatasetWriter(out_dir, workers) as writer:
-        results = _results(paths, cache, workers)
+        results = _results(paths, cache, workers, unframed=PIECES_ONLY)
         # the files made of the districts' pieces (cache entries, copied by the kernel in another process) are
         # written while the corpus tables are assembled
         writer.use_pieces(csv_pieces(results), sheet_pieces(results))
         indicators = corpus_table("indicators", results)
         writer.begin("indicators", indicators)  # its Parquet file written while the other tables are built
-        dataset = assemble(results, with_sections=False, indicators=indicators)
+        dataset = assemble(results, with_sections=False, indicators=indicators, unframed=PIECES_ONLY)
+        cells = corpus_rows("cells", results)
         cache.prune()
         written = writer.write(dataset)
     severities = dataset.quality["severity"].value_counts()
     verdicts = dataset.evaluation["verdict_en"].value_counts()
     return (f"parsed {len(dataset.reports)} report(s): {len(dataset.indicators)} observations of "
             f"{dataset.indicators['indicator_id'].nunique()} indicators, {len(dataset.targets)} targets, "
-            f"{len(dataset.cells)} table cells accounted for\n"
+            f"{cells} table cells accounted for\n"
             f"quality findings: {', '.join(f'{severities.get(s, 0)} {s}' for s in SEVERITIES)}\n"
             f"evaluation: {', '.join(f'{n} {v.lower()}' for v, n in verdicts.items())}\n"
             f"wrote {out_dir}/: {', '.join(p.name for p in written)}")

@@ -155,19 +155,20 @@ DISTRICT_ORDER = {
 
 def district_result(task: tuple) -> DistrictResult:
     """Read one report and do all the work that stays within its district. ``task`` is (report, with_narrative,
-    then, corpus_size): plain data and a module-level function, so it can run in a worker process.
+    then, corpus_size, unframed): plain data and a module-level function, so it can run in a worker process.
     ``then(report, tables)``, when given, runs on the district's ``DistrictTables`` while its lines are at hand and
     returns rows of further tables ({table name: rows}), added to its parts. ``corpus_size``: the reports of the
     corpus, which decides whether the large tables' workbook rows are formatted here too (``fits_workbook``; the
-    outputs do not depend on it)."""
-    report, with_narrative, then, corpus_size = task
+    outputs do not depend on it). ``unframed``: the tables whose frames the caller does not build (their parts get
+    no Arrow batch, ``parts.NO_BATCH``; see ``assemble``)."""
+    report, with_narrative, then, corpus_size, unframed = task
     one = parse_report(report)
     result = one.result
     district = one.meta.district
     updates, findings = _year_data(report)
     parts, indicators = _indicator_parts(result.observations, updates,
                                          fits_workbook(len(result.observations) + len(updates), corpus_size))
-    parts["cells"] = from_rows(sorted_rows(result.cells, CELL_ORDER), "cells")
+    parts["cells"] = from_rows(sorted_rows(result.cells, CELL_ORDER), "cells", batch="cells" not in unframed)
     parts["targets"], targets = part_and_columns(result.targets, "targets", sheet=True)
     parts["tables"] = from_rows(result.tables, "tables", sheet=True)
     curated = curated_for(report) if with_narrative else None
@@ -181,7 +182,7 @@ def district_result(task: tuple) -> DistrictResult:
     if then is not None:
         tables = DistrictTables(one.meta, one.source.lines, indicators, quality_columns, targets, facts, sections)
         for name, rows in then(report, tables).items():
-            parts[name] = from_rows(rows, name, sheet=name in SHEET_PIECE_TABLES)
+            parts[name] = from_rows(rows, name, sheet=name in SHEET_PIECE_TABLES, batch=name not in unframed)
     own = {district}
     return DistrictResult(
         one.meta, bool(report.manifest.get("synthetic", False)),
@@ -473,21 +474,23 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, worker
 
 
 def district_results(inputs: list[ReportInput], with_narrative: bool, workers: int | None, cache: ResultCache,
-                     then=None) -> list[DistrictResult]:
+                     then=None, unframed: tuple[str, ...] = ()) -> list[DistrictResult]:
     """The per-report results, in report order: from ``cache`` where it holds them, else computed, stored, their
     observations validated against the schema and their entries marked valid. Their CSV and JSON texts stay in the
-    cache's entries (``Segment``s), so ``cache`` must stay open while they are written. ``then``: see
-    ``district_result`` (its name is part of the cache key)."""
+    cache's entries (``Segment``s), so ``cache`` must stay open while they are written. ``then``, ``unframed``: see
+    ``district_result`` (both are part of the cache key)."""
     from concurrent.futures.process import BrokenProcessPool
 
     kind = f"district:{with_narrative}:{then.__module__}.{then.__qualname__}" if then else f"district:{with_narrative}"
+    kind += f":unframed={','.join(sorted(unframed))}" if unframed else ""
     keys = [f"scratch-{i:06d}" for i in range(len(inputs))] if cache.scratch else \
         [report_key(r, kind, cache.hashes) or f"uncached-{i:06d}" for i, r in enumerate(inputs)]
     results = [None if key.startswith("uncached-") else cache.get(key) for key in keys]
     results = [one if one is None or _interim_intact(report, one) else None for report, one in zip(inputs, results)]
     todo = [i for i, one in enumerate(results) if one is None]
     cache.invalidate([keys[i] for i in todo])
-    tasks = [((inputs[i], with_narrative, then, len(inputs)), cache.folder, keys[i]) for i in todo]
+    tasks = [((inputs[i], with_narrative, then, len(inputs), frozenset(unframed)), cache.folder, keys[i])
+             for i in todo]
 
     def read_cached() -> None:  # (every table's frame is built from the Arrow batches)
         results[:] = [None if one is None else one.with_arrow_read() for one in results]
@@ -562,6 +565,11 @@ def corpus_table(name: str, results: list[DistrictResult]) -> pd.DataFrame | Non
     return DISTRICT_ORDER[name](to_frame([one.parts[name] for one in results if name in one.parts], name))
 
 
+def corpus_rows(name: str, results: list[DistrictResult]) -> int:
+    """The rows of a corpus table (whether or not its frame is built)."""
+    return sum(one.parts[name].rows for one in results if name in one.parts)
+
+
 def sections_of(results: list[DistrictResult]) -> list[dict]:
     """Every district's prose sections, decoded from their JSON pieces."""
     return [section for one in results if one.sections[0]
@@ -569,10 +577,11 @@ def sections_of(results: list[DistrictResult]) -> list[dict]:
 
 
 def assemble(results: list[DistrictResult], with_sections: bool = True,
-             indicators: pd.DataFrame | None = None) -> Dataset:
+             indicators: pd.DataFrame | None = None, unframed: tuple[str, ...] = ()) -> Dataset:
     """The corpus-wide tables from the per-report results (``corpus_table``), the observations validated against
     the schema. ``with_sections``: decode the prose sections (a writer that joins their JSON pieces does not need
-    them). ``indicators``: their corpus table, when built already."""
+    them). ``indicators``: their corpus table, when built already. ``unframed``: tables left None, to be written
+    from the districts' CSV pieces (``csv_pieces``) alone, where those hold them in order (else built anyway)."""
     indicators = corpus_table("indicators", results) if indicators is None else indicators
     if not _own("indicators", results):  # rows of one district in another's report: keys unique across them too
         check_schema(indicators, ", ".join(one.meta.source_file for one in results))
@@ -582,7 +591,8 @@ def assemble(results: list[DistrictResult], with_sections: bool = True,
         **one.meta.text_provenance(),
         "synthetic": one.synthetic, **one.document,
     } for one in results], columns=columns("districts"))
-    tables = {TABLES[name].dataset_attribute: corpus_table(name, results)
+    tables = {TABLES[name].dataset_attribute:
+              None if name in unframed and in_corpus_order(name, results) is not None else corpus_table(name, results)
               for name in TABLES if name not in ("indicators", "indicators_codebook", "districts", "sections")}
     return Dataset(indicators=indicators, codebook=pd.DataFrame(codebook_rows(load_specs())), districts=districts,
                    sections=sections_of(results) if with_sections else None, **tables)

@@ -46,11 +46,19 @@ def _read(table: Table, directory: Path, columns: list[str] | None):
         return json.loads(path.read_text(encoding="utf-8"))
     parquet = path.with_suffix(".parquet")
     if table.parquet and parquet.exists():
-        frame = pd.read_parquet(parquet, columns=columns)
-    else:
-        # keep_default_na=False: an empty text cell stays "" (not NaN); the other columns are typed below
-        frame = pd.read_csv(path, encoding="utf-8", keep_default_na=False, dtype=str, usecols=columns)
-    return _typed(frame, table, path)
+        return _typed(pd.read_parquet(parquet, columns=columns), table, path)
+    return table_from_csv(path, table, path, columns)
+
+
+def table_from_csv(source, table: Table, where, columns: list[str] | None = None,
+                   as_written: bool = False) -> pd.DataFrame:
+    """A table's CSV text (a path, or a file object of its bytes) in the registry's dtypes; ``where`` names it in
+    an error. ``as_written``: the bytes this package wrote, whose rows end in "\n" only (a carriage return inside a
+    text is not quoted by the writer, csv or pandas); else any line ends (a file saved again by a spreadsheet)."""
+    # keep_default_na=False: an empty text cell stays "" (not NaN); the other columns are typed below
+    frame = pd.read_csv(source, encoding="utf-8", keep_default_na=False, dtype=str, usecols=columns,
+                        lineterminator="\n" if as_written else None)
+    return _typed(frame, table, where)
 
 
 def _typed(frame: pd.DataFrame, table: Table, path: Path) -> pd.DataFrame:
@@ -96,7 +104,8 @@ def write_dataset(dataset: Dataset, out_dir: Path, workers: int | None = None,
     by side in ``workers`` processes (default: one per core); the bytes do not depend on it. ``pieces``: a table's
     rows already formatted as CSV per report (``dataset.parts.Part.piece``, in the table's row order), used when
     their dtypes and row counts match the table's; the dict is emptied once they are written. ``sheets``: likewise,
-    tables' rows as workbook XML (``dataset.package.write_workbook``). (``DatasetWriter``: the same in steps.)"""
+    tables' rows as workbook XML (``dataset.package.write_workbook``). A table the dataset does not hold (None) is
+    written from its pieces when given. (``DatasetWriter``: the same in steps.)"""
     with DatasetWriter(out_dir, workers, copier=bool(pieces)) as writer:
         writer.use_pieces(pieces or {}, sheets)
         return writer.write(dataset)
@@ -188,13 +197,20 @@ class DatasetWriter:
         return set(self._early)
 
     def write(self, dataset: Dataset) -> list[Path]:
-        """Write ``dataset`` (the pieces' files begun early where they match it) and put every file in place."""
+        """Write ``dataset`` (the pieces' files begun early where they match it) and put every file in place. A
+        table the dataset does not hold (None) is written from its pieces when there are some: the caller left its
+        frame unbuilt (``dataset.build.assemble``'s ``unframed``)."""
         staging, pieces = self.staging, self.pieces
         frames = {name: getattr(dataset, TABLES[name].dataset_attribute) for name in CSV_TABLES
                   if getattr(dataset, TABLES[name].dataset_attribute) is not None}
         for name, frame in frames.items():
             check_columns(name, frame)
         ready = {name for name in frames if name in pieces and _usable(frames[name], pieces[name])}
+        unframed = [name for name in CSV_TABLES if name not in frames and name in pieces]
+        for name in unframed:
+            if not _registry_pieces(name, pieces[name]):
+                raise ValueError(f"{name}: no frame, and its pieces are not all of the registry's dtypes")
+        ready.update(unframed)
         if _json_usable(dataset.sections, pieces.get("sections")):
             ready.add("sections")
         for _, written in self._begun.values():
@@ -216,7 +232,8 @@ class DatasetWriter:
             _run_threads(jobs + [rest_of_ready])  # the longest (workbook) first
         pieces.clear()  # consumed: a corpus' text held no longer than needed
         _join_pieces(parts)
-        write_datapackage(frames, staging)
+        write_datapackage({name: frames.get(name, pd.DataFrame(columns=TABLES[name].columns))
+                           for name in CSV_TABLES if name in frames or name in unframed}, staging)
         written = []
         for name in OUTPUT_FILES:
             target = self.out_dir / name

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cchc_analysis.dataset.blobs import Segment, read_blob
+from cchc_analysis.dataset.io import table_from_csv
 from cchc_analysis.dataset.schema import TABLES
 from cchc_analysis.dataset.xlsx import Deflated, deflated, frame_columns, rows_xml
 from cchc_analysis.tables.records import Columns
@@ -33,9 +34,15 @@ from cchc_analysis.tables.records import Columns
 class Part:
     rows: int
     dtypes: tuple[str, ...]  # the pandas dtypes the CSV text was formatted from (``dataset.io`` checks them)
-    arrow: bytes | memoryview | Segment  # the rows as an Arrow IPC record batch message (``arrow_schema(table)``)
+    # the rows as an Arrow IPC record batch message (``arrow_schema(table)``), or ``NO_BATCH`` for a table the build
+    # writes from its pieces alone (see ``from_rows``)
+    arrow: bytes | memoryview | Segment
     csv: bytes | Segment     # the rows as UTF-8 CSV without a header
     sheet: Deflated | None = None  # the rows as workbook sheet XML (``dataset.xlsx.rows_xml``), deflated, when asked
+
+    @property
+    def has_batch(self) -> bool:
+        return (self.arrow.length if isinstance(self.arrow, Segment) else len(self.arrow)) > 0
 
     def piece(self) -> tuple[tuple[str, ...], int, bytes | Segment]:
         """The CSV piece ``dataset.io.write_dataset`` joins."""
@@ -149,11 +156,16 @@ def _csv_lines(cells: list[list[str]]) -> str:
     return lines + "\n" if lines else ""
 
 
-def from_rows(rows: list[dict], table: str, sheet: bool = False) -> Part:
-    """A part from rows (dicts by field name: a missing field is empty), with its workbook rows when ``sheet``.
-    Values of another type than their field's go through pandas' conversion (``from_frame``), as a frame of them
-    would."""
-    return _from_rows(rows, table, sheet)[0]
+# a part's Arrow batch when none was made: a table whose frame the build never reads (``dataset.build``: a corpus'
+# cells are written from the districts' CSV pieces alone); its frame, should it be asked, is read from its CSV text
+NO_BATCH = b""
+
+
+def from_rows(rows: list[dict], table: str, sheet: bool = False, batch: bool = True) -> Part:
+    """A part from rows (dicts by field name: a missing field is empty), with its workbook rows when ``sheet`` and
+    its Arrow batch unless not ``batch``. Values of another type than their field's go through pandas' conversion
+    (``from_frame``), as a frame of them would."""
+    return _from_rows(rows, table, sheet, batch)[0]
 
 
 def part_and_columns(rows: list[dict], table: str, sheet: bool = False) -> tuple[Part, Columns | pd.DataFrame]:
@@ -166,23 +178,39 @@ def part_and_columns(rows: list[dict], table: str, sheet: bool = False) -> tuple
                          lambda: to_frame([part], table))
 
 
-def _from_rows(rows: list[dict], table: str, sheet: bool) -> tuple[Part, list[list] | None]:
+def _from_rows(rows: list[dict], table: str, sheet: bool, batch: bool = True) -> tuple[Part, list[list] | None]:
     """The part, and the rows' values column by column when they were of their fields' types (else None)."""
     fields = TABLES[table].fields
     values = _columns(rows, TABLES[table].columns)
     types = [set(map(type, column)) for column in values]
     cells = [_cells(column, field.type, kinds) for column, field, kinds in zip(values, fields, types)]
-    if any(column is None for column in cells):
-        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet), None
-    schema = arrow_schema(table)
-    try:  # (pandas' reading, NaN as missing, for numbers and where pd.NA is: it costs a third more)
-        data = pa.record_batch([pa.array(column, arrow.type, from_pandas=field.type == "number" or _NA in kinds)
-                                for column, arrow, field, kinds in zip(values, schema, fields, types)], schema=schema)
-    except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: pandas says what is wrong
-        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet), None
+    if any(column is None for column in cells) or not (batch or _within_int64(values, fields)):
+        return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet, batch), None
+    arrow = NO_BATCH
+    if batch:
+        schema = arrow_schema(table)
+        try:  # (pandas' reading, NaN as missing, for numbers and where pd.NA is: it costs a third more)
+            arrow = _ipc(pa.record_batch([pa.array(column, arrow.type,
+                                                   from_pandas=field.type == "number" or _NA in kinds)
+                                          for column, arrow, field, kinds in zip(values, schema, fields, types)],
+                                         schema=schema))
+        except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: pandas says what is wrong
+            return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet), None
     xml = rows_xml([_sheet_values(column, field.type) for column, field in zip(values, fields)]) if sheet else None
-    return Part(len(rows), registry_dtypes(table), _ipc(data), _csv_lines(cells).encode("utf-8"),
+    return Part(len(rows), registry_dtypes(table), arrow, _csv_lines(cells).encode("utf-8"),
                 deflated(xml.encode("utf-8")) if sheet else None), values
+
+
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def _within_int64(values: list[list], fields: list) -> bool:
+    """Every integer fits the registry's 64-bit columns (what building the Arrow batch checks, when there is one)."""
+    for column, field in zip(values, fields):
+        present = [v for v in column if type(v) is int] if field.type == "integer" else ()
+        if present and (min(present) < _INT64[0] or max(present) > _INT64[1]):
+            return False
+    return True
 
 
 def _columns(rows: list[dict], names: list[str]) -> list:
@@ -210,17 +238,19 @@ def _ipc(data: pa.RecordBatch) -> bytes:
     return data.serialize().to_pybytes()
 
 
-def from_frame(frame: pd.DataFrame, table: str, sheet: bool = False) -> Part:
+def from_frame(frame: pd.DataFrame, table: str, sheet: bool = False, batch: bool = True) -> Part:
     """A part from a frame of the table's columns: cast to the registry's dtypes (a value that does not fit is an
-    error), its CSV text printed by pandas; its workbook rows when ``sheet``."""
+    error), its CSV text printed by pandas; its workbook rows when ``sheet``; its Arrow batch unless not ``batch``."""
     frame = typed(frame, table)
     text = frame.to_csv(index=False, header=False, encoding="utf-8", lineterminator="\n")
-    schema = arrow_schema(table)
-    # through a table: a column of a concatenated frame can be several Arrow chunks, which one batch cannot hold
-    batches = pa.Table.from_pandas(frame, schema=schema, preserve_index=False).combine_chunks().to_batches()
-    data = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=schema)
+    arrow = NO_BATCH
+    if batch:
+        schema = arrow_schema(table)
+        # through a table: a column of a concatenated frame can be several Arrow chunks, which one batch cannot hold
+        batches = pa.Table.from_pandas(frame, schema=schema, preserve_index=False).combine_chunks().to_batches()
+        arrow = _ipc(batches[0] if batches else pa.RecordBatch.from_pylist([], schema=schema))
     xml = deflated(rows_xml(frame_columns(frame)).encode("utf-8")) if sheet else None
-    return Part(len(frame), registry_dtypes(table), _ipc(data), text.encode("utf-8"), xml)
+    return Part(len(frame), registry_dtypes(table), arrow, text.encode("utf-8"), xml)
 
 
 def typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -245,9 +275,14 @@ def typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def to_frame(parts: list[Part], table: str) -> pd.DataFrame:
-    """The frame of the parts' rows one after another, in the registry's dtypes (one Arrow conversion)."""
+    """The frame of the parts' rows one after another, in the registry's dtypes (one Arrow conversion; read from
+    their CSV text, as ``load_dataset`` reads the table's file, when a part has no batch: ``NO_BATCH``)."""
     if not parts:
         return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
+    if not all(part.has_batch for part in parts):
+        text = b"".join(bytes(read_blob(part.csv)) for part in parts)
+        header = (",".join(TABLES[table].columns) + "\n").encode("utf-8")
+        return table_from_csv(io.BytesIO(header + text), TABLES[table], f"the CSV pieces of {table}", as_written=True)
     schema = arrow_schema(table)
     data = pa.Table.from_batches([pa.ipc.read_record_batch(pa.py_buffer(read_blob(part.arrow)), schema)
                                   for part in parts],

@@ -399,3 +399,49 @@ def test_a_damaged_hash_index_is_ignored(corpus, tmp_path):
     (tmp_path / "cache" / "hashes.json").write_text("{not json", encoding="utf-8")
     parse_and_write([corpus], tmp_path / "again", tmp_path / "cache")
     assert snapshot(tmp_path / "again") == snapshot(tmp_path / "cold")
+
+
+def test_tables_written_from_their_pieces_alone_get_no_batches_nor_frames(corpus, tmp_path):
+    from cchc_analysis.dataset import build
+    from cchc_analysis.read.manifest import discover
+    from cchc_analysis.workflow import PIECES_ONLY, evaluate_one
+
+    assert {"cells", "evaluation_parts"} <= set(PIECES_ONLY) and "indicators" not in PIECES_ONLY
+    as_text = dict(index=False, lineterminator="\n")
+    framed = evaluated_dataset([corpus])
+    with ResultCache(tmp_path / "cache") as cache:
+        results = build.district_results(discover([corpus]), True, 1, cache, then=evaluate_one, unframed=PIECES_ONLY)
+        lean = [(name, one.parts[name]) for one in results for name in PIECES_ONLY if name in one.parts]
+        assert lean and not any(part.has_batch for _, part in lean)
+        assert all(part.has_batch for one in results for name, part in one.parts.items() if name not in PIECES_ONLY)
+        left = build.assemble(results, unframed=PIECES_ONLY)
+        assert left.cells is None and left.evaluation_parts is None and left.quality is not None
+        assert build.corpus_rows("cells", results) == len(framed.cells)
+        asked = build.assemble(results)  # their frames asked all the same: read back from their CSV text
+        assert asked.cells.to_csv(**as_text) == framed.cells.to_csv(**as_text)
+        assert tuple(asked.cells.dtypes) == tuple(framed.cells.dtypes)
+        results[1].own_rows = False  # a district holding rows of another: its cells are sorted again, as frames
+        assert build.assemble(results, unframed=PIECES_ONLY).cells.to_csv(**as_text) == \
+            framed.cells.to_csv(**as_text)
+    with ResultCache(tmp_path / "cache") as cache:  # entries without batches never serve a build that wants them
+        again = build.district_results(discover([corpus]), True, 1, cache, then=evaluate_one)
+        assert all(one.fresh and one.parts["cells"].has_batch for one in again)
+
+
+def test_a_dataset_without_a_table_writes_it_from_its_pieces(corpus, tmp_path):
+    from cchc_analysis.dataset import build
+
+    dataset = evaluated_dataset([corpus])
+    io.write_dataset(dataset, tmp_path / "plain", workers=1)
+    with ResultCache(None) as cache:
+        from cchc_analysis.read.manifest import discover
+        from cchc_analysis.workflow import evaluate_one
+
+        results = build.district_results(discover([corpus]), True, 1, cache, then=evaluate_one)
+        pieces = build.csv_pieces(results)
+        io.write_dataset(dataclasses.replace(dataset, cells=None), tmp_path / "pieces", workers=1, pieces=pieces)
+        assert snapshot(tmp_path / "pieces") == snapshot(tmp_path / "plain")
+        assert "cells" in {r["name"] for r in json.loads((tmp_path / "pieces" / "datapackage.json").read_text())[
+            "resources"]}
+        io.write_dataset(dataclasses.replace(dataset, cells=None), tmp_path / "none", workers=1)
+        assert not (tmp_path / "none" / "cells.csv").exists()  # neither frame nor pieces: not written

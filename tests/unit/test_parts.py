@@ -172,3 +172,31 @@ def test_text_columns_print_as_to_csv_prints_them(texts):
     frame = typed(pd.DataFrame(rows, columns=TABLES["quality"].columns), "quality")
     expected = frame.to_csv(index=False, header=False, lineterminator="\n")
     assert from_rows(rows, "quality").csv.decode("utf-8") == expected
+
+
+@pytest.mark.parametrize("table", ["cells", "evaluation_parts", "indicators"])
+def test_a_part_without_its_batch_prints_the_same_and_its_frame_reads_back_from_its_text(table):
+    rows = tricky_rows(table)
+    with_batch, without = from_rows(rows, table), from_rows(rows, table, batch=False)
+    assert with_batch.has_batch and not without.has_batch
+    assert (without.rows, without.dtypes, without.csv) == (with_batch.rows, with_batch.dtypes, with_batch.csv)
+    frame = typed(pd.DataFrame(rows, columns=TABLES[table].columns), table)
+    expected = pd.concat([frame, frame], ignore_index=True)
+    read_back = to_frame([with_batch, without], table)  # one part without a batch: both read from their text
+    assert tuple(map(str, read_back.dtypes)) == tuple(map(str, expected.dtypes))
+    to_text = dict(index=False, header=False, lineterminator="\n")
+    assert read_back.to_csv(**to_text) == expected.to_csv(**to_text)
+    # the text does not tell an empty text from a missing one: read back, both are "" (as load_dataset reads them)
+    for name, dtype in TABLES[table].dtypes().items():
+        if dtype == "str":
+            assert list(read_back[name].fillna("")) == list(read_back[name])
+    frame_part = from_frame(frame, table, batch=False)
+    assert not frame_part.has_batch and frame_part.csv == with_batch.csv
+
+
+def test_an_integer_beyond_64_bits_is_refused_without_a_batch_too():
+    rows = tricky_rows("cells")
+    rows[0]["source_line"] = 2**64
+    for batch in (True, False):
+        with pytest.raises((TypeError, ValueError, OverflowError)):
+            from_rows(rows, "cells", batch=batch)
