@@ -300,33 +300,50 @@ def _mapper(n_items: int, workers: int | None):
 
     ``map_items(function, items, then=None, meanwhile=None)``: ``then(result)``, when given, runs in this process on
     each result as soon as its chunk is back, and ``meanwhile()`` once the items are sent out, so that work on the
-    results overlaps the workers' (else it waits for the last of them, with a core idle). A ``CchcError`` raised in a
-    worker reaches the caller unchanged (it pickles with its file and line).
+    results overlaps the workers' (else it waits for the last of them, with a core idle). ``items`` may be an
+    iterator, ``n_items`` then at least their number: its items are sent out in chunks as they come, so the workers
+    start while the caller still finds what is to be done; until there are enough of them for the workers
+    (``_workers``) they are held back, and if there never are, done here. A ``CchcError`` raised in a worker
+    reaches the caller unchanged (it pickles with its file and line).
     """
-    workers = _workers(n_items, workers)
+    wanted, workers = workers, _workers(n_items, workers)
     if workers == 1:
         with tuned_collector():
-            def map_here(function, items, then=None, meanwhile=None):
-                if meanwhile is not None:
-                    meanwhile()
-                return [function(item) if then is None else then(function(item)) for item in items]
-
-            yield map_here
+            yield _map_here
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # fork on Linux: workers start at once with the package imported, and never re-run the caller's script (a
-    # script without a __main__ guard works); Arrow re-creates its thread pools after a fork
+    # script without a __main__ guard works); Arrow re-creates its thread pools after a fork. (Processes are
+    # started when the first chunk is sent.)
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_started) as pool:
         def map_items(function, items, then=None, meanwhile=None):
-            futures = [pool.submit(_apply, function, chunk) for chunk in _chunks(items, workers)]
+            futures, chunk, sent = [], [], 0
+            for item in items:
+                chunk.append(item)
+                if not futures and _workers(len(chunk), wanted) < workers:
+                    continue  # (held back)
+                while len(chunk) >= (size := _chunk_size(n_items - sent, workers)):
+                    futures.append(pool.submit(_apply, function, chunk[:size]))
+                    sent, chunk = sent + size, chunk[size:]
+            if not futures and _workers(len(chunk), wanted) == 1:  # too few after all
+                with tuned_collector():
+                    return _map_here(function, chunk, then, meanwhile)
+            futures += [pool.submit(_apply, function, part) for part in _chunks(chunk, workers)]
             if meanwhile is not None:
                 meanwhile()
             return [one if then is None else then(one) for future in futures for one in future.result()]
 
         yield map_items
+
+
+def _map_here(function, items, then=None, meanwhile=None) -> list:
+    items = list(items)  # (an iterator's items all found first, as when they are sent out)
+    if meanwhile is not None:
+        meanwhile()
+    return [function(item) if then is None else then(function(item)) for item in items]
 
 
 def _apply(function, items: list) -> list:
@@ -374,15 +391,20 @@ YOUNG_GC_THRESHOLD = 10_000
 
 def _chunks(items: list, workers: int) -> list[list]:
     """The items in consecutive chunks sent to a worker at a time, shrinking as the work left shrinks (guided
-    scheduling): a few reports a message while much is left, one at a time at the end, so no worker is still busy
-    with a long chunk while the others wait (fixed chunks of 6 could leave one idle for 6 reports' time: 0.2 s of a
-    100-report build)."""
+    scheduling, ``_chunk_size``)."""
     chunks, start = [], 0
     while start < len(items):
-        size = max(1, min(MAX_CHUNK, (len(items) - start) // (workers * 4)))
+        size = _chunk_size(len(items) - start, workers)
         chunks.append(items[start:start + size])
         start += size
     return chunks
+
+
+def _chunk_size(left: int, workers: int) -> int:
+    """A few reports a message while much is left, one at a time at the end, so no worker is still busy with a long
+    chunk while the others wait (fixed chunks of 6 could leave one idle for 6 reports' time: 0.2 s of a 100-report
+    build)."""
+    return max(1, min(MAX_CHUNK, left // (workers * 4)))
 
 
 MAX_CHUNK = 8
@@ -483,22 +505,36 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
 
     kind = f"district:{with_narrative}:{then.__module__}.{then.__qualname__}" if then else f"district:{with_narrative}"
     kind += f":unframed={','.join(sorted(unframed))}" if unframed else ""
-    keys = [f"scratch-{i:06d}" for i in range(len(inputs))] if cache.scratch else \
-        [report_key(r, kind, cache.hashes) or f"uncached-{i:06d}" for i, r in enumerate(inputs)]
-    results = [None if key.startswith("uncached-") else cache.get(key) for key in keys]
-    results = [one if one is None or _interim_intact(report, one) else None for report, one in zip(inputs, results)]
-    todo = [i for i, one in enumerate(results) if one is None]
-    cache.invalidate([keys[i] for i in todo])
-    tasks = [((inputs[i], with_narrative, then, len(inputs), frozenset(unframed)), cache.folder, keys[i])
-             for i in todo]
+    keys: list[str] = [""] * len(inputs)
+    results: list[DistrictResult | None] = [None] * len(inputs)
+    todo: list[int] = []
+    tasks: list[tuple] = []
+
+    def to_compute():
+        """The reports to read (not in the cache), as their keys are found: the workers start on the first ones
+        while the others' files are hashed."""
+        for i, report in enumerate(inputs):
+            key = keys[i] = f"scratch-{i:06d}" if cache.scratch else \
+                report_key(report, kind, cache.hashes) or f"uncached-{i:06d}"
+            one = None if key.startswith("uncached-") else cache.get(key)
+            results[i] = one if one is None or _interim_intact(report, one) else None
+            if results[i] is None:
+                cache.invalidate([key])  # (before its entry is written anew: valid only once its rows pass)
+                todo.append(i)
+                tasks.append(((report, with_narrative, then, len(inputs), frozenset(unframed)), cache.folder, key))
+                yield tasks[-1]
 
     def read_cached() -> None:  # (every table's frame is built from the Arrow batches)
         results[:] = [None if one is None else one.with_arrow_read() for one in results]
 
+    pending = to_compute()
     try:
-        with _mapper(len(tasks), workers) as map_reports:  # (the batches read while the workers go on)
-            computed = map_reports(_district_task, tasks, then=DistrictResult.with_arrow_read, meanwhile=read_cached)
+        with _mapper(len(inputs), workers) as map_reports:  # (the batches read while the workers go on)
+            computed = map_reports(_district_task, pending, then=DistrictResult.with_arrow_read,
+                                   meanwhile=read_cached)
     except BrokenProcessPool:  # workers could not start (e.g. a __main__ they cannot import): same work, here
+        for _ in pending:  # (the reports not looked up yet)
+            pass
         read_cached()  # (reading them again is nothing: a result read already has no span left)
         computed = [_district_task(task).with_arrow_read() for task in tasks]
     for i, one in zip(todo, computed):

@@ -445,3 +445,32 @@ def test_a_dataset_without_a_table_writes_it_from_its_pieces(corpus, tmp_path):
             "resources"]}
         io.write_dataset(dataclasses.replace(dataset, cells=None), tmp_path / "none", workers=1)
         assert not (tmp_path / "none" / "cells.csv").exists()  # neither frame nor pieces: not written
+
+
+def _cannot_start() -> None:
+    raise RuntimeError("this worker cannot start")
+
+
+_DONE_HERE: list = []
+_REAL_TASK: list = []
+
+
+def _counted_task(task):
+    """``_district_task``, counted where it runs (module level: sent to the workers by name, should any start)."""
+    _DONE_HERE.append(task)
+    return _REAL_TASK[0](task)
+
+
+def test_workers_that_cannot_start_leave_the_work_to_this_process(corpus, tmp_path, monkeypatch):
+    from cchc_analysis.dataset import build
+
+    parse_and_write([corpus], tmp_path / "here", None, workers=1)
+    monkeypatch.setattr(build, "_worker_started", _cannot_start)  # (every chunk sent out fails: BrokenProcessPool)
+    _DONE_HERE.clear()
+    _REAL_TASK[:] = [build._district_task]
+    monkeypatch.setattr(build, "_district_task", _counted_task)
+    parse_and_write([corpus], tmp_path / "fallback", tmp_path / "cache", workers=2)
+    assert snapshot(tmp_path / "fallback") == snapshot(tmp_path / "here")
+    assert len(_DONE_HERE) == len([p for p in corpus.iterdir() if p.is_dir()])  # all of them done here
+    with ResultCache(tmp_path / "cache") as cache:
+        assert len(cache.valid) == len([p for p in corpus.iterdir() if p.is_dir()])  # each computed once, stored

@@ -90,3 +90,45 @@ def test_work_on_the_results_goes_on_here_while_the_workers_read():
                             meanwhile=functools.partial(calls.append, "meanwhile"))
         assert [r for r, _ in got] == [x * x for x in range(12)]
         assert {pid for _, pid in got} == {os.getpid()} and calls == ["meanwhile"]
+
+
+def test_items_that_come_one_by_one_are_sent_out_as_they_come_and_too_few_are_done_here():
+    import os
+
+    from cchc_analysis.dataset.build import PARALLEL_MIN_REPORTS
+
+    def stream(n, seen):
+        for x in range(n):
+            seen.append(x)
+            yield x
+
+    for n, expected_here in ((PARALLEL_MIN_REPORTS - 1, True), (40, False)):
+        seen: list[int] = []
+        with _mapper(100, None) as map_items:  # (at most 100 expected)
+            got = map_items(_pid_and_square, stream(n, seen))
+        assert [square for _, square in got] == [x * x for x in range(n)] and seen == list(range(n))
+        assert ({pid for pid, _ in got} == {os.getpid()}) is expected_here
+
+
+def _pid_and_square(x: int) -> tuple[int, int]:
+    import os
+
+    return os.getpid(), x * x
+
+
+def _chunk_sizes(function, items: list) -> list:
+    return [len(items)] * len(items)
+
+
+def test_a_stream_is_sent_in_the_chunks_of_its_list(monkeypatch):
+    from cchc_analysis.dataset import build
+
+    monkeypatch.setattr(build, "_apply", _chunk_sizes)  # each result: the size of the chunk it came in
+    for n in (12, 100, 700):
+        with build._mapper(n, 2) as map_items:
+            got = map_items(_square, iter(range(n)))
+        sizes, at = [], 0
+        while at < len(got):
+            sizes.append(got[at])
+            at += got[at]
+        assert sizes == [len(chunk) for chunk in build._chunks(list(range(n)), 2)]
