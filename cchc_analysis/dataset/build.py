@@ -187,7 +187,7 @@ def district_result(task: tuple) -> DistrictResult:
     return DistrictResult(
         one.meta, bool(report.manifest.get("synthetic", False)),
         {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS}, parts,
-        (len(sections), json_piece(sections)[1].encode("utf-8")),
+        json_piece(sections),
         own_findings={row["district"] for row in quality} <= own,
         own_rows=all({row.get("district") for row in rows} <= own for rows in (result.observations, updates,
                                                                               result.cells)))

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import orjson
 import pandas as pd
 
 from cchc_analysis.dataset.copier import plan_part, write_files
@@ -267,7 +268,7 @@ def _start_copier():
 def _send_plan(copier, plan: list) -> bool:
     """Give the copier its plan (one line of JSON); False if it is gone."""
     try:
-        copier.stdin.write(json.dumps(plan, ensure_ascii=False).encode("utf-8") + b"\n")
+        copier.stdin.write(orjson.dumps(plan) + b"\n")
         copier.stdin.close()
     except OSError:
         return False
@@ -341,16 +342,17 @@ def _renameat2():
     return function
 
 
-def json_piece(items: list[dict]) -> tuple[int, str]:
-    """Items of a JSON list, one a line, with their count; joined by ``_json_parts`` into ``json_text``'s
-    bytes. One item a line: readable and diffable, and printed by json's C encoder (an indented file is printed by
-    its pure-Python one, several times slower: most of a district's JSON cost)."""
-    return len(items), ",\n".join(json.dumps(item, ensure_ascii=False) for item in items)
+def json_piece(items: list[dict]) -> tuple[int, bytes]:
+    """Items of a JSON list, one a line (compact, UTF-8), with their count; joined by ``_json_parts`` into
+    ``json_text``'s bytes. One item a line: readable and diffable. Printed by orjson: json's C encoder took about
+    0.9 ms a district for its prose sections' 120 KB (a thirtieth of that here), the same text but for the spaces
+    after separators."""
+    return len(items), b",\n".join([orjson.dumps(item, option=orjson.OPT_NON_STR_KEYS) for item in items])
 
 
 def json_text(items: list[dict]) -> str:
     """sections.json: a JSON list of the items, one a line."""
-    return "[\n" + json_piece(items)[1] + "\n]\n"
+    return "[\n" + json_piece(items)[1].decode("utf-8") + "\n]\n"
 
 
 def _json_usable(items: list[dict] | None, pieces: list[tuple] | None) -> bool:
