@@ -25,19 +25,17 @@ from cchc_analysis.dataset.build import (
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import DatasetWriter
 from cchc_analysis.dataset.model import Dataset
-from cchc_analysis.dataset.package import WORKBOOK_TABLES
-from cchc_analysis.dataset.schema import TABLES
 from cchc_analysis.evaluation.run import district_evaluation
 from cchc_analysis.findings import SEVERITIES
 from cchc_analysis.read.manifest import ReportInput, discover
 from cchc_analysis.tables.records import Columns
 
 DEFAULT_CACHE = Path(".build/parse")
-# the tables `cchc parse` writes from the districts' CSV pieces alone (no Parquet file, no workbook sheet, not in
-# its summary): their corpus frames are never built, so the workers make no Arrow batches of them (a national
-# corpus' cell ledger: about a tenth of the work after the reports are read)
-PIECES_ONLY = tuple(name for name, table in TABLES.items()
-                    if table.file.endswith(".csv") and not table.parquet and name not in WORKBOOK_TABLES)
+# the tables `cchc parse` writes from the districts' pieces alone (their CSV rows, and their workbook rows where
+# they have a sheet): their corpus frames are never built, so the workers make no Arrow batches of them. Not the
+# observations (Parquet, the schema check), nor the tables the judges read as frames (targets) or the summary
+# below counts by value (quality, evaluation).
+PIECES_ONLY = ("cells", "evaluation_parts", "indicators_superseded", "tables", "observations", "facts")
 
 
 def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers: int | None = None) -> Dataset:

@@ -23,7 +23,7 @@ from cchc_analysis.dataset.blobs import Segment, mapped_blob, read_blob
 from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
-from cchc_analysis.dataset.package import LARGE_SHEET_TABLES, SHEET_PIECE_TABLES, WORKBOOK_ROW_BUDGET
+from cchc_analysis.dataset.package import LARGE_SHEET_TABLES, SHEET_PIECE_TABLES, WORKBOOK_ROW_BUDGET, WORKBOOK_TABLES
 from cchc_analysis.dataset.parts import Part, from_frame, from_rows, part_and_columns, to_frame, typed
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
@@ -170,7 +170,7 @@ def district_result(task: tuple) -> DistrictResult:
                                          fits_workbook(len(result.observations) + len(updates), corpus_size))
     parts["cells"] = from_rows(sorted_rows(result.cells, CELL_ORDER), "cells", batch="cells" not in unframed)
     parts["targets"], targets = part_and_columns(result.targets, "targets", sheet=True)
-    parts["tables"] = from_rows(result.tables, "tables", sheet=True)
+    parts["tables"] = from_rows(result.tables, "tables", sheet=True, batch="tables" not in unframed)
     curated = curated_for(report) if with_narrative else None
     more, sections, facts = _district_findings((district, one.source.lines, one.meta.source_file, indicators,
                                                 targets, curated, with_narrative))
@@ -178,7 +178,7 @@ def district_result(task: tuple) -> DistrictResult:
     parts["quality"], quality_columns = part_and_columns(quality, "quality",
                                                          sheet=fits_workbook(len(quality), corpus_size))
     if facts is not None:
-        parts["facts"] = from_frame(facts, "facts", sheet=True)
+        parts["facts"] = from_frame(facts, "facts", sheet=True, batch="facts" not in unframed)
     if then is not None:
         tables = DistrictTables(one.meta, one.source.lines, indicators, quality_columns, targets, facts, sections)
         for name, rows in then(report, tables).items():
@@ -601,6 +601,14 @@ def corpus_table(name: str, results: list[DistrictResult]) -> pd.DataFrame | Non
     return DISTRICT_ORDER[name](to_frame([one.parts[name] for one in results if name in one.parts], name))
 
 
+def _pieces_hold(name: str, results: list[DistrictResult]) -> bool:
+    """The districts' pieces hold the whole table: its CSV rows one district after another in the corpus' order
+    (``csv_pieces``), and its workbook rows where it has a sheet (``sheet_pieces``)."""
+    order = in_corpus_order(name, results)
+    return order is not None and (name not in WORKBOOK_TABLES or all(one.parts[name].sheet is not None
+                                                                     for one in order))
+
+
 def corpus_rows(name: str, results: list[DistrictResult]) -> int:
     """The rows of a corpus table (whether or not its frame is built)."""
     return sum(one.parts[name].rows for one in results if name in one.parts)
@@ -617,7 +625,7 @@ def assemble(results: list[DistrictResult], with_sections: bool = True,
     """The corpus-wide tables from the per-report results (``corpus_table``), the observations validated against
     the schema. ``with_sections``: decode the prose sections (a writer that joins their JSON pieces does not need
     them). ``indicators``: their corpus table, when built already. ``unframed``: tables left None, to be written
-    from the districts' CSV pieces (``csv_pieces``) alone, where those hold them in order (else built anyway)."""
+    from the districts' pieces alone, where those hold them (``_pieces_hold``; else built anyway)."""
     indicators = corpus_table("indicators", results) if indicators is None else indicators
     if not _own("indicators", results):  # rows of one district in another's report: keys unique across them too
         check_schema(indicators, ", ".join(one.meta.source_file for one in results))
@@ -628,7 +636,7 @@ def assemble(results: list[DistrictResult], with_sections: bool = True,
         "synthetic": one.synthetic, **one.document,
     } for one in results], columns=columns("districts"))
     tables = {TABLES[name].dataset_attribute:
-              None if name in unframed and in_corpus_order(name, results) is not None else corpus_table(name, results)
+              None if name in unframed and _pieces_hold(name, results) else corpus_table(name, results)
               for name in TABLES if name not in ("indicators", "indicators_codebook", "districts", "sections")}
     return Dataset(indicators=indicators, codebook=pd.DataFrame(codebook_rows(load_specs())), districts=districts,
                    sections=sections_of(results) if with_sections else None, **tables)

@@ -217,7 +217,8 @@ class DatasetWriter:
         for _, written in self._begun.values():
             written.result()
         parquet = {name for name, (frame, _) in self._begun.items() if frame is frames.get(name)}
-        jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready, sheets=self.sheets, parquet=parquet)
+        jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready, sheets=self.sheets, parquet=parquet,
+                                  unframed=unframed)
 
         def rest_of_ready() -> None:
             """The pieces' files the copier did not write. (A file it wrote that the dataset does not match is not
@@ -363,10 +364,11 @@ def _json_usable(items: list[dict] | None, pieces: list[tuple] | None) -> bool:
 
 
 def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,
-                done: set[str] = frozenset(), sheets: dict | None = None,
-                parquet: set[str] = frozenset()) -> tuple[list, dict[Path, list[Path]]]:
+                done: set[str] = frozenset(), sheets: dict | None = None, parquet: set[str] = frozenset(),
+                unframed: list[str] = ()) -> tuple[list, dict[Path, list[Path]]]:
     """The files to write as (cost, function) jobs, largest first, and each CSV file's pieces in order (the CSV
-    files of ``done`` and the Parquet files of ``parquet`` are written already)."""
+    files of ``done`` and the Parquet files of ``parquet`` are written already; the tables of ``unframed`` have no
+    frame: their workbook rows are in ``sheets``)."""
     jobs = []
     pieces: dict[Path, list[Path]] = {}
     for name, frame in frames.items():
@@ -383,8 +385,9 @@ def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, st
             jobs.append((len(rows) * len(frame.columns), _csv_job(rows, piece, start == 0)))
     if sections and "sections" not in done:
         jobs.append((len(sections) * 10, _json_job(sections, staging / TABLES["sections"].file)))
-    shown = {k: v for k, v in frames.items() if k in WORKBOOK_TABLES}
-    jobs.append((sum(len(f) * len(f.columns) for f in shown.values()) * 4,
+    shown = {name: frames.get(name) for name in CSV_TABLES
+             if name in WORKBOOK_TABLES and (name in frames or name in unframed)}
+    jobs.append((sum(len(f) * len(f.columns) for f in shown.values() if f is not None) * 4,
                  lambda: write_workbook(shown, staging / WORKBOOK, sheets=sheets)))
     return [job for _, job in sorted(jobs, key=lambda j: -j[0])], pieces
 

@@ -82,20 +82,22 @@ def _files_of(name: str) -> str:
     return ", ".join([table.file] + ([Path(table.file).with_suffix(".parquet").name] if table.parquet else []))
 
 
-def workbook_readme(frames: dict[str, pd.DataFrame], budget: int = WORKBOOK_ROW_BUDGET) -> pd.DataFrame:
+def workbook_readme(frames: dict[str, pd.DataFrame], budget: int = WORKBOOK_ROW_BUDGET,
+                    rows: dict[str, int] | None = None) -> pd.DataFrame:
     """The first sheet: every table, its rows, its sheet (empty when over ``budget`` rows) and the files that hold
-    all of it."""
+    all of it. ``rows``: the tables' row counts, where not their frames'."""
+    counts = {name: (rows or {}).get(name, len(frame)) for name, frame in frames.items()}
     return pd.DataFrame({
-        "sheet": [name if len(frame) <= budget else "" for name, frame in frames.items()],
+        "sheet": [name if n <= budget else "" for name, n in counts.items()],
         "title": [TABLES[name].title for name in frames],
-        "rows": [len(frame) for frame in frames.values()],
+        "rows": list(counts.values()),
         "full_data": [_files_of(name) for name in frames],
-        "note": ["" if len(frame) <= budget else f"more than {budget} rows: not in this workbook; open "
-                 f"{_files_of(name)}" for name, frame in frames.items()],
+        "note": ["" if n <= budget else f"more than {budget} rows: not in this workbook; open "
+                 f"{_files_of(name)}" for name, n in counts.items()],
     })
 
 
-def write_workbook(frames: dict[str, pd.DataFrame], target: Path, lang: str = "vi",
+def write_workbook(frames: dict[str, pd.DataFrame | None], target: Path, lang: str = "vi",
                    budget: int = WORKBOOK_ROW_BUDGET, sheets: dict[str, list[tuple]] | None = None) -> Path:
     """A README sheet (where each table's full data is), then one sheet per table of at most ``budget`` rows, with
     fixed metadata and zip timestamps: byte-identical reruns.
@@ -104,21 +106,37 @@ def write_workbook(frames: dict[str, pd.DataFrame], target: Path, lang: str = "v
     corpus' write time). Text is always text (never a formula or a link). ``sheets``: a table's rows already
     formatted and deflated per district (``dataset.parts.Part.sheet_piece``, in its row order), used when their
     dtypes and row counts match the table's. A table that may come so is deflated per district when formatted here
-    too: the same bytes however the workbook was put together.
+    too: the same bytes however the workbook was put together. A table given as None has its rows in ``sheets``
+    alone (a build that never made its frame), its columns the registry's.
     """
     from cchc_analysis.dataset.xlsx import write_xlsx
 
-    readme = workbook_readme(frames, budget)
-    frames = {name: frame for name, frame in frames.items() if len(frame) <= budget}
-    ready = {name: [blob for _, _, blob in pieces] for name, pieces in (sheets or {}).items()
-             if name in frames and _matches(frames[name], pieces)}
+    sheets = sheets or {}
+    unframed = [name for name, frame in frames.items() if frame is None]
+    for name in unframed:
+        if name not in sheets or not _formatted_as(tuple(TABLES[name].dtypes().values()), sheets[name]):
+            raise ValueError(f"{name}: no frame, and no workbook rows of the registry's dtypes for it")
+    rows = {name: sum(n for _, n, _ in sheets[name]) for name in unframed}
+    frames = {name: _columns_only(name) if frame is None else frame for name, frame in frames.items()}
+    readme = workbook_readme(frames, budget, rows)
+    frames = {name: frame for name, frame in frames.items() if rows.get(name, len(frame)) <= budget}
+    ready = {name: [blob for _, _, blob in pieces] for name, pieces in sheets.items()
+             if name in frames and (name in rows or _matches(frames[name], pieces))}
     by_district = {name: "district" for name in SHEET_PIECE_TABLES + LARGE_SHEET_TABLES}  # as the pieces were cut
-    return write_xlsx({"README": readme, **frames}, target, pieces=ready, split_by=by_district)
+    return write_xlsx({"README": readme, **frames}, target, pieces=ready, split_by=by_district, rows=rows)
+
+
+def _columns_only(name: str) -> pd.DataFrame:
+    """A frame of the table's columns in the registry's dtypes, without rows."""
+    return pd.DataFrame({column: pd.Series([], dtype=dtype) for column, dtype in TABLES[name].dtypes().items()})
 
 
 def _matches(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
-    dtypes = tuple(map(str, frame.dtypes))
-    return sum(n for _, n, _ in pieces) == len(frame) and all(d == dtypes for d, n, _ in pieces if n)
+    return sum(n for _, n, _ in pieces) == len(frame) and _formatted_as(tuple(map(str, frame.dtypes)), pieces)
+
+
+def _formatted_as(dtypes: tuple[str, ...], pieces: list[tuple]) -> bool:
+    return all(d == dtypes for d, n, _ in pieces if n)
 
 
 def normalise_zip(path: Path) -> None:

@@ -144,13 +144,14 @@ def deflated(data: bytes, last: bool = False) -> Deflated:
 
 
 def _sheet_pieces(frame: pd.DataFrame, pieces: list[Deflated] | None = None,
-                  split_by: str | None = None) -> list[Deflated]:
+                  split_by: str | None = None, rows: int | None = None) -> list[Deflated]:
     """A sheet's entry as deflated pieces: the header row, then the frame's rows, or ``pieces`` (its rows' XML,
     ``rows_xml``, deflated per district where it was read: ``dataset.parts``) when given, then the end. Rows are
     deflated in runs of one value of ``split_by`` (a district's rows) when given, so that a table formatted here has
     the bytes of the same table joined from its districts' pieces; else in chunks of ``ROWS_PER_CHUNK``."""
     letters = column_letters(len(frame.columns))
-    last = f"{letters[-1]}{len(frame) + 1}" if letters else "A1"  # readers in read-only mode size a sheet by it
+    rows = len(frame) if rows is None else rows  # (given: the frame holds the columns only, the rows are ``pieces``)
+    last = f"{letters[-1]}{rows + 1}" if letters else "A1"  # readers in read-only mode size a sheet by it
     header = "".join(f'<c t="inlineStr" s="1"><is><t>{_text(str(name))}</t></is></c>' for name in frame.columns)
     head = deflated((_HEAD + f'<worksheet xmlns="{_MAIN}"><dimension ref="A1:{last}"/>'
                      '<sheetViews><sheetView workbookViewId="0">'
@@ -292,10 +293,12 @@ def _parts(names: list[str], author: str) -> dict[str, str]:
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], target: Path, author: str = "cchc-analysis",
-               pieces: dict[str, list[Deflated]] | None = None, split_by: dict[str, str] | None = None) -> Path:
+               pieces: dict[str, list[Deflated]] | None = None, split_by: dict[str, str] | None = None,
+               rows: dict[str, int] | None = None) -> Path:
     """Write ``sheets`` (name -> table; names at most 31 characters, unique) into the workbook ``target``.
     ``pieces``: for some sheets, their rows' XML already formatted and deflated; ``split_by``: for some sheets, the
-    column whose runs were deflated apart (see ``_sheet_pieces``)."""
+    column whose runs were deflated apart (see ``_sheet_pieces``); ``rows``: for some sheets given as their columns
+    only, their row counts (their rows: ``pieces``)."""
     names = [name[:31] for name in sheets]
     with open(target, "wb") as out:
         book = _ZipWriter(out)
@@ -303,6 +306,6 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], target: Path, author: str = "cch
             book.add(name, [deflated(text.encode("utf-8"), last=True)])
         for i, (name, frame) in enumerate(sheets.items(), start=1):
             book.add(f"xl/worksheets/sheet{i}.xml",
-                     _sheet_pieces(frame, (pieces or {}).get(name), (split_by or {}).get(name)))
+                     _sheet_pieces(frame, (pieces or {}).get(name), (split_by or {}).get(name), (rows or {}).get(name)))
         book.close()
     return target

@@ -406,7 +406,7 @@ def test_tables_written_from_their_pieces_alone_get_no_batches_nor_frames(corpus
     from cchc_analysis.read.manifest import discover
     from cchc_analysis.workflow import PIECES_ONLY, evaluate_one
 
-    assert {"cells", "evaluation_parts"} <= set(PIECES_ONLY) and "indicators" not in PIECES_ONLY
+    assert {"cells", "evaluation_parts", "tables"} <= set(PIECES_ONLY) and "indicators" not in PIECES_ONLY
     as_text = dict(index=False, lineterminator="\n")
     framed = evaluated_dataset([corpus])
     with ResultCache(tmp_path / "cache") as cache:
@@ -415,7 +415,8 @@ def test_tables_written_from_their_pieces_alone_get_no_batches_nor_frames(corpus
         assert lean and not any(part.has_batch for _, part in lean)
         assert all(part.has_batch for one in results for name, part in one.parts.items() if name not in PIECES_ONLY)
         left = build.assemble(results, unframed=PIECES_ONLY)
-        assert left.cells is None and left.evaluation_parts is None and left.quality is not None
+        assert left.cells is None and left.evaluation_parts is None and left.tables is None
+        assert left.quality is not None and left.targets is not None
         assert build.corpus_rows("cells", results) == len(framed.cells)
         asked = build.assemble(results)  # their frames asked all the same: read back from their CSV text
         assert asked.cells.to_csv(**as_text) == framed.cells.to_csv(**as_text)
@@ -474,3 +475,21 @@ def test_workers_that_cannot_start_leave_the_work_to_this_process(corpus, tmp_pa
     assert len(_DONE_HERE) == len([p for p in corpus.iterdir() if p.is_dir()])  # all of them done here
     with ResultCache(tmp_path / "cache") as cache:
         assert len(cache.valid) == len([p for p in corpus.iterdir() if p.is_dir()])  # each computed once, stored
+
+
+def test_a_sheet_given_by_its_pieces_alone_is_the_sheet_of_its_frame(tmp_path):
+    from cchc_analysis.dataset.parts import from_rows, to_frame
+
+    rows = [{"district": district, "appendix": 1, "title": f"Bảng {i} & <chú thích>", "first_line": i,
+             "last_line": i + 3, "header_lines": f"{i};{i + 1}", "rows": 4, "notes": " lề " if i else None}
+            for i, district in enumerate(["Tuần Giáo", "Tuần Giáo", "Mường Ảng"])]
+    parts = [from_rows(rows[:2], "tables", sheet=True), from_rows(rows[2:], "tables", sheet=True)]
+    frame, sheets = to_frame(parts, "tables"), {"tables": [part.sheet_piece() for part in parts]}
+    write_workbook({"tables": frame}, tmp_path / "framed.xlsx")
+    write_workbook({"tables": None}, tmp_path / "pieces.xlsx", sheets=sheets)
+    assert (tmp_path / "pieces.xlsx").read_bytes() == (tmp_path / "framed.xlsx").read_bytes()
+    write_workbook({"tables": None}, tmp_path / "over.xlsx", sheets=sheets, budget=2)  # over the budget: left out
+    readme = pd.read_excel(tmp_path / "over.xlsx", sheet_name="README", keep_default_na=False)
+    assert list(readme["rows"]) == [3] and list(readme["sheet"]) == [""]
+    with pytest.raises(ValueError, match="tables: no frame"):
+        write_workbook({"tables": None}, tmp_path / "none.xlsx")
