@@ -17,6 +17,7 @@ from cchc_analysis.dataset.build import (
     assemble,
     corpus_rows,
     corpus_table,
+    corpus_tally,
     csv_pieces,
     district_results,
     sheet_pieces,
@@ -25,6 +26,7 @@ from cchc_analysis.dataset.build import (
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import DatasetWriter
 from cchc_analysis.dataset.model import Dataset
+from cchc_analysis.dataset.schema import TABLES
 from cchc_analysis.evaluation.run import district_evaluation
 from cchc_analysis.findings import SEVERITIES
 from cchc_analysis.read.manifest import ReportInput, discover
@@ -32,10 +34,12 @@ from cchc_analysis.tables.records import Columns
 
 DEFAULT_CACHE = Path(".build/parse")
 # the tables `cchc parse` writes from the districts' pieces alone (their CSV rows, and their workbook rows where
-# they have a sheet): their corpus frames are never built, so the workers make no Arrow batches of them. Not the
-# observations (Parquet, the schema check), nor the tables the judges read as frames (targets) or the summary
-# below counts by value (quality, evaluation).
-PIECES_ONLY = ("cells", "evaluation_parts", "indicators_superseded", "tables", "observations", "facts")
+# they have a sheet): their corpus frames are never built, so the workers make no Arrow batches of them. All but
+# the observations (Parquet, the schema check), the quality findings (a corpus whose workbook holds them but whose
+# districts did not all format their rows has them formatted whole, from their frame) and the two tables the main
+# process builds itself.
+PIECES_ONLY = tuple(name for name in TABLES if name not in ("indicators", "quality", "indicators_codebook",
+                                                             "districts", "sections"))
 
 
 def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers: int | None = None) -> Dataset:
@@ -82,14 +86,13 @@ def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = N
         indicators = corpus_table("indicators", results)
         writer.begin("indicators", indicators)  # its Parquet file written while the other tables are built
         dataset = assemble(results, with_sections=False, indicators=indicators, unframed=PIECES_ONLY)
-        cells = corpus_rows("cells", results)
+        rows = {name: corpus_rows(name, results) for name in ("targets", "cells")}
+        severities, verdicts = corpus_tally("quality", results), corpus_tally("evaluation", results)
         cache.prune()
         written = writer.write(dataset)
-    severities = dataset.quality["severity"].value_counts()
-    verdicts = dataset.evaluation["verdict_en"].value_counts()
     return (f"parsed {len(dataset.reports)} report(s): {len(dataset.indicators)} observations of "
-            f"{dataset.indicators['indicator_id'].nunique()} indicators, {len(dataset.targets)} targets, "
-            f"{cells} table cells accounted for\n"
+            f"{dataset.indicators['indicator_id'].nunique()} indicators, {rows['targets']} targets, "
+            f"{rows['cells']} table cells accounted for\n"
             f"quality findings: {', '.join(f'{severities.get(s, 0)} {s}' for s in SEVERITIES)}\n"
             f"evaluation: {', '.join(f'{n} {v.lower()}' for v, n in verdicts.items())}\n"
             f"wrote {out_dir}/: {', '.join(p.name for p in written)}")

@@ -12,8 +12,9 @@ import json
 import operator
 import os
 import sys
+from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -81,6 +82,7 @@ class DistrictResult:
     own_findings: bool = True       # every finding concerns this district (the corpus' quality rows: district order)
     own_rows: bool = True           # so do its observations and cells (the corpus' indicators and cells: likewise)
     fresh: bool = False             # computed by this run (not found in the cache): its rows are validated
+    tallies: dict[str, dict] = field(default_factory=dict)  # table -> its ``TALLIED`` column's values -> rows
 
     def segmented(self) -> tuple[DistrictResult, list[bytes]]:
         """This result with its bytes (Arrow, CSV, workbook rows, JSON) replaced by ``Segment``s (offsets into the
@@ -169,19 +171,23 @@ def district_result(task: tuple) -> DistrictResult:
     parts, indicators = _indicator_parts(result.observations, updates,
                                          fits_workbook(len(result.observations) + len(updates), corpus_size))
     parts["cells"] = from_rows(sorted_rows(result.cells, CELL_ORDER), "cells", batch="cells" not in unframed)
-    parts["targets"], targets = part_and_columns(result.targets, "targets", sheet=True)
+    parts["targets"], targets = part_and_columns(result.targets, "targets", sheet=True,
+                                                 batch="targets" not in unframed)
     parts["tables"] = from_rows(result.tables, "tables", sheet=True, batch="tables" not in unframed)
     curated = curated_for(report) if with_narrative else None
     more, sections, facts = _district_findings((district, one.source.lines, one.meta.source_file, indicators,
                                                 targets, curated, with_narrative))
     quality = findings_rows(result.findings + findings + more)
     parts["quality"], quality_columns = part_and_columns(quality, "quality",
-                                                         sheet=fits_workbook(len(quality), corpus_size))
+                                                         sheet=fits_workbook(len(quality), corpus_size),
+                                                         batch="quality" not in unframed)
     if facts is not None:
         parts["facts"] = from_frame(facts, "facts", sheet=True, batch="facts" not in unframed)
+    more_rows = {}
     if then is not None:
         tables = DistrictTables(one.meta, one.source.lines, indicators, quality_columns, targets, facts, sections)
-        for name, rows in then(report, tables).items():
+        more_rows = then(report, tables)
+        for name, rows in more_rows.items():
             parts[name] = from_rows(rows, name, sheet=name in SHEET_PIECE_TABLES, batch=name not in unframed)
     own = {district}
     return DistrictResult(
@@ -190,7 +196,17 @@ def district_result(task: tuple) -> DistrictResult:
         json_piece(sections),
         own_findings={row["district"] for row in quality} <= own,
         own_rows=all({row.get("district") for row in rows} <= own for rows in (result.observations, updates,
-                                                                              result.cells)))
+                                                                              result.cells)),
+        tallies=_tallies({"quality": quality, **more_rows}))
+
+
+# the columns whose values a build counts per district (``corpus_tally``), so that its summary needs no frame
+TALLIED = {"quality": "severity", "evaluation": "verdict_en"}
+
+
+def _tallies(rows: dict[str, list[dict]]) -> dict[str, dict]:
+    return {name: dict(Counter(row.get(column) for row in rows[name])) for name, column in TALLIED.items()
+            if name in rows}
 
 
 def fits_workbook(rows: int, corpus_size: int) -> bool:
@@ -607,6 +623,15 @@ def _pieces_hold(name: str, results: list[DistrictResult]) -> bool:
     order = in_corpus_order(name, results)
     return order is not None and (name not in WORKBOOK_TABLES or all(one.parts[name].sheet is not None
                                                                      for one in order))
+
+
+def corpus_tally(name: str, results: list[DistrictResult]) -> pd.Series:
+    """The corpus table's ``TALLIED`` column's ``value_counts()``, counted from the districts' tallies (the same
+    counts in the same order: the values as they first come in the table, then sorted as ``value_counts`` sorts)."""
+    total: Counter = Counter()
+    for one in in_corpus_order(name, results) or results:
+        total.update(one.tallies.get(name, {}))
+    return pd.Series(total, dtype="int64").sort_values(ascending=False)
 
 
 def corpus_rows(name: str, results: list[DistrictResult]) -> int:

@@ -207,7 +207,8 @@ class DatasetWriter:
         for name, frame in frames.items():
             check_columns(name, frame)
         ready = {name for name in frames if name in pieces and _usable(frames[name], pieces[name])}
-        unframed = [name for name in CSV_TABLES if name not in frames and name in pieces]
+        unframed = {name: sum(n for _, n, _ in pieces[name]) for name in CSV_TABLES
+                    if name not in frames and name in pieces}
         for name in unframed:
             if not _registry_pieces(name, pieces[name]):
                 raise ValueError(f"{name}: no frame, and its pieces are not all of the registry's dtypes")
@@ -365,10 +366,11 @@ def _json_usable(items: list[dict] | None, pieces: list[tuple] | None) -> bool:
 
 def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, staging: Path,
                 done: set[str] = frozenset(), sheets: dict | None = None, parquet: set[str] = frozenset(),
-                unframed: list[str] = ()) -> tuple[list, dict[Path, list[Path]]]:
+                unframed: dict[str, int] | None = None) -> tuple[list, dict[Path, list[Path]]]:
     """The files to write as (cost, function) jobs, largest first, and each CSV file's pieces in order (the CSV
     files of ``done`` and the Parquet files of ``parquet`` are written already; the tables of ``unframed`` have no
-    frame: their workbook rows are in ``sheets``)."""
+    frame: their rows (counted) are their pieces, in the workbook ``sheets``)."""
+    unframed = unframed or {}
     jobs = []
     pieces: dict[Path, list[Path]] = {}
     for name, frame in frames.items():
@@ -388,7 +390,7 @@ def _write_jobs(frames: dict[str, pd.DataFrame], sections: list[dict] | None, st
     shown = {name: frames.get(name) for name in CSV_TABLES
              if name in WORKBOOK_TABLES and (name in frames or name in unframed)}
     jobs.append((sum(len(f) * len(f.columns) for f in shown.values() if f is not None) * 4,
-                 lambda: write_workbook(shown, staging / WORKBOOK, sheets=sheets)))
+                 lambda: write_workbook(shown, staging / WORKBOOK, sheets=sheets, rows=unframed)))
     return [job for _, job in sorted(jobs, key=lambda j: -j[0])], pieces
 
 

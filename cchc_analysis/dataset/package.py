@@ -98,7 +98,8 @@ def workbook_readme(frames: dict[str, pd.DataFrame], budget: int = WORKBOOK_ROW_
 
 
 def write_workbook(frames: dict[str, pd.DataFrame | None], target: Path, lang: str = "vi",
-                   budget: int = WORKBOOK_ROW_BUDGET, sheets: dict[str, list[tuple]] | None = None) -> Path:
+                   budget: int = WORKBOOK_ROW_BUDGET, sheets: dict[str, list[tuple]] | None = None,
+                   rows: dict[str, int] | None = None) -> Path:
     """A README sheet (where each table's full data is), then one sheet per table of at most ``budget`` rows, with
     fixed metadata and zip timestamps: byte-identical reruns.
 
@@ -106,17 +107,19 @@ def write_workbook(frames: dict[str, pd.DataFrame | None], target: Path, lang: s
     corpus' write time). Text is always text (never a formula or a link). ``sheets``: a table's rows already
     formatted and deflated per district (``dataset.parts.Part.sheet_piece``, in its row order), used when their
     dtypes and row counts match the table's. A table that may come so is deflated per district when formatted here
-    too: the same bytes however the workbook was put together. A table given as None has its rows in ``sheets``
-    alone (a build that never made its frame), its columns the registry's.
+    too: the same bytes however the workbook was put together. A table given as None (a build that never made its
+    frame) has its columns from the registry, its row count from ``rows`` (else its sheet pieces) and, within the
+    budget, its rows in ``sheets`` alone.
     """
     from cchc_analysis.dataset.xlsx import write_xlsx
 
     sheets = sheets or {}
     unframed = [name for name, frame in frames.items() if frame is None]
+    rows = {name: (rows or {}).get(name, sum(n for _, n, _ in sheets.get(name, ()))) for name in unframed}
     for name in unframed:
-        if name not in sheets or not _formatted_as(tuple(TABLES[name].dtypes().values()), sheets[name]):
-            raise ValueError(f"{name}: no frame, and no workbook rows of the registry's dtypes for it")
-    rows = {name: sum(n for _, n, _ in sheets[name]) for name in unframed}
+        if rows[name] <= budget and not (name in sheets and sum(n for _, n, _ in sheets[name]) == rows[name] and
+                                         _formatted_as(tuple(TABLES[name].dtypes().values()), sheets[name])):
+            raise ValueError(f"{name}: no frame, and not its workbook rows in the registry's dtypes")
     frames = {name: _columns_only(name) if frame is None else frame for name, frame in frames.items()}
     readme = workbook_readme(frames, budget, rows)
     frames = {name: frame for name, frame in frames.items() if rows.get(name, len(frame)) <= budget}

@@ -168,14 +168,17 @@ def from_rows(rows: list[dict], table: str, sheet: bool = False, batch: bool = T
     return _from_rows(rows, table, sheet, batch)[0]
 
 
-def part_and_columns(rows: list[dict], table: str, sheet: bool = False) -> tuple[Part, Columns | pd.DataFrame]:
+def part_and_columns(rows: list[dict], table: str, sheet: bool = False,
+                     batch: bool = True) -> tuple[Part, Columns | pd.DataFrame]:
     """``from_rows``, and the rows as the checks, prose and rules read them: ``Columns`` of the same values (their
-    frame, from the part, only if a caller asks), or the frame when the values went through pandas."""
-    part, values = _from_rows(rows, table, sheet)
+    frame, from the part's batch or else from the rows, only if a caller asks), or the frame when the values went
+    through pandas."""
+    part, values = _from_rows(rows, table, sheet, batch)
     if values is None:
-        return part, to_frame([part], table)
-    return part, Columns(dict(zip(TABLES[table].columns, values)), TABLES[table].dtypes(),
-                         lambda: to_frame([part], table))
+        return part, to_frame([part], table) if part.has_batch else typed(pd.DataFrame(rows), table)
+    frame = (lambda: to_frame([part], table)) if part.has_batch else \
+        (lambda: typed(pd.DataFrame(rows, columns=TABLES[table].columns), table))
+    return part, Columns(dict(zip(TABLES[table].columns, values)), TABLES[table].dtypes(), frame)
 
 
 def _from_rows(rows: list[dict], table: str, sheet: bool, batch: bool = True) -> tuple[Part, list[list] | None]:

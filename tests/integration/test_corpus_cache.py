@@ -416,7 +416,10 @@ def test_tables_written_from_their_pieces_alone_get_no_batches_nor_frames(corpus
         assert all(part.has_batch for one in results for name, part in one.parts.items() if name not in PIECES_ONLY)
         left = build.assemble(results, unframed=PIECES_ONLY)
         assert left.cells is None and left.evaluation_parts is None and left.tables is None
-        assert left.quality is not None and left.targets is not None
+        assert left.targets is None and left.evaluation is None and left.quality is not None
+        for table, column in build.TALLIED.items():  # what the summary counts, counted without the frames
+            expected = getattr(framed, table)[column].value_counts()
+            assert list(build.corpus_tally(table, results).items()) == list(expected.items())
         assert build.corpus_rows("cells", results) == len(framed.cells)
         asked = build.assemble(results)  # their frames asked all the same: read back from their CSV text
         assert asked.cells.to_csv(**as_text) == framed.cells.to_csv(**as_text)

@@ -200,3 +200,12 @@ def test_an_integer_beyond_64_bits_is_refused_without_a_batch_too():
     for batch in (True, False):
         with pytest.raises((TypeError, ValueError, OverflowError)):
             from_rows(rows, "cells", batch=batch)
+
+
+@pytest.mark.parametrize("table", ["targets", "quality"])
+def test_columns_of_a_part_without_its_batch_give_the_frame_of_the_rows(table):
+    rows = tricky_rows(table)
+    _, framed = part_and_columns(rows, table)
+    part, columns = part_and_columns(rows, table, batch=False)
+    assert not part.has_batch
+    pd.testing.assert_frame_equal(columns.frame(), framed.frame(), check_exact=True)  # (None stays None)
