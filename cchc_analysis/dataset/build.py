@@ -544,6 +544,7 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
         results[:] = [None if one is None else one.with_arrow_read() for one in results]
 
     pending = to_compute()
+    load_specs()  # (loaded once here, where the corpus is assembled, not in every worker: they are forked after it)
     try:
         with _mapper(len(inputs), workers) as map_reports:  # (the batches read while the workers go on)
             computed = map_reports(_district_task, pending, then=DistrictResult.with_arrow_read,
