@@ -44,17 +44,18 @@ with build.tuned_collector():
         inputs.append((r, captured["findings"], t))
     build.findings_rows = real_rows
 
-    def stage(r, findings, t, mode=mode):
+    def stage(r, findings, t, only=None):
+        run = only or mode
         t = build.DistrictTables(t.meta, t.lines, fresh(t.indicators), fresh(t.quality), fresh(t.targets), t.facts,
                                  t.sections)
-        if mode in ("stage", "checks"):
+        if run in ("stage", "checks"):
             build.run_checks(t.indicators, load_specs())
-        if mode in ("stage", "rows"):
+        if run in ("stage", "rows"):
             real_rows(findings)
-        if mode in ("stage", "eval"):
+        if run in ("stage", "eval"):
             workflow.evaluate_one(r, t)
 
-    stage(*inputs[0], mode="stage")  # in every run: once-per-process work (catalogs, criteria, specs) not counted
+    stage(*inputs[0], "stage")  # in every run: once-per-process work (catalogs, criteria, specs) not counted
     gc.collect()
     gc.freeze()  # the prepared inputs out of the collector's sight: its full collections would walk them all
     if mode != "setup":
