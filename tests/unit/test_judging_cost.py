@@ -123,8 +123,10 @@ def _some_params(key: str, seed: int) -> dict:
 
     names = sorted({name for _, name, _, _ in string.Formatter().parse(message_catalog()[key]["en"]) if name})
     values = [*_LEAVES, nested("label", label="Số hồ sơ"), nested("label_in_parent", label="a", parent="b"),
-              nested("parts_blank", n=1), nested("parts_blank", n=True), nested("label", label=1.0),
-              nested("because", why=nested("label", label="x")), [nested("label", label="c"), "d"]]
+              nested("parts_blank", n=1), nested("parts_blank", n=True), nested("parts_blank", n="1"), nested("label", label=1.0),
+              nested("because", why=nested("label", label="x")), [nested("label", label="c"), "d"],
+              {**nested("label", label="Số hồ sơ"), "extra": "e"},
+              nested("label_in_parent", label=None, parent="b")]
     return {name: values[(seed + 7 * i) % len(values)] for i, name in enumerate(reversed(names))}
 
 
