@@ -28,7 +28,7 @@ def _rows(verdict: Verdict, criteria, head: dict) -> tuple[dict, list[dict]]:
         "measure_en": part.measure["en"], "text_vi": p.text["vi"], "text_en": p.text["en"],
         "citations_vi": "; ".join(p.citations["vi"]), "citations_en": "; ".join(p.citations["en"]),
         "context_vi": " | ".join(p.context["vi"]), "context_en": " | ".join(p.context["en"]),
-        "indicator_ids": ";".join(p.indicators), "source_lines": ";".join(map(str, sorted(set(p.lines)))),
+        "indicator_ids": ";".join(p.indicators), "source_lines": ";".join(map(str, p.lines)),  # (sorted, once each)
     } for p, part in zip(verdict.parts, criterion.parts)]
     lines = sorted({line for p in verdict.parts for line in p.lines} | ({verdict.target_line} - {None}))
     row = {

@@ -46,7 +46,7 @@ class PartResult:
     citations: dict[str, tuple[str, ...]]
     context: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"vi": (), "en": ()})
     indicators: tuple[str, ...] = ()
-    lines: tuple[int, ...] = ()
+    lines: tuple[int, ...] = ()                  # sorted, each once (as _result makes them)
 
 
 @dataclass(frozen=True)
@@ -262,13 +262,19 @@ def _fixed_texts(key: str, *measures: str) -> dict[str, str]:
 
 def _result(criterion: Criterion, part: Part, status: str, text: dict[str, str], ev: DistrictEvidence,
             cited: tuple[str, ...] = (), lines: tuple[int, ...] = ()) -> PartResult:
-    citations = {lang: tuple(dict.fromkeys(ev.cite(iid, lang) for iid in cited)) for lang in LANGS}
-    lines = tuple(sorted(set(lines) | ev.lines_of(cited)))
+    if cited:
+        citations = {lang: tuple(dict.fromkeys(cite(iid, lang) for iid in cited)) for lang in LANGS}
+        lines = tuple(sorted(set(lines) | ev.lines_of(cited)))
+    else:  # (most parts: no figure cited)
+        citations, lines = {"vi": (), "en": ()}, tuple(sorted(set(lines)))
     return PartResult(criterion.id, part.id, status, text, citations, _context(part, ev, criterion), cited, lines)
 
 
 def _context(part: Part, ev: DistrictEvidence, criterion: Criterion) -> dict[str, tuple[str, ...]]:
     """What bears on the part without deciding it: context rows, stated figures, the district's quotes."""
+    judgement = ev.judgements.get((criterion.id, part.id)) if ev.judgements else None
+    if not (part.context or part.facts or judgement):
+        return {"vi": (), "en": ()}
     out: dict[str, list[str]] = {lang: [] for lang in LANGS}
     for iid in part.context:
         if iid in ev.all_rows:
@@ -281,7 +287,6 @@ def _context(part: Part, ev: DistrictEvidence, criterion: Criterion) -> dict[str
             for lang in LANGS:
                 out[lang].append(say("context_fact", lang, quote=fact["quote"],
                                      cite=ev.section_of(int(fact["line"]), lang)))
-    judgement = ev.judgements.get((criterion.id, part.id))
     for line, quote in judgement.quotes if judgement else ():
         if ev.quote_found(line, quote):
             for lang in LANGS:
