@@ -84,7 +84,7 @@ class DistrictEvidence:
         self.errors = severity.count("error")  # every check's, for the observations
         self.facts = ({row["id"]: row for row in table_records(facts, [c for c in _FACT_COLUMNS if c in facts])}
                       if facts is not None and len(facts) and "id" in facts else {})
-        self.sections = sorted((s for s in sections if s.get("first_line")), key=lambda s: s["first_line"])
+        self.sections = sorted((s for s in sections if s.get("first_line")), key=_FIRST_LINE)
         self.lines = lines
         self.judgements = judgements
         self.specs = _all_specs()
@@ -157,6 +157,7 @@ def value_texts(value, unit: str, denominator=None) -> tuple[str, str]:
     return en.translate(_VI_MARKS), en
 
 
+_FIRST_LINE = itemgetter("first_line")
 _FACT_COLUMNS = ("id", "value", "quote", "line")  # what the rules read of a stated fact
 _RECORD_COLUMNS = ("indicator_id", "period", "year", "as_of", "value", "denominator", "note", "value_status",
                    "source_line")
