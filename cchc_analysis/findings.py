@@ -122,23 +122,46 @@ _TEXT = frozenset({str})
 def _row_texts(key: str, params: dict) -> tuple[str, str]:
     """``render(key, params)`` and ``_params_json(params)`` in one walk: a nested message of plain texts (an
     indicator's name, a clause) recurs in many findings of a report (every period of a row), so it is worded and
-    encoded once per process (``_nested_texts``); the rest is what the encoder does (keys sorted, compact)."""
-    shown, encoded = {}, []
-    for name in sorted(params):
+    encoded once per process (``_nested_texts``); the rest is what the encoder does (keys sorted, compact). The
+    plain texts are the message's parameters as they are (``shown``: a copy only where some are not)."""
+    shown, encoded = None, []
+    for name, head in _layout(tuple(params)):
         value = params[name]
         if value.__class__ is str:
-            shown[name] = value
-            encoded.append(f"{encode_basestring(name)}:{encode_basestring(value)}")
-        elif value.__class__ is dict and len(value) == 2 and _TEXT.issuperset(map(type, value["params"].values())):
-            shown[name], text = _nested_texts(value["key"], tuple(value["params"].items()))
-            encoded.append(f"{encode_basestring(name)}:{text}")
-        else:  # a number, a list, a nested message with other values: as render and the encoder take them
-            shown[name] = _rendered(value, "en")
-            encoded.append(f"{encode_basestring(name)}:{_params_json(value)}")
-    return message_catalog()[key]["en"].format_map(shown), "{" + ",".join(encoded) + "}"
+            encoded.append(head + encode_basestring(value))
+            continue
+        if shown is None:
+            shown = params.copy()
+        texts = _nested_texts(value) if value.__class__ is dict and len(value) == 2 else None
+        if texts is None:  # a number, a list, a nested message with other values: as render and the encoder take them
+            texts = _rendered(value, "en"), _params_json(value)
+        shown[name] = texts[0]
+        encoded.append(head + texts[1])
+    return message_catalog()[key]["en"].format_map(params if shown is None else shown), "{" + ",".join(encoded) + "}"
 
 
-@lru_cache(maxsize=4096)
-def _nested_texts(key: str, items: tuple[tuple[str, str], ...]) -> tuple[str, str]:
-    params = dict(items)
-    return render(key, params), _params_json({"key": key, "params": params})
+@lru_cache(maxsize=1024)
+def _layout(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """A finding's parameter names as the encoder orders them, each with its encoded key: a check gives its
+    findings the same names, so they are sorted and encoded once per process."""
+    return tuple((name, f"{encode_basestring(name)}:") for name in sorted(names))
+
+
+_NESTED_TEXTS: dict[tuple, tuple[str, str]] = {}
+
+
+def _nested_texts(value: dict) -> tuple[str, str] | None:
+    """The worded and encoded texts of a nested message (a dict of two items) whose parameters are all texts (None
+    for any other value).
+    Looked up before its values' types are asked: a key of texts only equals no key holding a number or None."""
+    try:
+        key = (value["key"], tuple(value["params"].items()))
+        texts = _NESTED_TEXTS.get(key)
+    except (KeyError, TypeError, AttributeError):  # not a nested message, or one holding a list or a message
+        return None
+    if texts is None and _TEXT.issuperset(map(type, value["params"].values())):
+        if len(_NESTED_TEXTS) >= 8192:  # (bounded: a worker judges hundreds of reports)
+            _NESTED_TEXTS.clear()
+        params = value["params"]
+        texts = _NESTED_TEXTS[key] = render(key[0], params), _params_json({"key": key[0], "params": params})
+    return texts

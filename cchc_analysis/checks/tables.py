@@ -31,10 +31,10 @@ def _fmt(value: float) -> str:
 
 def _name(row) -> dict:
     """How a finding names an indicator: its label, with the parent's where the label alone is ambiguous."""
-    indicator, parent = row.indicator, row.parent
+    indicator, parent = row.indicator, row.parent  # (nested messages written out: a finding names one or two)
     if parent and len(indicator) < 40:
-        return nested("label_in_parent", label=indicator, parent=parent)
-    return nested("label", label=indicator)
+        return {"key": "label_in_parent", "params": {"label": indicator, "parent": parent}}
+    return {"key": "label", "params": {"label": indicator}}
 
 
 def _partial_year(as_of: str) -> bool:
@@ -133,7 +133,7 @@ def check_totals(index: ObservationIndex, specs) -> list[Finding]:
                     district, "total_vs_parts", result.verdict, "total_vs_parts",
                     {"name": _name(total), "period": period, "total": _fmt(total.value),
                      "verb": nested(_TOTAL_VERB[result.verdict]),
-                     "terms": " + ".join(_fmt(p.value) for p in present), "sum": _fmt(result.part_sum),
+                     "terms": " + ".join([_fmt(p.value) for p in present]), "sum": _fmt(result.part_sum),
                      "blank": nested("parts_blank", n=result.missing) if result.missing else "",
                      "columns": nested("total_columns", total_column=total.column_header,
                                        part_columns=", ".join(other_columns)) if other_columns else ""},
@@ -172,7 +172,10 @@ def check_jumps(index: ObservationIndex) -> list[Finding]:
     """Year-over-year changes by a factor of JUMP_FACTOR or more (warnings; info where the later year is partial)."""
     findings = []
     for (district, indicator_id), series in index.by_key.items():
-        years = sorted((r for r in series.values() if r.unit == "count" and "-" not in r.period), key=_year)
+        years = [r for r in series.values() if r.unit == "count" and "-" not in r.period]
+        if len(years) < 2:  # (most series: no two yearly counts to compare)
+            continue
+        years.sort(key=_year)
         for previous, row in pairwise(years):
             if row.year != previous.year + 1 or not is_jump(previous.value, row.value):
                 continue

@@ -80,10 +80,10 @@ def _holds(condition: dict, ev: DistrictEvidence, errors: int) -> dict | None:
     rows = ev.series.get(condition["indicator"])
     if not rows:
         return None
-    unit = ev.specs[condition["indicator"]].unit
-    cite = {lang: ev.cite(condition["indicator"], lang) for lang in LANGS}
-    params = _indicator_params(kind, condition, rows, unit)
-    return {**params, "cite": cite} if params is not None else None
+    params = _indicator_params(kind, condition, rows, ev.specs[condition["indicator"]].unit)
+    if params is None:
+        return None
+    return {**params, "cite": {lang: ev.cite(condition["indicator"], lang) for lang in LANGS}}
 
 
 def _indicator_params(kind: str, condition: dict, rows, unit: str) -> dict | None:

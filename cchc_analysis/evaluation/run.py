@@ -28,7 +28,7 @@ def _rows(verdict: Verdict, criteria, head: dict) -> tuple[dict, list[dict]]:
         "measure_en": part.measure["en"], "text_vi": p.text["vi"], "text_en": p.text["en"],
         "citations_vi": "; ".join(p.citations["vi"]), "citations_en": "; ".join(p.citations["en"]),
         "context_vi": " | ".join(p.context["vi"]), "context_en": " | ".join(p.context["en"]),
-        "indicator_ids": ";".join(p.indicators), "source_lines": ";".join(map(str, sorted(set(p.lines)))),
+        "indicator_ids": ";".join(p.indicators), "source_lines": ";".join(map(str, p.lines)),  # (sorted, once each)
     } for p, part in zip(verdict.parts, criterion.parts)]
     lines = sorted({line for p in verdict.parts for line in p.lines} | ({verdict.target_line} - {None}))
     row = {
@@ -103,14 +103,19 @@ def _read_by_rules() -> frozenset[str]:
     return indicators_read(load_criteria()) | observed
 
 
+_LOOK_UP = object()
+
+
 def district_evaluation(name: str, report: ReportInput | None, lines, indicators: pd.DataFrame | Columns | None = None,
                         quality: pd.DataFrame | Columns | None = None, targets: pd.DataFrame | Columns | None = None,
-                        facts: pd.DataFrame | None = None, sections=()) -> tuple[list, list, list]:
+                        facts: pd.DataFrame | None = None, sections=(), curated=_LOOK_UP) -> tuple[list, list, list]:
     """One district's evaluation rows, part rows and observation rows from its own tables (rows of this district
     only; None: none), sections, report lines and (``report``, when given) curated judgements: its part of
-    ``evaluate_districts``, for a caller that holds one district's tables (no dataset to build and split)."""
+    ``evaluate_districts``, for a caller that holds one district's tables (no dataset to build and split).
+    ``curated``: the report's curated file or None, from a caller that looked it up already (else looked up)."""
     criteria = load_criteria()
-    curated = curated_for(report) if report else None
+    if curated is _LOOK_UP:
+        curated = curated_for(report) if report else None
     judgements = judgements_from(curated.judgements, curated.path, criteria) if curated else {}
     evidence = DistrictEvidence(indicators, quality, facts, list(sections), list(lines), judgements,
                                 _read_by_rules())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
@@ -45,7 +46,7 @@ class PartResult:
     citations: dict[str, tuple[str, ...]]
     context: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"vi": (), "en": ()})
     indicators: tuple[str, ...] = ()
-    lines: tuple[int, ...] = ()
+    lines: tuple[int, ...] = ()                  # sorted, each once (as _result makes them)
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,13 @@ class DistrictEvidence:
         self.problems = {i for s, c, i in zip(severity, check, iid)
                          if s in ("error", "warning") and str(c).split(":")[0] in TABLE_CHECKS}
         self.errors = severity.count("error")  # every check's, for the observations
-        self.facts = ({row["id"]: row for row in table_records(facts)}
+        self.facts = ({row["id"]: row for row in table_records(facts, [c for c in _FACT_COLUMNS if c in facts])}
                       if facts is not None and len(facts) and "id" in facts else {})
-        self.sections = sorted((s for s in sections if s.get("first_line")), key=lambda s: s["first_line"])
+        self.sections = sorted((s for s in sections if s.get("first_line")), key=_FIRST_LINE)
         self.lines = lines
         self.judgements = judgements
         self.specs = _all_specs()
-        self._values_text: dict[tuple[str, str], str] = {}  # several parts show the same rows
+        self._values_text: dict[str, dict[str, str]] = {}  # several parts show the same rows
 
     # -- citing ------------------------------------------------------------------------------------------------
     def cite(self, iid: str, lang: str, with_label: bool = False) -> str:
@@ -115,18 +116,49 @@ class DistrictEvidence:
         return any(iid in self.problems for iid in iids)
 
     def values_text(self, iid: str, lang: str) -> str:
-        """Every figure of the row, "năm 2019: 12; năm 2020: 15" (worked out once per row and language)."""
-        key = (iid, lang)
-        text = self._values_text.get(key)
-        if text is None:
+        """Every figure of the row, "năm 2019: 12; năm 2020: 15" (worked out once per row, in both languages: every
+        caller asks for both)."""
+        texts = self._values_text.get(iid)
+        if texts is None:
             rows = self.all_rows.get(iid, ())
-            unit = self.specs[iid].unit if rows else ""
-            text = self._values_text[key] = "; ".join(
-                f"{when(r, lang)}: {_shown(r, unit, lang)}" for r in rows
-                if r.get("value") == r.get("value") or r.get("note")) if rows else "—"
-        return text
+            texts = self._values_text[iid] = values_texts(rows, self.specs[iid].unit if rows else "")
+        return texts[lang]
 
 
+def values_texts(rows: list[dict], unit: str) -> dict[str, str]:
+    """``DistrictEvidence.values_text`` of ``rows`` in each language: each row's date and figure worked out once."""
+    if not rows:
+        return {"vi": "—", "en": "—"}
+    vi, en = [], []
+    for row in rows:
+        value, note = row.get("value"), row.get("note")
+        if value != value and not note:  # (NaN without a note; None is shown as "—")
+            continue
+        vi_when, en_when = _whens(str(row.get("period") or row.get("year")), str(row.get("year") or ""),
+                                  row.get("as_of") or "")
+        if (value is None or value != value) and note:
+            vi_value = en_value = f"«{note}»"
+        else:
+            vi_value, en_value = value_texts(value, unit, row.get("denominator"))
+        vi.append(f"{vi_when}: {vi_value}")
+        en.append(f"{en_when}: {en_value}")
+    return {"vi": "; ".join(vi), "en": "; ".join(en)}
+
+
+_VI_MARKS = str.maketrans(",.", ".,")
+
+
+def value_texts(value, unit: str, denominator=None) -> tuple[str, str]:
+    """``value_text`` in Vietnamese and English: a figure is formatted once, its marks swapped for Vietnamese (what
+    ``format_number`` does), unless the text holds words."""
+    if unit == "dat" or unit == "percent" and value == value and value is not None and value > 100:
+        return value_text(value, unit, "vi", denominator), value_text(value, unit, "en", denominator)
+    en = value_text(value, unit, "en", denominator)
+    return en.translate(_VI_MARKS), en
+
+
+_FIRST_LINE = itemgetter("first_line")
+_FACT_COLUMNS = ("id", "value", "quote", "line")  # what the rules read of a stated fact
 _RECORD_COLUMNS = ("indicator_id", "period", "year", "as_of", "value", "denominator", "note", "value_status",
                    "source_line")
 
@@ -139,8 +171,11 @@ def _indicator_records(indicators: pd.DataFrame | Columns | None, read: frozense
         return []
     if read is None or names[0] != "indicator_id":
         return table_records(indicators, names)
-    return [dict(zip(names, row)) for row in zip(*(column_values(indicators, name) for name in names))
-            if row[0] in read]
+    keep = [i for i, iid in enumerate(column_values(indicators, "indicator_id")) if iid in read]
+    if len(keep) < 2:  # (itemgetter of one index gives the value, not a tuple)
+        return [{name: column_values(indicators, name)[i] for name in names} for i in keep]
+    pick = itemgetter(*keep)  # the rows read, picked out of each column at C speed
+    return [dict(zip(names, row)) for row in zip(*(pick(column_values(indicators, name)) for name in names))]
 
 
 def indicators_read(criteria: Criteria) -> frozenset[str]:
@@ -197,6 +232,12 @@ def when(row: dict, lang: str) -> str:
 
 
 @lru_cache(maxsize=1024)
+def _whens(period: str, year: str, as_of: str) -> tuple[str, str]:
+    """``when`` of a report column in Vietnamese and English."""
+    return _when(period, year, as_of, "vi"), _when(period, year, as_of, "en")
+
+
+@lru_cache(maxsize=1024)
 def _when(period: str, year: str, as_of: str, lang: str) -> str:
     """``when`` of a report column (period, year, as-of date): a report has a few, each shown for many rows."""
     head = say("span" if "-" in period else "year", lang, period=period)
@@ -223,13 +264,19 @@ def _fixed_texts(key: str, *measures: str) -> dict[str, str]:
 
 def _result(criterion: Criterion, part: Part, status: str, text: dict[str, str], ev: DistrictEvidence,
             cited: tuple[str, ...] = (), lines: tuple[int, ...] = ()) -> PartResult:
-    citations = {lang: tuple(dict.fromkeys(ev.cite(iid, lang) for iid in cited)) for lang in LANGS}
-    lines = tuple(sorted(set(lines) | ev.lines_of(cited)))
+    if cited:
+        citations = {lang: tuple(dict.fromkeys(cite(iid, lang) for iid in cited)) for lang in LANGS}
+        lines = tuple(sorted(set(lines) | ev.lines_of(cited)))
+    else:  # (most parts: no figure cited)
+        citations, lines = {"vi": (), "en": ()}, tuple(sorted(set(lines)))
     return PartResult(criterion.id, part.id, status, text, citations, _context(part, ev, criterion), cited, lines)
 
 
 def _context(part: Part, ev: DistrictEvidence, criterion: Criterion) -> dict[str, tuple[str, ...]]:
     """What bears on the part without deciding it: context rows, stated figures, the district's quotes."""
+    judgement = ev.judgements.get((criterion.id, part.id)) if ev.judgements else None
+    if not (part.context or part.facts or judgement):
+        return {"vi": (), "en": ()}
     out: dict[str, list[str]] = {lang: [] for lang in LANGS}
     for iid in part.context:
         if iid in ev.all_rows:
@@ -242,7 +289,6 @@ def _context(part: Part, ev: DistrictEvidence, criterion: Criterion) -> dict[str
             for lang in LANGS:
                 out[lang].append(say("context_fact", lang, quote=fact["quote"],
                                      cite=ev.section_of(int(fact["line"]), lang)))
-    judgement = ev.judgements.get((criterion.id, part.id))
     for line, quote in judgement.quotes if judgement else ():
         if ev.quote_found(line, quote):
             for lang in LANGS:

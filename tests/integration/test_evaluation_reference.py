@@ -124,6 +124,10 @@ def test_one_district_is_judged_from_its_own_tables_as_in_the_dataset(reference)
     expected = evaluate_districts(reference, [report])[name]
     assert district_evaluation(name, report, lines, reference.indicators, reference.quality, reference.targets,
                                reference.facts, reference.sections) == expected
+    curated = curated_for(report)  # given by a caller that looked it up already: the same rows
+    assert curated is not None and district_evaluation(
+        name, report, lines, reference.indicators, reference.quality, reference.targets, reference.facts,
+        reference.sections, curated=curated) == expected
     rows, _, _ = district_evaluation("X", None, [])
     assert [r["criterion_id"] for r in rows] == [r["criterion_id"] for r in expected[0]]
     assert {r["verdict"] for r in rows} <= {"chua_du_can_cu", "khong_danh_gia"}

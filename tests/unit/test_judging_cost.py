@@ -123,8 +123,10 @@ def _some_params(key: str, seed: int) -> dict:
 
     names = sorted({name for _, name, _, _ in string.Formatter().parse(message_catalog()[key]["en"]) if name})
     values = [*_LEAVES, nested("label", label="Số hồ sơ"), nested("label_in_parent", label="a", parent="b"),
-              nested("parts_blank", n=1), nested("parts_blank", n=True), nested("label", label=1.0),
-              nested("because", why=nested("label", label="x")), [nested("label", label="c"), "d"]]
+              nested("parts_blank", n=1), nested("parts_blank", n=True), nested("parts_blank", n="1"), nested("label", label=1.0),
+              nested("because", why=nested("label", label="x")), [nested("label", label="c"), "d"],
+              {**nested("label", label="Số hồ sơ"), "extra": "e"},
+              nested("label_in_parent", label=None, parent="b")]
     return {name: values[(seed + 7 * i) % len(values)] for i, name in enumerate(reversed(names))}
 
 
@@ -161,3 +163,46 @@ def test_narrative_scan_keeps_the_bounds(lines):
     first, last, kept = _narrative(lines)
     assert (first, last) == narrative_bounds(lines)
     assert kept == [(i, lines[i - 1], lines[i - 1].strip()) for i in range(first, last + 1) if lines[i - 1].strip()]
+
+
+def _values_text_as_before(rows: list[dict], unit: str, lang: str) -> str:
+    """DistrictEvidence.values_text as it was written before it worked out both languages at once."""
+    from cchc_analysis.evaluation.verdicts import _shown, when
+
+    return "; ".join(f"{when(r, lang)}: {_shown(r, unit, lang)}" for r in rows
+                     if r.get("value") == r.get("value") or r.get("note")) if rows else "—"
+
+
+@pytest.mark.parametrize("unit", ["count", "percent", "ratio", "dat", "flag", "money"])
+def test_values_texts_in_both_languages_as_each_one(unit):
+    from cchc_analysis.evaluation.verdicts import value_text, value_texts, values_texts
+
+    values = [None, float("nan"), 0, -0.0, 1.0, 0.5, 12, 99.95, 100, 100.04, 150, 2232, -1234.5, 1234567.891]
+    rows = [{"period": period, "year": year, "as_of": as_of, "value": value, "denominator": denominator,
+             "note": note}
+            for i, value in enumerate(values)
+            for period, year, as_of in [("2019", 2019, "2019-12-31"), ("2020", 2020, "2020-03-31"),
+                                        ("2011-2020", 2020, None), (None, 2018, "")][i % 4:i % 4 + 1]
+            for denominator in (None, float("nan"), 3, 2500.5)
+            for note in ("", "Chưa đến kỳ báo cáo, 1.5")]
+    for lang in ("vi", "en"):
+        assert values_texts(rows, unit)[lang] == _values_text_as_before(rows, unit, lang)
+        assert values_texts(rows[:1], unit)[lang] == _values_text_as_before(rows[:1], unit, lang)
+        assert values_texts([], unit)[lang] == _values_text_as_before([], unit, lang)
+    for row in rows:
+        assert value_texts(row["value"], unit, row["denominator"]) == tuple(
+            value_text(row["value"], unit, lang, row["denominator"]) for lang in ("vi", "en"))
+
+
+@pytest.mark.parametrize("wanted", [0, 1, 2, 5])
+def test_records_of_the_indicators_read_are_those_of_all_rows(wanted):
+    from cchc_analysis.evaluation.verdicts import _indicator_records
+
+    ids = ["a", "b", "c", "a", "d", "b", "e"]
+    indicators = pd.DataFrame({"indicator_id": ids, "period": [str(2015 + i) for i in range(7)],
+                               "year": range(2015, 2022), "value": [1.0, None, 3.5, 4, 5, 6, float("nan")],
+                               "note": ["", "x", "", "", "y", "", ""], "source_line": range(10, 17)})
+    read = frozenset(sorted(set(ids))[:wanted])
+    everything = _indicator_records(indicators, None)
+    expected = [row for row in everything if row["indicator_id"] in read]
+    assert len(expected) >= wanted and repr(_indicator_records(indicators, read)) == repr(expected)  # (NaN)
