@@ -47,7 +47,7 @@ with build.tuned_collector():
     def stage(r, findings, t, only=None):
         run = only or mode
         t = build.DistrictTables(t.meta, t.lines, fresh(t.indicators), fresh(t.quality), fresh(t.targets), t.facts,
-                                 t.sections)
+                                 t.sections, t.curated)
         if run in ("stage", "checks"):
             build.run_checks(t.indicators, load_specs())
         if run in ("stage", "rows"):

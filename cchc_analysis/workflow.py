@@ -61,7 +61,7 @@ def evaluate_one(report: ReportInput, one: DistrictTables) -> dict[str, list[dic
     (in a worker process for a corpus): a district's verdicts depend on its own tables, findings, prose and lines."""
     name = one.meta.district
     own = [_rows_of(table, name) for table in (one.indicators, one.quality, one.targets, one.facts)]
-    rows = district_evaluation(name, report, one.lines, *own, sections=one.sections)
+    rows = district_evaluation(name, report, one.lines, *own, sections=one.sections, curated=one.curated)
     return dict(zip(("evaluation", "evaluation_parts", "observations"), rows))
 
 

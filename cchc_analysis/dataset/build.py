@@ -30,7 +30,7 @@ from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
 from cchc_analysis.errors import CchcError
 from cchc_analysis.findings import SEVERITIES, Finding
-from cchc_analysis.prose.curated import curated_for
+from cchc_analysis.prose.curated import Curated, curated_for
 from cchc_analysis.prose.narrative import analyse_narrative
 from cchc_analysis.read.manifest import ReportInput, ReportMeta, discover, display_path, identify, verify_checksum
 from cchc_analysis.read.source import SourceText, interim_path, read_source
@@ -142,6 +142,7 @@ class DistrictTables:
     targets: Columns | pd.DataFrame
     facts: pd.DataFrame | None
     sections: list[dict]
+    curated: Curated | None = None  # the report's curated file (looked up once: the prose layer and the evaluation)
 
 
 INDICATOR_ORDER = ["district", "source_file", "appendix", "source_line", "source_column", "indicator_id"]
@@ -174,9 +175,9 @@ def district_result(task: tuple) -> DistrictResult:
     parts["targets"], targets = part_and_columns(result.targets, "targets", sheet=True,
                                                  batch="targets" not in unframed)
     parts["tables"] = from_rows(result.tables, "tables", sheet=True, batch="tables" not in unframed)
-    curated = curated_for(report) if with_narrative else None
+    curated = curated_for(report) if with_narrative or then is not None else None
     more, sections, facts = _district_findings((district, one.source.lines, one.meta.source_file, indicators,
-                                                targets, curated, with_narrative))
+                                                targets, curated if with_narrative else None, with_narrative))
     quality = findings_rows(result.findings + findings + more)
     parts["quality"], quality_columns = part_and_columns(quality, "quality",
                                                          sheet=fits_workbook(len(quality), corpus_size),
@@ -185,7 +186,8 @@ def district_result(task: tuple) -> DistrictResult:
         parts["facts"] = from_frame(facts, "facts", sheet=True, batch="facts" not in unframed)
     more_rows = {}
     if then is not None:
-        tables = DistrictTables(one.meta, one.source.lines, indicators, quality_columns, targets, facts, sections)
+        tables = DistrictTables(one.meta, one.source.lines, indicators, quality_columns, targets, facts, sections,
+                                curated)
         more_rows = then(report, tables)
         for name, rows in more_rows.items():
             parts[name] = from_rows(rows, name, sheet=name in SHEET_PIECE_TABLES, batch=name not in unframed)
@@ -456,11 +458,14 @@ _FINDING_ORDER = ("district", "_order", "appendix", "indicator_id", "year", "che
 _FINDING_KEY = operator.itemgetter(*(name if name != "_order" else "severity" for name in _FINDING_ORDER))
 
 
-def _finding_key(row: dict, order: dict[str, int]) -> tuple:
+_SEVERITY_RANK = {severity: i for i, severity in enumerate(SEVERITIES)}
+
+
+def _finding_key(row: dict) -> tuple:
     """A quality row's sort key (``_FINDING_ORDER``; ``_order``: its severity's rank): each value preceded by
     whether it is there, so an empty one (None) comes first and is never compared with a value."""
     district, severity, appendix, indicator, year, check, message = _FINDING_KEY(row)
-    rank = order.get(severity)
+    rank = _SEVERITY_RANK.get(severity)
     return (district is not None, district, rank is not None, rank, appendix is not None, appendix,
             indicator is not None, indicator, year is not None, year, check is not None, check,
             message is not None, message)
@@ -471,13 +476,13 @@ def findings_rows(findings: list[Finding]) -> list[dict]:
 
     Sorted and de-duplicated as rows (a report's hundred findings: a fraction of pandas' cost), in the order of
     ``sorted_findings``: the same keys, empty values first, stable."""
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    names = columns("quality")
+    values_of = operator.itemgetter(*columns("quality"))
     rows = [f.as_row() for f in findings]
+    rows.sort(key=_finding_key)
     seen: set[tuple] = set()
     unique = []
-    for row in sorted(rows, key=lambda row: _finding_key(row, order)):
-        values = tuple(map(row.__getitem__, names))
+    for row in rows:
+        values = values_of(row)
         if values not in seen:
             seen.add(values)
             unique.append(row)

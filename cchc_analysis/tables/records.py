@@ -16,7 +16,14 @@ _NAN = float("nan")
 _NA = pd.NA  # (looked up once: these run over every value of a district's columns)
 
 
+_MISSING = frozenset({type(None), type(_NA)})
+
+
 def _missing_as_nan(values: list) -> list:
+    """The values with None and NA as NaN (the list itself when it holds neither: most text columns; never
+    mutated)."""
+    if _MISSING.isdisjoint(map(type, values)):
+        return values
     return [_NAN if v is None or v is _NA else v for v in values]
 
 

@@ -131,3 +131,21 @@ def test_one_district_is_judged_from_its_own_tables_as_in_the_dataset(reference)
     rows, _, _ = district_evaluation("X", None, [])
     assert [r["criterion_id"] for r in rows] == [r["criterion_id"] for r in expected[0]]
     assert {r["verdict"] for r in rows} <= {"chua_du_can_cu", "khong_danh_gia"}
+
+
+def test_a_district_looks_its_curated_file_up_once_for_the_prose_and_the_evaluation(monkeypatch):
+    from cchc_analysis.dataset import build
+    from cchc_analysis.workflow import PIECES_ONLY, evaluate_one
+
+    report = discover([RAW / "tuan-giao"])[0]
+    looked_up = []
+    monkeypatch.setattr(build, "curated_for", lambda r: looked_up.append(r) or curated_for(r))
+    seen = {}
+
+    def then(report, tables):
+        seen["curated"] = tables.curated
+        return evaluate_one(report, tables)
+
+    one = build.district_result((report, True, then, 1, frozenset(PIECES_ONLY)))
+    assert len(looked_up) == 1 and seen["curated"] is not None
+    assert one.tallies["evaluation"]  # its verdicts were counted
