@@ -157,11 +157,17 @@ class Node:
         return self.title
 
     def lines(self) -> list[tuple[int, str]]:
-        """All (line, text) pairs of this node and its descendants, in document order."""
+        """All (line, text) pairs of this node and its descendants, in document order (that of the outline's tree: a
+        node's own lines lie between its heading and its first child, its children in order; no sort needed)."""
         out = list(self.body)
         for child in self.children:
-            out.extend(child.lines())
-        return sorted(out)
+            child._lines_into(out)
+        return out
+
+    def _lines_into(self, out: list[tuple[int, str]]) -> None:
+        out += self.body
+        for child in self.children:
+            child._lines_into(out)
 
     def text(self, include_heading: bool = False) -> str:
         """The section's prose: paragraphs separated by blank lines; a paragraph cut by a page break
@@ -392,11 +398,7 @@ def outline_of_nfc(lines: list[str]) -> Outline:
             pending_title = node
 
     _mark_inline_lists(root)
-    _close_ranges(root, last)
-    _assign_ids(root)
-    for n in root.walk():
-        for note in n.notes:
-            notes.append(f"line {n.line}: {note}")
+    _finish(root, last, {}, notes)
     return Outline(root=root, body_first_line=first, body_last_line=last, notes=notes)
 
 
@@ -453,27 +455,39 @@ def _fmt(kind: str, number: tuple[int, ...]) -> str:
     return str(number[0])
 
 
-def _close_ranges(node: Node, end: int) -> None:
-    """last_line of a node = the last non-empty line before its next sibling (or the parent's end)."""
-    node.last_line = end
-    for idx, child in enumerate(node.children):
-        child_end = node.children[idx + 1].line - 1 if idx + 1 < len(node.children) else end
-        _close_ranges(child, child_end)
-    # trim trailing blank lines: the last line with content, own or a descendant's
-    contents = [ln for ln, _ in node.body] + ([node.line] if node.line else [])
-    contents += [c.last_line for c in node.children]
-    if contents:
-        node.last_line = min(end, max(contents))
+def _finish(root: Node, end: int, seen: dict[str, int], notes: list[str]) -> None:
+    """Line ranges, ids and the outline's notes in one walk of the tree (the walk of each cost as much as its work)."""
+    root.last_line = end
+    _finish_children(root, end, [], seen, notes)
+    last = _last_with_content(root)
+    if last:
+        root.last_line = min(end, last)
 
 
-def _assign_ids(root: Node) -> None:
-    seen: dict[str, int] = {}
-    for child in root.children:
-        _assign_id(child, [], seen)
+def _finish_children(node: Node, end: int, segments: list[str], seen: dict[str, int], notes: list[str]) -> None:
+    """:func:`_finish` below ``node``, in document order: a node's id, its notes, then its children's. last_line of
+    a node = the last non-empty line before its next sibling (or the parent's end)."""
+    kids = node.children
+    for idx, child in enumerate(kids):
+        child_end = kids[idx + 1].line - 1 if idx + 1 < len(kids) else end
+        segs = _assign_id(child, segments, seen)
+        notes.extend([f"line {child.line}: {note}" for note in child.notes])
+        child.last_line = child_end
+        _finish_children(child, child_end, segs, seen, notes)
+        child.last_line = min(child_end, _last_with_content(child))  # trailing blank lines trimmed
 
 
-def _assign_id(node: Node, parent_segments: list[str], seen: dict[str, int]) -> None:
-    """The node's id from its parent's segments (in document order, so that a repeated id gets its ``~n``)."""
+def _last_with_content(node: Node) -> int:
+    """The last line with content, the node's own or a descendant's (0: none): its body lies between its heading
+    and its first child, its children in order, so the last of each is the largest."""
+    if node.children:
+        return node.children[-1].last_line
+    return node.body[-1][0] if node.body else node.line
+
+
+def _assign_id(node: Node, parent_segments: list[str], seen: dict[str, int]) -> list[str]:
+    """The node's id from its parent's segments (in document order, so that a repeated id gets its ``~n``); its own
+    segments returned for its children."""
     # decimal labels already carry their parents' numbers: P1.II + 3.2 -> "P1.II.3.2"
     if node.kind == "decimal" and node.parent is not None and node.parent.kind == "decimal":
         segs = [*parent_segments[:-1], _id_segment(node)]  # the parent's decimal segment replaced by the full number
@@ -483,5 +497,4 @@ def _assign_id(node: Node, parent_segments: list[str], seen: dict[str, int]) -> 
     count = seen.get(base, 0) + 1
     seen[base] = count
     node.id = base if count == 1 else f"{base}~{count}"
-    for child in node.children:
-        _assign_id(child, segs, seen)
+    return segs

@@ -139,10 +139,10 @@ def item_area(text: str) -> tuple[str, dict[str, int]]:
     # a keyword is counted only where each of its words is within a word of the text (where it occurs, it is): most
     # items name few areas, and a scan of the text per keyword cost more than the rest of the prose layer's matching
     present = set().union(*map(_TOKENS_IN.__getitem__, set(words)))
-    found = {}
-    for area, keys in _KEYWORD_TOKENS.items():
-        if n := sum([t.count(key) for key, tokens in keys if tokens <= present]):
-            found[area] = n
+    found: dict[str, int] = {}
+    for area, key in [(area, key) for area, key, tokens in _KEYWORD_TOKENS if tokens <= present]:
+        if n := t.count(key):  # (areas in AREA_TEXT_KEYWORDS' order: the keywords are)
+            found[area] = found.get(area, 0) + n
     # the areas with hits, most first (ties in AREAS' order); an area without is a runner-up with none
     ranked = sorted(found.items(), key=_by_hits)
     best, n = ranked[0] if ranked else ("general", 0)
@@ -154,7 +154,7 @@ def item_area(text: str) -> tuple[str, dict[str, int]]:
 
 # the words of AREA_TEXT_KEYWORDS' keywords; each keyword with its words
 _TOKENS = sorted({token for keys in AREA_TEXT_KEYWORDS.values() for key in keys for token in key.split()})
-_KEYWORD_TOKENS = {area: [(key, frozenset(key.split())) for key in keys] for area, keys in AREA_TEXT_KEYWORDS.items()}
+_KEYWORD_TOKENS = [(area, key, frozenset(key.split())) for area, keys in AREA_TEXT_KEYWORDS.items() for key in keys]
 
 
 class _TokensIn(dict):
