@@ -39,7 +39,7 @@ def stage(task):
 build._district_findings = capture
 with build.tuned_collector():
     for r in (reports * (1 + n))[:1 + n]:  # (a corpus of one report: read again, as many times as asked)
-        build.district_result((r, True, workflow.evaluate_one, 700))
+        build.district_result((r, True, workflow.evaluate_one, 700, workflow.PIECES_ONLY))
     build._district_findings = real
     stage(captured[0])
     gc.collect()
