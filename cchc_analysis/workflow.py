@@ -22,6 +22,7 @@ from cchc_analysis.dataset.build import (
     district_results,
     sheet_pieces,
     tuned_collector,
+    validate_results,
 )
 from cchc_analysis.dataset.cache import ResultCache
 from cchc_analysis.dataset.io import DatasetWriter
@@ -51,9 +52,11 @@ def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers:
         return dataset
 
 
-def _results(paths: list[Path], cache: ResultCache, workers: int | None, unframed: tuple[str, ...] = ()) -> list:
+def _results(paths: list[Path], cache: ResultCache, workers: int | None, unframed: tuple[str, ...] = (),
+             validate: bool = True) -> list:
     """Every report's results with its evaluation (``dataset.build.district_results``)."""
-    return district_results(discover(paths), True, workers, cache, then=evaluate_one, unframed=unframed)
+    return district_results(discover(paths), True, workers, cache, then=evaluate_one, unframed=unframed,
+                            validate=validate)
 
 
 def evaluate_one(report: ReportInput, one: DistrictTables) -> dict[str, list[dict]]:
@@ -79,12 +82,13 @@ def parse_and_write(paths: list[Path], out_dir: Path, cache_dir: Path | None = N
     """Parse, evaluate and write ``out_dir``; returns a summary for the terminal. ``workers``: processes for the
     per-report work (default: one per core from 12 reports on)."""
     with ResultCache(cache_dir) as cache, tuned_collector(), DatasetWriter(out_dir, workers) as writer:
-        results = _results(paths, cache, workers, unframed=PIECES_ONLY)
+        results = _results(paths, cache, workers, unframed=PIECES_ONLY, validate=False)
         # the files made of the districts' pieces (cache entries, copied by the kernel in another process) are
         # written while the corpus tables are assembled
         writer.use_pieces(csv_pieces(results), sheet_pieces(results))
         indicators = corpus_table("indicators", results)
-        writer.begin("indicators", indicators)  # its Parquet file written while the other tables are built
+        writer.begin("indicators", indicators)  # its Parquet file written while they are checked and assembled
+        validate_results(results, cache, indicators)
         dataset = assemble(results, with_sections=False, indicators=indicators, unframed=PIECES_ONLY)
         rows = {name: corpus_rows(name, results) for name in ("targets", "cells")}
         severities, verdicts = corpus_tally("quality", results), corpus_tally("evaluation", results)

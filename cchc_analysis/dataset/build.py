@@ -517,10 +517,11 @@ def build_dataset(inputs: list[ReportInput], with_narrative: bool = True, worker
 
 
 def district_results(inputs: list[ReportInput], with_narrative: bool, workers: int | None, cache: ResultCache,
-                     then=None, unframed: tuple[str, ...] = ()) -> list[DistrictResult]:
+                     then=None, unframed: tuple[str, ...] = (), validate: bool = True) -> list[DistrictResult]:
     """The per-report results, in report order: from ``cache`` where it holds them, else computed, stored, their
-    observations validated against the schema and their entries marked valid. Their CSV and JSON texts stay in the
-    cache's entries (``Segment``s), so ``cache`` must stay open while they are written. ``then``, ``unframed``: see
+    observations validated against the schema and their entries marked valid (unless not ``validate``: the caller
+    then calls ``validate_results`` before it uses them). Their CSV and JSON texts stay in the cache's entries
+    (``Segment``s), so ``cache`` must stay open while they are written. ``then``, ``unframed``: see
     ``district_result`` (both are part of the cache key)."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -565,14 +566,26 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
     for key, one in zip(keys, results):
         one.key = key
     _check_distinct(inputs, results)
-    fresh = [one for one in results if one.fresh]
-    if fresh:
-        check_schema(corpus_table("indicators", fresh), ", ".join(one.meta.source_file for one in fresh))
     cache.used.update(keys)
-    cache.commit([one.key for one in fresh if not one.key.startswith("uncached-")])
     if cache.hashes:
         cache.hashes.save({os.path.abspath(report.path) for report in inputs})
+    if validate:
+        validate_results(results, cache)
     return results
+
+
+def validate_results(results: list[DistrictResult], cache: ResultCache,
+                     indicators: pd.DataFrame | None = None) -> None:
+    """The observations of the results computed by this run checked against the schema, then their cache entries
+    marked valid. ``indicators``: the corpus table of all the results' observations when built already (it is the
+    one checked when every result is fresh: a cold build)."""
+    fresh = [one for one in results if one.fresh]
+    if not fresh:
+        return
+    if indicators is None or len(fresh) < len(results):
+        indicators = corpus_table("indicators", fresh)
+    check_schema(indicators, ", ".join(one.meta.source_file for one in fresh))
+    cache.commit([one.key for one in fresh if not one.key.startswith("uncached-")])
 
 
 def _interim_intact(report: ReportInput, one: DistrictResult) -> bool:
