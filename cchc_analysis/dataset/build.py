@@ -142,7 +142,7 @@ class DistrictTables:
     targets: Columns | pd.DataFrame
     facts: pd.DataFrame | None
     sections: list[dict]
-    curated: Curated | None = None  # the report's curated file (looked up once: the prose layer and the evaluation)
+    curated: Curated | None  # the report's curated file, or None (looked up once: the prose layer and the evaluation)
 
 
 INDICATOR_ORDER = ["district", "source_file", "appendix", "source_line", "source_column", "indicator_id"]
