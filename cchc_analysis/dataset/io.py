@@ -16,7 +16,7 @@ import pandas as pd
 
 from cchc_analysis.dataset.copier import plan_part, write_files
 from cchc_analysis.dataset.model import Dataset
-from cchc_analysis.dataset.package import WORKBOOK, WORKBOOK_TABLES, write_datapackage, write_workbook
+from cchc_analysis.dataset.package import WORKBOOK, WORKBOOK_TABLES, formatted_as, write_datapackage, write_workbook
 from cchc_analysis.dataset.schema import CSV_TABLES, REQUIRED_TABLES, TABLES, Field, Table, check_columns
 from cchc_analysis.errors import CchcError
 
@@ -304,9 +304,9 @@ def _usable(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
 
 
 def _formatted_from(dtypes: tuple[str, ...], pieces: list[tuple]) -> bool:
-    """Every piece holding rows was formatted from columns of ``dtypes``, none of them a datetime column (such a
-    table is always formatted whole)."""
-    return not any("datetime" in d for d in dtypes) and all(d == dtypes for d, n, _ in pieces if n)
+    """Every piece holding rows was formatted from columns of ``dtypes`` (``package.formatted_as``), none of them a
+    datetime column (such a table's CSV is always formatted whole)."""
+    return not any("datetime" in d for d in dtypes) and formatted_as(dtypes, pieces)
 
 
 def swap_into_place(new: Path, target: Path) -> None:

@@ -119,7 +119,7 @@ def write_workbook(frames: dict[str, pd.DataFrame | None], target: Path, lang: s
     rows = {name: (rows or {}).get(name, sum(n for _, n, _ in sheets.get(name, ()))) for name in unframed}
     for name in unframed:
         if rows[name] <= budget and not (name in sheets and sum(n for _, n, _ in sheets[name]) == rows[name] and
-                                         _formatted_as(tuple(TABLES[name].dtypes().values()), sheets[name])):
+                                         formatted_as(tuple(TABLES[name].dtypes().values()), sheets[name])):
             raise ValueError(f"{name}: no frame, and not its workbook rows in the registry's dtypes")
     frames = {name: _columns_only(name) if frame is None else frame for name, frame in frames.items()}
     readme = workbook_readme(frames, budget, rows)
@@ -136,10 +136,12 @@ def _columns_only(name: str) -> pd.DataFrame:
 
 
 def _matches(frame: pd.DataFrame, pieces: list[tuple]) -> bool:
-    return sum(n for _, n, _ in pieces) == len(frame) and _formatted_as(tuple(map(str, frame.dtypes)), pieces)
+    return sum(n for _, n, _ in pieces) == len(frame) and formatted_as(tuple(map(str, frame.dtypes)), pieces)
 
 
-def _formatted_as(dtypes: tuple[str, ...], pieces: list[tuple]) -> bool:
+def formatted_as(dtypes: tuple[str, ...], pieces: list[tuple]) -> bool:
+    """Every piece holding rows (``(dtypes, rows, text)``: CSV or sheet rows) was formatted from columns of
+    ``dtypes``."""
     return all(d == dtypes for d, n, _ in pieces if n)
 
 
