@@ -7,6 +7,7 @@ from __future__ import annotations
 import zipfile
 
 import pandas as pd
+import pytest
 
 from cchc_analysis.dataset import xlsx
 from cchc_analysis.dataset.blobs import Segment
@@ -67,3 +68,12 @@ def test_an_entry_beyond_what_a_plain_zip_holds_is_refused(tmp_path):
     huge = xlsx.Deflated(b"", 0, 2**32)  # (its size only: nothing that large is written)
     with open(tmp_path / "a.zip", "wb") as out, pytest.raises(ValueError, match="zip64"):
         _ZipWriter(out).add("big.xml", [huge])
+
+
+@pytest.mark.parametrize("column", [
+    ["Tuần Giáo", "a & <b>", ""], [" lề", "phải ", "giữa"], ["x", None, "y"], [None, "\u00a0nbsp", "em\u2003"],
+    [" ", "\t", "ok"], ["x\x01y", "z"], [1.5, None, float("nan")], [True, False, None], [1, 2.5, "text"], [None, None]])
+def test_a_columns_cells_are_the_cells_of_its_values(column):
+    from cchc_analysis.dataset.xlsx import _cell, _column_cells
+
+    assert _column_cells(column) == [_cell(value) for value in column]
