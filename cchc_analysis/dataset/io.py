@@ -17,7 +17,7 @@ import pandas as pd
 from cchc_analysis.dataset.copier import plan_part, write_files
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.dataset.package import WORKBOOK, WORKBOOK_TABLES, formatted_as, write_datapackage, write_workbook
-from cchc_analysis.dataset.schema import CSV_TABLES, REQUIRED_TABLES, TABLES, Field, Table, check_columns
+from cchc_analysis.dataset.schema import CSV_TABLES, REQUIRED_TABLES, TABLES, Field, Table, check_columns, empty_frame
 from cchc_analysis.errors import CchcError
 
 
@@ -235,7 +235,7 @@ class DatasetWriter:
             _run_threads(jobs + [rest_of_ready])  # the longest (workbook) first
         pieces.clear()  # consumed: a corpus' text held no longer than needed
         _join_pieces(parts)
-        write_datapackage({name: frames.get(name, pd.DataFrame(columns=TABLES[name].columns))
+        write_datapackage({name: frames[name] if name in frames else empty_frame(name)
                            for name in CSV_TABLES if name in frames or name in unframed}, staging)
         written = []
         for name in OUTPUT_FILES:

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
-from cchc_analysis.dataset.schema import TABLES, Table, check_columns
+from cchc_analysis.dataset.schema import TABLES, Table, check_columns, empty_frame
 
 PACKAGE_NAME = "cchc-district-reports"
 WORKBOOK = "cchc-tables.xlsx"
@@ -121,18 +121,13 @@ def write_workbook(frames: dict[str, pd.DataFrame | None], target: Path, lang: s
         if rows[name] <= budget and not (name in sheets and sum(n for _, n, _ in sheets[name]) == rows[name] and
                                          formatted_as(tuple(TABLES[name].dtypes().values()), sheets[name])):
             raise ValueError(f"{name}: no frame, and not its workbook rows in the registry's dtypes")
-    frames = {name: _columns_only(name) if frame is None else frame for name, frame in frames.items()}
+    frames = {name: empty_frame(name) if frame is None else frame for name, frame in frames.items()}
     readme = workbook_readme(frames, budget, rows)
     frames = {name: frame for name, frame in frames.items() if rows.get(name, len(frame)) <= budget}
     ready = {name: [blob for _, _, blob in pieces] for name, pieces in sheets.items()
              if name in frames and (name in rows or _matches(frames[name], pieces))}
     by_district = {name: "district" for name in SHEET_PIECE_TABLES + LARGE_SHEET_TABLES}  # as the pieces were cut
     return write_xlsx({"README": readme, **frames}, target, pieces=ready, split_by=by_district, rows=rows)
-
-
-def _columns_only(name: str) -> pd.DataFrame:
-    """A frame of the table's columns in the registry's dtypes, without rows."""
-    return pd.DataFrame({column: pd.Series([], dtype=dtype) for column, dtype in TABLES[name].dtypes().items()})
 
 
 def _matches(frame: pd.DataFrame, pieces: list[tuple]) -> bool:

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from cchc_analysis.dataset.blobs import Segment, read_blob
 from cchc_analysis.dataset.io import table_from_csv
-from cchc_analysis.dataset.schema import TABLES
+from cchc_analysis.dataset.schema import TABLES, empty_frame
 from cchc_analysis.dataset.xlsx import Deflated, deflated, frame_columns, rows_xml
 from cchc_analysis.tables.records import Columns
 
@@ -175,7 +175,8 @@ def part_and_columns(rows: list[dict], table: str, sheet: bool = False,
     through pandas."""
     part, values = _from_rows(rows, table, sheet, batch)
     if values is None:
-        return part, to_frame([part], table) if part.has_batch else typed(pd.DataFrame(rows), table)
+        return part, to_frame([part], table) if part.has_batch else \
+            typed(pd.DataFrame(rows, columns=TABLES[table].columns), table)
     frame = (lambda: to_frame([part], table)) if part.has_batch else \
         (lambda: typed(pd.DataFrame(rows, columns=TABLES[table].columns), table))
     return part, Columns(dict(zip(TABLES[table].columns, values)), TABLES[table].dtypes(), frame)
@@ -281,7 +282,7 @@ def to_frame(parts: list[Part], table: str) -> pd.DataFrame:
     """The frame of the parts' rows one after another, in the registry's dtypes (one Arrow conversion; read from
     their CSV text, as ``load_dataset`` reads the table's file, when a part has no batch: ``NO_BATCH``)."""
     if not parts:
-        return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
+        return empty_frame(table)
     if not all(part.has_batch for part in parts):
         text = b"".join(bytes(read_blob(part.csv)) for part in parts)
         header = (",".join(TABLES[table].columns) + "\n").encode("utf-8")

@@ -386,6 +386,11 @@ def columns(table: str) -> list[str]:
     return TABLES[table].columns
 
 
+def empty_frame(table: str) -> pd.DataFrame:
+    """A frame of the table's columns in the registry's dtypes, without rows."""
+    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
+
+
 def check_columns(table: str, frame: pd.DataFrame) -> None:
     """A frame about to be written must hold exactly the registry's fields, in order (a programming error if not)."""
     expected = columns(table)

@@ -209,3 +209,13 @@ def test_columns_of_a_part_without_its_batch_give_the_frame_of_the_rows(table):
     part, columns = part_and_columns(rows, table, batch=False)
     assert not part.has_batch
     pd.testing.assert_frame_equal(columns.frame(), framed.frame(), check_exact=True)  # (None stays None)
+
+
+def test_values_of_another_type_without_a_batch_are_judged_from_their_frame_too():
+    rows = tricky_rows("indicators")
+    rows[0]["value"] = "12.5"  # through pandas
+    del rows[1]["note"]  # a row without one of the fields: empty
+    part, table = part_and_columns(rows, "indicators", batch=False)
+    _, framed = part_and_columns(rows, "indicators")
+    assert not part.has_batch and isinstance(table, pd.DataFrame)
+    pd.testing.assert_frame_equal(table, framed, check_exact=True)
