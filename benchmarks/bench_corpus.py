@@ -119,7 +119,6 @@ def measure(corpus: Path, out: Path, cache: Path, workers: int | None) -> dict:
     from cchc_analysis.workflow import parse_and_write
 
     package_fingerprint()  # once per process, as `cchc parse` pays it: not a per-district cost
-    import pandera  # noqa: F401  (imported by `cchc parse` at start too: a fixed cost, not a district's)
 
     n = len([p for p in corpus.iterdir() if p.is_dir()])
     used = workers or ((os.cpu_count() or 1) if n >= PARALLEL_MIN_REPORTS else 1)

@@ -15,6 +15,7 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from itertools import repeat
 from pathlib import Path
 
 import pandas as pd
@@ -197,8 +198,8 @@ def district_result(task: tuple) -> DistrictResult:
         {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS}, parts,
         json_piece(sections),
         own_findings={row["district"] for row in quality} <= own,
-        own_rows=all({row.get("district") for row in rows} <= own for rows in (result.observations, updates,
-                                                                              result.cells)),
+        own_rows=all(set(map(dict.get, rows, repeat("district"))) <= own
+                     for rows in (result.observations, updates, result.cells)),
         tallies=_tallies({"quality": quality, **more_rows}))
 
 
@@ -546,19 +547,16 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
                 tasks.append(((report, with_narrative, then, len(inputs), frozenset(unframed)), cache.folder, key))
                 yield tasks[-1]
 
-    def read_cached() -> None:  # (every table's frame is built from the Arrow batches)
-        results[:] = [None if one is None else one.with_arrow_read() for one in results]
-
     pending = to_compute()
     load_specs()  # (loaded once here, where the corpus is assembled, not in every worker: they are forked after it)
     try:
         with _mapper(len(inputs), workers) as map_reports:  # (the batches read while the workers go on)
             computed = map_reports(_district_task, pending, then=DistrictResult.with_arrow_read,
-                                   meanwhile=read_cached)
+                                   meanwhile=lambda: _read_cached(results))
     except BrokenProcessPool:  # workers could not start (e.g. a __main__ they cannot import): same work, here
         for _ in pending:  # (the reports not looked up yet)
             pass
-        read_cached()  # (reading them again is nothing: a result read already has no span left)
+        _read_cached(results)  # (reading them again is nothing: a result read already has no span left)
         computed = [_district_task(task).with_arrow_read() for task in tasks]
     for i, one in zip(todo, computed):
         results[i] = one
@@ -572,6 +570,11 @@ def district_results(inputs: list[ReportInput], with_narrative: bool, workers: i
     if validate:
         validate_results(results, cache)
     return results
+
+
+def _read_cached(results: list[DistrictResult | None]) -> None:
+    """The cached results with their Arrow batches mapped (every table's frame is built from them)."""
+    results[:] = [None if one is None else one.with_arrow_read() for one in results]
 
 
 def validate_results(results: list[DistrictResult], cache: ResultCache,

@@ -17,7 +17,7 @@ import pandas as pd
 from cchc_analysis.dataset.copier import plan_part, write_files
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.dataset.package import WORKBOOK, WORKBOOK_TABLES, formatted_as, write_datapackage, write_workbook
-from cchc_analysis.dataset.schema import CSV_TABLES, REQUIRED_TABLES, TABLES, Field, Table, check_columns, empty_frame
+from cchc_analysis.dataset.schema import CSV_TABLES, REQUIRED_TABLES, TABLES, Field, Table, check_columns, csv_header
 from cchc_analysis.errors import CchcError
 
 
@@ -152,7 +152,7 @@ class DatasetWriter:
         """What the file of ``name`` is made of (``dataset.copier.write_files``)."""
         if name == "sections":
             return _json_parts(self.pieces[name])
-        return _csv_parts(pd.DataFrame(columns=TABLES[name].columns), self.pieces[name])
+        return [csv_header(name)] + [text for _, _, text in self.pieces[name]]
 
     def _plan(self, name: str) -> list:
         return [str(self._target(name)), list(map(plan_part, self._parts(name)))]
@@ -235,8 +235,7 @@ class DatasetWriter:
             _run_threads(jobs + [rest_of_ready])  # the longest (workbook) first
         pieces.clear()  # consumed: a corpus' text held no longer than needed
         _join_pieces(parts)
-        write_datapackage({name: frames[name] if name in frames else empty_frame(name)
-                           for name in CSV_TABLES if name in frames or name in unframed}, staging)
+        write_datapackage([name for name in CSV_TABLES if name in frames or name in unframed], staging)
         written = []
         for name in OUTPUT_FILES:
             target = self.out_dir / name
@@ -261,7 +260,9 @@ def _start_copier():
     env["PYTHONPATH"] = os.pathsep.join([str(Path(cchc_analysis.__file__).resolve().parents[1])]
                                         + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     try:
-        return subprocess.Popen([sys.executable, "-m", "cchc_analysis.dataset.copier"], env=env,
+        # (-S: no site-packages, nothing but the standard library and this package, found by PYTHONPATH: a faster
+        # start)
+        return subprocess.Popen([sys.executable, "-S", "-m", "cchc_analysis.dataset.copier"], env=env,
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except OSError:
         return None
@@ -285,11 +286,6 @@ def _json_parts(pieces: list[tuple]) -> list:
     for i, (_, text) in enumerate(piece for piece in pieces if piece[0]):
         parts += ([",\n"] if i else []) + [text]
     return parts + ["\n]\n"]
-
-
-def _csv_parts(frame: pd.DataFrame, pieces: list[tuple]) -> list:
-    """A CSV file from its pieces: the header of ``frame``'s columns, then the pieces' texts."""
-    return [frame.iloc[0:0].to_csv(index=False, lineterminator="\n")] + [text for _, _, text in pieces]
 
 
 def _registry_pieces(name: str, pieces: list[tuple]) -> bool:

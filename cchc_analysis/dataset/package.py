@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
 import pandas as pd
 
-from cchc_analysis.dataset.schema import TABLES, Table, check_columns, empty_frame
+from cchc_analysis.dataset.schema import TABLES, Table, empty_frame
 
 PACKAGE_NAME = "cchc-district-reports"
 WORKBOOK = "cchc-tables.xlsx"
@@ -45,14 +46,14 @@ def _schema(table: Table, present: set[str]) -> dict:
     return schema
 
 
-def describe(frames: dict[str, pd.DataFrame]) -> dict:
-    """The datapackage descriptor for the tables in ``frames`` (name -> DataFrame as written to CSV)."""
-    present = set(frames)
+def describe(tables: Iterable[str]) -> dict:
+    """The datapackage descriptor of the ``tables`` written (their files, in the registry's columns): all of it comes
+    from the registry, so a table written from its districts' pieces alone needs no frame."""
+    present = set(tables)
     resources = []
     for name, table in TABLES.items():
-        if name not in frames:
+        if name not in present:
             continue
-        check_columns(name, frames[name])
         resources.append({
             "name": name, "path": table.file, "title": table.title, "profile": "tabular-data-resource",
             "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": _schema(table, present),
@@ -71,10 +72,10 @@ def describe(frames: dict[str, pd.DataFrame]) -> dict:
     }
 
 
-def write_datapackage(frames: dict[str, pd.DataFrame], out_dir: Path) -> Path:
+def write_datapackage(tables: Iterable[str], out_dir: Path) -> Path:
     target = Path(out_dir) / "datapackage.json"
     # (orjson: the text of json.dumps(..., ensure_ascii=False, indent=2), which prints it in pure Python)
-    target.write_bytes(orjson.dumps(describe(frames), option=orjson.OPT_INDENT_2) + b"\n")
+    target.write_bytes(orjson.dumps(describe(tables), option=orjson.OPT_INDENT_2) + b"\n")
     return target
 
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from cchc_analysis.dataset.blobs import Segment, read_blob
 from cchc_analysis.dataset.io import table_from_csv
-from cchc_analysis.dataset.schema import TABLES, empty_frame
+from cchc_analysis.dataset.schema import TABLES, csv_header, empty_frame
 from cchc_analysis.dataset.xlsx import Deflated, deflated, frame_columns, rows_xml
 from cchc_analysis.tables.records import Columns
 
@@ -285,7 +285,7 @@ def to_frame(parts: list[Part], table: str) -> pd.DataFrame:
         return empty_frame(table)
     if not all(part.has_batch for part in parts):
         text = b"".join(bytes(read_blob(part.csv)) for part in parts)
-        header = (",".join(TABLES[table].columns) + "\n").encode("utf-8")
+        header = csv_header(table).encode("utf-8")
         return table_from_csv(io.BytesIO(header + text), TABLES[table], f"the CSV pieces of {table}", as_written=True)
     schema = arrow_schema(table)
     data = pa.Table.from_batches([pa.ipc.read_record_batch(pa.py_buffer(read_blob(part.arrow)), schema)

@@ -3,12 +3,16 @@ may be empty, allowed values), every table once (its file, fields in order, keys
 
 Derived from it, never written again by hand: the column lists the build puts its frames in, the pandera schema of
 the observations (``check_schema``), the ``datapackage.json`` descriptors (``package.py``), the loader's dtypes
-(``io.py``); the README's column lists are tested against it. pandera is imported only by ``check_schema``, so that
-reading the dataset back (a notebook kernel) does not pay for it.
+(``io.py``); the README's column lists are tested against it. pandera is imported only by ``check_schema``, and
+only for a table its fast check cannot vouch for: reading the dataset back (a notebook kernel) and a build whose
+observations pass do not pay for it.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -386,9 +390,24 @@ def columns(table: str) -> list[str]:
     return TABLES[table].columns
 
 
+@cache
+def csv_header(table: str) -> str:
+    """The header line of the table's CSV file, as pandas writes it (the csv module's minimal quoting): a file
+    joined from its districts' pieces needs no frame for it."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(columns(table))
+    return out.getvalue()
+
+
 def empty_frame(table: str) -> pd.DataFrame:
-    """A frame of the table's columns in the registry's dtypes, without rows."""
-    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
+    """A frame of the table's columns in the registry's dtypes, without rows (a copy of one made once a process:
+    building it costs a few milliseconds a table)."""
+    return _empty_frame(table).copy()
+
+
+@cache
+def _empty_frame(table: str) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.array([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
 
 
 def check_columns(table: str, frame: pd.DataFrame) -> None:
@@ -398,23 +417,44 @@ def check_columns(table: str, frame: pd.DataFrame) -> None:
         raise ValueError(f"{table}: columns {list(frame.columns)} differ from the schema registry's {expected}")
 
 
-# -- the pandera schema of the observations (built and imported only when a build validates) -------------------
+# -- the schema check of the observations: the registry's rules, judged here or by pandera -----------------------
+def _rules(field: Field) -> list[tuple[str, object]]:
+    """What every value of the field must satisfy, as (rule, argument): the one statement of the checks that
+    pandera's schema runs (``_pandera_column``) and ``_surely_valid`` runs itself (``_passes``)."""
+    rules: list[tuple[str, object]] = []
+    if field.pattern:
+        rules.append(("matches", f"(?:{field.pattern}){'?' if field.nullable else ''}"))
+    elif field.values:
+        rules.append(("one_of", tuple(field.values)))
+    elif field.type == "string" and not field.nullable:
+        rules.append(("not_empty", None))
+    if field.minimum is not None and field.maximum is not None:
+        rules.append(("within", (field.minimum, field.maximum)))
+    elif field.minimum is not None:
+        rules.append(("at_least", field.minimum))
+    return rules
+
+
+def _may_be_missing(field: Field) -> bool:
+    """A missing value (NaN) is allowed in number columns only; an empty text or date is "" (its rule allows it)."""
+    return field.nullable and field.type == "number"
+
+
+# the dtypes pandera's column of each field type accepts (``_pandera_column``; tested against pandera's own check)
+_PANDERA_DTYPES = {"integer": ("int64", "Int64"), "number": ("float64",), "string": ("str",), "date": ("str",)}
+
+
 def _pandera_column(field: Field):
     import pandera.pandas as pa
 
-    checks = []
-    if field.pattern:
-        checks.append(pa.Check.str_matches(f"^(?:{field.pattern}){'?' if field.nullable else ''}$"))
-    elif field.values:
-        checks.append(pa.Check.isin(list(field.values)))
-    elif field.type == "string" and not field.nullable:
-        checks.append(pa.Check.str_length(min_value=1))
-    if field.minimum is not None and field.maximum is not None:
-        checks.append(pa.Check.in_range(field.minimum, field.maximum))
-    elif field.minimum is not None:
-        checks.append(pa.Check.ge(field.minimum))
+    make = {"matches": lambda regex: pa.Check.str_matches(f"^{regex}$"),
+            "one_of": lambda values: pa.Check.isin(list(values)),
+            "not_empty": lambda _: pa.Check.str_length(min_value=1),
+            "within": lambda bounds: pa.Check.in_range(*bounds),
+            "at_least": pa.Check.ge}
     dtype = {"integer": int, "number": float}.get(field.type, str)
-    return pa.Column(dtype, checks, nullable=field.nullable and field.type == "number")
+    return pa.Column(dtype, [make[rule](argument) for rule, argument in _rules(field)],
+                     nullable=_may_be_missing(field))
 
 
 @cache
@@ -427,12 +467,12 @@ def pandera_schema(table: str = "indicators"):
 
 
 def check_schema(indicators: pd.DataFrame, source: str) -> None:
-    """Raise CchcError naming the offending rows if the tidy table breaks its schema. pandera itself validates only a
-    table ``_surely_valid`` cannot vouch for: its error says which rows and why."""
-    import pandera.pandas as pa
-
+    """Raise CchcError naming the offending rows if the tidy table breaks its schema. pandera (imported only then:
+    some 0.2 s) validates only a table ``_surely_valid`` cannot vouch for: its error says which rows and why."""
     if _surely_valid(indicators, "indicators"):
         return
+    import pandera.pandas as pa
+
     try:
         pandera_schema("indicators").validate(indicators, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -443,39 +483,50 @@ def check_schema(indicators: pd.DataFrame, source: str) -> None:
 
 
 def _surely_valid(frame: pd.DataFrame, table: str) -> bool:
-    """True only if pandera would find nothing wrong with ``frame``, told as pandera tells it at a fraction of its
-    cost (a corpus' 200,000 observations: most of the main process' checking): the registry's columns in order and
-    its dtypes (which pandera accepts: ``_dtypes_accepted``), no empty value where pandera allows none, no two rows
-    of one key (pandas' ``duplicated``, as pandera asks it), and every check of a column (each judges a value by
-    itself: ``_pandera_column``) passed by the column's distinct values (a few dozen, where pandera checks every
-    row). False, whatever the reason: pandera validates and says what is wrong."""
+    """True only if pandera would find nothing wrong with ``frame``, told without pandera at a fraction of its cost
+    (a corpus' 200,000 observations: most of the main process' checking): the registry's columns in order and its
+    dtypes (those pandera accepts: ``_dtypes_accepted``), no missing value where pandera allows none, no two rows of
+    one key (pandas' ``duplicated``, as pandera asks it), and every rule of a column (each judges a value by itself:
+    ``_rules``) passed by the column's distinct values (a few dozen, where pandera checks every row), judged as
+    strictly as pandera's checks or more (``_passes``). False, whatever the reason: pandera validates and says what
+    is wrong."""
     spec = TABLES[table]
     if list(frame.columns) != spec.columns or tuple(map(str, frame.dtypes)) != tuple(spec.dtypes().values()):
         return False
     if not _dtypes_accepted(table):
         return False
-    schema = pandera_schema(table)
     for field in spec.fields:
         column = frame[field.name]
-        nullable = schema.columns[field.name].nullable
-        if not nullable and column.isna().any():
+        if not _may_be_missing(field) and column.isna().any():
             return False
-        checks = schema.columns[field.name].checks
-        if checks:
-            distinct = pd.Series(column.unique(), dtype=column.dtype)
-            distinct = distinct.dropna() if nullable else distinct  # (pandera's checks skip empty values)
-            if not all(bool(check(distinct).check_passed) for check in checks):
+        rules = _rules(field)
+        if rules:
+            distinct = column.dropna().unique().tolist()  # (pandera's checks skip missing values)
+            if not all(_passes(rule, argument, distinct) for rule, argument in rules):
                 return False
     return not (spec.primary_key and frame.duplicated(subset=list(spec.primary_key)).any())
 
 
+def _passes(rule: str, argument, values: list) -> bool:
+    r"""Every value passes the rule, judged as pandera's check judges it or more strictly: a pattern matches the whole
+    text (no final newline let through) with ASCII classes (``\d``: 0-9, as the regular expressions pandas hands to
+    Arrow read it)."""
+    if rule == "matches":
+        match = re.compile(argument, re.ASCII).fullmatch
+        return all(type(value) is str and match(value) for value in values)
+    if rule == "one_of":
+        return set(values) <= set(argument)
+    if rule == "not_empty":
+        return all(type(value) is str and value for value in values)
+    if rule == "within":
+        return all(argument[0] <= value <= argument[1] for value in values)
+    if rule == "at_least":
+        return all(value >= argument for value in values)
+    raise ValueError(f"unknown rule {rule!r}")
+
+
 @cache
 def _dtypes_accepted(table: str) -> bool:
-    """pandera accepts the registry's dtypes for the table's columns, asked of its own dtype check as its validation
-    asks it (tested to agree with validating a frame without rows, which costs 40 ms a process, a tenth of a
-    100-district build's checking)."""
-    from pandera.engines import pandas_engine
-
-    columns = pandera_schema(table).columns
-    return all(columns[name].dtype.check(pandas_engine.Engine.dtype(pd.Series([], dtype=dtype).dtype))
-               for name, dtype in TABLES[table].dtypes().items())
+    """pandera accepts the registry's dtypes for the table's columns: each field's dtype is the one pandera's column
+    of its type accepts (``_PANDERA_DTYPES``; tested to agree with pandera validating a frame without rows)."""
+    return all(field.dtype in _PANDERA_DTYPES.get(field.type, ()) for field in TABLES[table].fields)

@@ -251,7 +251,8 @@ def test_csv_pieces_of_other_dtypes_are_not_used(tmp_path):
             for i in range(2)]
     assert not io._usable(frame, same[:1])  # rows missing
     assert io._usable(frame, same)
-    io.write_files([(tmp_path / "a.csv", io._csv_parts(frame, same))])
+    header = frame.iloc[0:0].to_csv(index=False, lineterminator="\n")
+    io.write_files([(tmp_path / "a.csv", [header] + [text for _, _, text in same])])
     assert (tmp_path / "a.csv").read_bytes() == frame.to_csv(index=False, lineterminator="\n").encode()
 
 

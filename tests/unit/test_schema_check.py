@@ -5,11 +5,25 @@ is left to pandera."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from cchc_analysis.dataset.schema import TABLES, _surely_valid, check_schema, pandera_schema
+from cchc_analysis.dataset.schema import (
+    CSV_TABLES,
+    TABLES,
+    _surely_valid,
+    check_schema,
+    csv_header,
+    empty_frame,
+    pandera_schema,
+)
 from cchc_analysis.errors import CchcError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _value(field, i: int):
@@ -83,6 +97,37 @@ def test_what_pandera_passes_is_vouched_for(case):
     check_schema(frame, "report.txt")
 
 
+# values pandera's checks pass that the fast check, stricter, does not vouch for: pandera has the last word
+STRICTER = {
+    "a final newline": _set("period", "2020\n"),
+    "digits of another script": _set("period", "２０２０"),
+}
+
+
+@pytest.mark.parametrize("case", STRICTER)
+def test_what_the_fast_check_cannot_tell_is_left_to_pandera(case):
+    frame = STRICTER[case](valid())
+    assert not _surely_valid(frame, "indicators")
+    try:
+        passes = _pandera_passes(frame)
+    except Exception:  # (however pandera's regular expressions read it, the check says so, never the fast path)
+        passes = False
+    if passes:
+        check_schema(frame, "report.txt")
+    else:
+        with pytest.raises(CchcError):
+            check_schema(frame, "report.txt")
+
+
+def test_a_passing_table_is_checked_without_importing_pandera():
+    """pandera costs some 0.2 s to import: a build whose observations pass never pays it."""
+    code = ("import sys; sys.path.insert(0, 'tests/unit'); from test_schema_check import valid; "
+            "from cchc_analysis.dataset.schema import check_schema; check_schema(valid(), 'report.txt'); "
+            "print('pandera' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 def test_a_table_of_other_dtypes_is_left_to_pandera():
     frame = valid().assign(raw=lambda frame: frame["raw"].astype(object))  # text as Python objects: pandera's call
     assert not _surely_valid(frame, "indicators") and _pandera_passes(frame)
@@ -91,10 +136,10 @@ def test_a_table_of_other_dtypes_is_left_to_pandera():
 
 @pytest.mark.parametrize("table", [name for name in TABLES if TABLES[name].fields and name != "sections"])
 def test_the_dtype_question_is_answered_as_pandera_validation_answers_it(table):
-    """``_dtypes_accepted`` asks pandera's dtype check directly; validating a frame without rows says the same."""
+    """``_dtypes_accepted`` tells without pandera what validating a frame without rows says."""
     import pandera.pandas as pa
 
-    from cchc_analysis.dataset.schema import _dtypes_accepted, pandera_schema
+    from cchc_analysis.dataset.schema import _dtypes_accepted
 
     empty = pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in TABLES[table].dtypes().items()})
     try:
@@ -103,3 +148,12 @@ def test_the_dtype_question_is_answered_as_pandera_validation_answers_it(table):
     except pa.errors.SchemaErrors:
         validated = False
     assert _dtypes_accepted(table) == validated
+
+
+@pytest.mark.parametrize("table", [name for name in TABLES if name in CSV_TABLES])
+def test_the_csv_header_is_the_one_pandas_writes(table):
+    """A file joined from its districts' pieces gets the header a frame of the table would print."""
+    assert csv_header(table) == empty_frame(table).to_csv(index=False, lineterminator="\n")
+    assert list(empty_frame(table).dtypes.astype(str)) == list(TABLES[table].dtypes().values())
+    empty_frame(table)["x"] = 1  # (each call gives a frame of its own)
+    assert "x" not in empty_frame(table)
