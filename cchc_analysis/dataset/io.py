@@ -171,6 +171,11 @@ class DatasetWriter:
         parquet = self._target(name).with_suffix(".parquet")
         self._begun[name] = (frame, self._threads.submit(_parquet_job(frame, parquet)))
 
+    def _wait_begun(self) -> None:
+        """Wait for the files begun (``begin``): each written, or its error raised here."""
+        for _, written in self._begun.values():
+            written.result()
+
     def __enter__(self) -> DatasetWriter:
         return self
 
@@ -215,9 +220,9 @@ class DatasetWriter:
         ready.update(unframed)
         if _json_usable(dataset.sections, pieces.get("sections")):
             ready.add("sections")
-        for _, written in self._begun.values():
-            written.result()
         parquet = {name for name, (frame, _) in self._begun.items() if frame is frames.get(name)}
+        for name in self._begun.keys() - parquet:  # (begun from another frame: finished before it is written anew)
+            self._begun[name][1].result()
         jobs, parts = _write_jobs(frames, dataset.sections, staging, done=ready, sheets=self.sheets, parquet=parquet,
                                   unframed=unframed)
 
@@ -229,10 +234,12 @@ class DatasetWriter:
 
         to_format = sum(len(frame) for name, frame in frames.items() if name not in ready)
         if to_format >= PARALLEL_WRITE_ROWS:
-            self._copied()  # (no other process writing while this one forks its writers)
+            self._copied()  # (no other process writing, no thread of Arrow's, while this one forks its writers)
+            self._wait_begun()
             _run_jobs(jobs, self.workers, rest_of_ready)
-        else:  # Parquet, the workbook, a few small tables, and waiting for the copier: threads
+        else:  # Parquet, the workbook, a few small tables, and waiting for the copier: threads, beside the files begun
             _run_threads(jobs + [rest_of_ready])  # the longest (workbook) first
+        self._wait_begun()
         pieces.clear()  # consumed: a corpus' text held no longer than needed
         _join_pieces(parts)
         write_datapackage([name for name in CSV_TABLES if name in frames or name in unframed], staging)

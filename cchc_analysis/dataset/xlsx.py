@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from cchc_analysis.dataset.blobs import Segment, read_blob, write_blob
+from cchc_analysis.findings import load_yaml
 
 PARTS_FILE = Path(__file__).with_name("xlsx_parts.yaml")
 EXCEL_MAX_CHARS = 32_767  # what one cell holds; Excel refuses a file with more (XlsxWriter truncates too)
@@ -124,8 +124,17 @@ def rows_xml(columns: list[list]) -> str:
 
 
 def frame_columns(frame: pd.DataFrame) -> list[list]:
-    """A frame's columns as the Python values ``rows_xml`` takes (missing values as None)."""
-    return [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]
+    """A frame's columns as the Python values ``rows_xml`` takes (missing values as None): each column's
+    ``tolist()`` (the Python values ``astype(object)`` gives), its missing ones (``isna``) replaced, a column without
+    any as it is (a tenth of the cost of pandas' ``where`` a column: the small tables a workbook formats whole)."""
+    columns = []
+    for _, column in frame.items():
+        values = column.tolist()
+        missing = column.isna()
+        if missing.any():
+            values = [None if gone else value for value, gone in zip(values, missing.tolist())]
+        columns.append(values)
+    return columns
 
 
 @dataclass(frozen=True)
@@ -251,7 +260,7 @@ def _zlib_combine():
 @functools.lru_cache(maxsize=1)
 def _styles() -> str:
     """The styles part (xlsx_parts.yaml), its lines joined: whitespace between elements is not content."""
-    parts = yaml.safe_load(PARTS_FILE.read_text(encoding="utf-8"))
+    parts = load_yaml(PARTS_FILE.read_text(encoding="utf-8"))
     return parts["styles"].replace("> <", "><")
 
 

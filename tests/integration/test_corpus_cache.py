@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from cchc_analysis.cli import main as cli_main
 from cchc_analysis.dataset import io
+from cchc_analysis.dataset.blobs import Segment
 from cchc_analysis.dataset.cache import FORMAT, ResultCache
 from cchc_analysis.dataset.package import write_workbook
 from cchc_analysis.synthetic import synthetic_report, write_corpus
@@ -289,7 +290,7 @@ def test_the_writer_begins_the_pieces_files_before_the_dataset_and_checks_them_a
 
         # a copier that could not do its work (here: no such file to copy from) leaves the files to ``write``
         broken = build.csv_pieces(results)
-        broken["cells"] = [(dtypes, n, dataclasses.replace(text, path=str(tmp_path / "gone")))
+        broken["cells"] = [(dtypes, n, Segment(str(tmp_path / "gone"), text.offset, text.length))
                            for dtypes, n, text in broken["cells"]]
         with io.DatasetWriter(tmp_path / "broken") as writer:
             writer.use_pieces(broken)
@@ -347,7 +348,6 @@ def test_a_warm_dataset_in_memory_is_the_cold_one(corpus, tmp_path, reference_pa
 
 
 def test_a_districts_arrow_batches_are_read_in_one_go_and_give_the_same_frames(corpus, tmp_path):
-    from cchc_analysis.dataset.blobs import Segment
     from cchc_analysis.dataset.build import district_results
     from cchc_analysis.dataset.parts import to_frame
     from cchc_analysis.read.manifest import discover

@@ -77,3 +77,23 @@ def test_a_columns_cells_are_the_cells_of_its_values(column):
     from cchc_analysis.dataset.xlsx import _cell, _column_cells
 
     assert _column_cells(column) == [_cell(value) for value in column]
+
+
+def test_a_frames_columns_are_its_python_values_with_none_for_missing():
+    """``frame_columns`` gives what pandas' ``astype(object).where(notna, None)`` gives, value and type, for every
+    dtype a table holds (and Python objects of any kind)."""
+    import numpy as np
+
+    frame = pd.DataFrame({
+        "objects": pd.Series([1, None, "x", np.nan, pd.NA], dtype=object),
+        "counts": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+        "integers": pd.Series([1, 2, 3, 4, 5], dtype="int64"),
+        "flags": pd.array([True, None, False, True, True], dtype="boolean"),
+        "bools": [True, False, True, True, False],
+        "numbers": [1.0, np.nan, 2.5, np.inf, 0.0],
+        "texts": pd.Series(["Tuần Giáo", None, "c", "", " e "], dtype="str"),
+    })
+    expected = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]
+    got = frame_columns(frame)
+    assert got == expected
+    assert [list(map(type, column)) for column in got] == [list(map(type, column)) for column in expected]
