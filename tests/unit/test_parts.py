@@ -219,3 +219,14 @@ def test_values_of_another_type_without_a_batch_are_judged_from_their_frame_too(
     _, framed = part_and_columns(rows, "indicators")
     assert not part.has_batch and isinstance(table, pd.DataFrame)
     pd.testing.assert_frame_equal(table, framed, check_exact=True)
+
+
+@pytest.mark.parametrize("values", [[0, 1, 9999], [9999, 10_000], [-1, 5], [2 ** 40, 3], [7]])
+def test_integers_print_as_to_csv_prints_them(values):
+    """Small integers' texts come from a table made once; any other integer from ``str``: the same text."""
+    rows = [{"district": "Tuần Giáo", "number": i, "text": "x", "assessment": "", "achieved": None, "raw": "",
+             "source_file": "r.txt", "source_line": v, "source_location": "", "text_line": 1}
+            for i, v in enumerate(values)]
+    part = from_rows(rows, "targets")
+    frame = typed(pd.DataFrame(rows, columns=TABLES["targets"].columns), "targets")
+    assert part.csv == frame.to_csv(index=False, header=False, lineterminator="\n").encode()
