@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_analysis.dataset.blobs import Segment, read_blob, write_blob
+from cchc_analysis.dataset.blobs import OpenFiles, Segment, read_blob, write_blob
 from cchc_analysis.findings import load_yaml
 
 PARTS_FILE = Path(__file__).with_name("xlsx_parts.yaml")
@@ -189,8 +189,9 @@ class _ZipWriter:
     copy from the cache entries. Fixed dates and attributes: equal entries, equal bytes. No zip64: a workbook stays
     far below 4 GB."""
 
-    def __init__(self, out):
+    def __init__(self, out, sources: OpenFiles | None = None):
         self.out = out
+        self.sources = sources  # (the cache entries pieces are copied from: each opened once)
         self.written = 0
         self.central: list[bytes] = []
 
@@ -208,7 +209,7 @@ class _ZipWriter:
         self._write(struct.pack("<I", 0x04034B50) + struct.pack("<HHHHHIIIHH", *fields) + encoded)
         for piece in pieces:
             if isinstance(piece.data, Segment):
-                write_blob(self.out, piece.data)
+                write_blob(self.out, piece.data, self.sources)
                 self.written += piece.data.length
             else:
                 self._write(piece.data)
@@ -313,8 +314,8 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], target: Path, author: str = "cch
     column whose runs were deflated apart (see ``_sheet_pieces``); ``rows``: for some sheets given as their columns
     only, their row counts (their rows: ``pieces``)."""
     names = [name[:31] for name in sheets]
-    with open(target, "wb") as out:
-        book = _ZipWriter(out)
+    with open(target, "wb") as out, OpenFiles() as sources:
+        book = _ZipWriter(out, sources)
         for name, text in _parts(names, author).items():
             book.add(name, [deflated(text.encode("utf-8"), last=True)])
         for i, (name, frame) in enumerate(sheets.items(), start=1):
