@@ -639,15 +639,9 @@ def corpus_table(name: str, results: list[DistrictResult]) -> pd.DataFrame | Non
     if not any(name in one.parts for one in results):
         return None
     order = in_corpus_order(name, results)
-    whole = name in READ_THROUGH
     if order is not None:
-        return to_frame([one.parts[name] for one in order], name, whole)
-    return DISTRICT_ORDER[name](to_frame([one.parts[name] for one in results if name in one.parts], name, whole))
-
-
-# the corpus tables whose columns are read through again once built (the observations: their Parquet file, the
-# schema check, the summary): each built as one array, not one chunk a district (``parts.to_frame``'s ``whole``)
-READ_THROUGH = ("indicators",)
+        return to_frame([one.parts[name] for one in order], name)
+    return DISTRICT_ORDER[name](to_frame([one.parts[name] for one in results if name in one.parts], name))
 
 
 def _pieces_hold(name: str, results: list[DistrictResult]) -> bool:

@@ -230,15 +230,3 @@ def test_integers_print_as_to_csv_prints_them(values):
     part = from_rows(rows, "targets")
     frame = typed(pd.DataFrame(rows, columns=TABLES["targets"].columns), "targets")
     assert part.csv == frame.to_csv(index=False, header=False, lineterminator="\n").encode()
-
-
-@pytest.mark.parametrize("table", ["indicators", "quality", "targets"])
-def test_a_frame_built_whole_is_the_frame_of_its_parts_chunks(table, tmp_path):
-    """``whole``: each column one array instead of a chunk a part; the same frame, the same Parquet bytes."""
-    rows = tricky_rows(table)
-    parts = [from_rows(rows[:3], table), from_rows(rows[3:4], table), from_rows(rows[4:], table)]
-    chunked, whole = to_frame(parts, table), to_frame(parts, table, whole=True)
-    pd.testing.assert_frame_equal(whole, chunked, check_exact=True)
-    chunked.to_parquet(tmp_path / "chunked.parquet", index=False)
-    whole.to_parquet(tmp_path / "whole.parquet", index=False)
-    assert (tmp_path / "whole.parquet").read_bytes() == (tmp_path / "chunked.parquet").read_bytes()
