@@ -89,10 +89,12 @@ class OpenFiles:
     entry is opened once instead of once a table."""
 
     def __init__(self):
-        import resource
-
         self._files: dict[str, object] = {}
-        self._room = max(0, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 4 - 16) if os.name == "posix" else 0
+        self._room = 0  # (elsewhere than POSIX: each file opened for its copy)
+        if os.name == "posix":
+            import resource
+
+            self._room = max(0, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 4 - 16)
 
     def get(self, path: str):
         """The file at ``path``, opened now if it was not and there is room; None if there is none."""
