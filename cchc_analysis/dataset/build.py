@@ -26,7 +26,7 @@ from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
 from cchc_analysis.dataset.package import LARGE_SHEET_TABLES, SHEET_PIECE_TABLES, WORKBOOK_ROW_BUDGET, WORKBOOK_TABLES
-from cchc_analysis.dataset.parts import Part, from_frame, from_rows, part_and_columns, to_frame, typed
+from cchc_analysis.dataset.parts import Part, from_frame, from_rows, part_and_columns, row_columns, to_frame, typed
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
 from cchc_analysis.errors import CchcError
@@ -240,14 +240,9 @@ def _indicator_parts(observations: list[dict], updates: list[dict],
 
 def sorted_rows(rows: list[dict], keys: list[str]) -> list[dict]:
     """``rows`` in the order ``sort_values(keys, kind="mergesort")`` gives their frame: stable, missing values last."""
-    try:  # (each row's key in one C-level pass, when every row has every key field: most tables)
-        keyed = list(map(operator.itemgetter(*keys), rows)) if len(keys) > 1 else None
-    except KeyError:
-        keyed = None
-    if keyed is None:
-        keyed = list(zip(*[[row.get(name) for row in rows] for name in keys]))
-    if all(len(set(map(type, column))) == 1 and type(column[0]) in (str, int) for column in zip(*keyed)):
-        return [rows[i] for i in sorted(range(len(rows)), key=keyed.__getitem__)]  # nothing missing
+    columns = row_columns(rows, keys)
+    if all(len(set(map(type, column))) == 1 and type(column[0]) in (str, int) for column in columns if column):
+        return [rows[i] for i in sorted(range(len(rows)), key=list(zip(*columns)).__getitem__)]  # nothing missing
 
     def key(row: dict) -> list:
         return [(1, 0) if (value := row.get(name)) is None or value != value else (0, value) for name in keys]

@@ -239,7 +239,7 @@ class DatasetWriter:
             _run_jobs(jobs, self.workers, rest_of_ready)
         else:  # Parquet, the workbook, a few small tables, and waiting for the copier: threads, beside the files begun
             _run_threads(jobs + [rest_of_ready])  # the longest (workbook) first
-        self._wait_begun()
+            self._wait_begun()
         pieces.clear()  # consumed: a corpus' text held no longer than needed
         _join_pieces(parts)
         write_datapackage([name for name in CSV_TABLES if name in frames or name in unframed], staging)

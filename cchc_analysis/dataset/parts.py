@@ -192,7 +192,7 @@ def part_and_columns(rows: list[dict], table: str, sheet: bool = False,
 def _from_rows(rows: list[dict], table: str, sheet: bool, batch: bool = True) -> tuple[Part, list[list] | None]:
     """The part, and the rows' values column by column when they were of their fields' types (else None)."""
     fields = TABLES[table].fields
-    values = _columns(rows, TABLES[table].columns)
+    values = row_columns(rows, TABLES[table].columns)
     types = [set(map(type, column)) for column in values]
     cells = [_cells(column, field.type, kinds) for column, field, kinds in zip(values, fields, types)]
     if any(column is None for column in cells) or not (batch or _within_int64(values, fields)):
@@ -224,7 +224,7 @@ def _within_int64(values: list[list], fields: list) -> bool:
     return True
 
 
-def _columns(rows: list[dict], names: list[str]) -> list:
+def row_columns(rows: list[dict], names: list[str]) -> list:
     """The rows' values column by column (a field a row lacks: None)."""
     if not rows or len(names) < 2:  # (itemgetter of one name gives the value, not a tuple)
         return [[row.get(name) for row in rows] for name in names]
