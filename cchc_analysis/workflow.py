@@ -35,12 +35,12 @@ from cchc_analysis.tables.records import Columns
 
 DEFAULT_CACHE = Path(".build/parse")
 # the tables `cchc parse` writes from the districts' pieces alone (their CSV rows, and their workbook rows where
-# they have a sheet): their corpus frames are never built, so the workers make no Arrow batches of them. All but
-# the observations (Parquet, the schema check), the quality findings (a corpus whose workbook holds them but whose
-# districts did not all format their rows has them formatted whole, from their frame) and the two tables the main
-# process builds itself.
-PIECES_ONLY = tuple(name for name in TABLES if name not in ("indicators", "quality", "indicators_codebook",
-                                                             "districts", "sections"))
+# they have a sheet): their corpus frames are not built (one is, from the pieces' CSV text, should the pieces not
+# hold its whole table: a corpus whose workbook holds the quality findings but whose districts did not all format
+# their rows, cached at another size), so the workers make no Arrow batches of them. All but the observations
+# (Parquet, the schema check) and the two tables the main process builds itself.
+PIECES_ONLY = tuple(name for name in TABLES if name not in ("indicators", "indicators_codebook", "districts",
+                                                             "sections"))
 
 
 def evaluated_dataset(paths: list[Path], cache_dir: Path | None = None, workers: int | None = None) -> Dataset:
