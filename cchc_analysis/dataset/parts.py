@@ -139,11 +139,12 @@ def _holds_any(text: str, characters: str) -> bool:
     return any(character in text for character in characters)
 
 
-def _quoted(column: list[str]) -> list[str]:
+def _quoted(column: list[str], joined: str | None = None) -> list[str]:
     """A column's cells as the csv module writes them (minimal quoting): a column without a character to quote (most
-    of them) is checked in one search of its joined text; one whose only such character is the comma (most texts
-    that have one) by a membership test a cell; one without a quote mark needs no escaping."""
-    joined = "".join(column)
+    of them) is checked in one search of its joined text (``joined``, when the caller has it); one whose only such
+    character is the comma (most texts that have one) by a membership test a cell; one without a quote mark needs no
+    escaping."""
+    joined = "".join(column) if joined is None else joined
     if not _holds_any(joined, _QUOTE_CHARS):
         return column
     if not _holds_any(joined, _QUOTE_CHARS_BUT_COMMA):
@@ -154,12 +155,14 @@ def _quoted(column: list[str]) -> list[str]:
     return [f'"{v}"' if quote else v for v, quote in zip(column, needs)]
 
 
-def _csv_lines(cells: list[list[str]]) -> str:
+def _csv_lines(cells: list[list[str]], joined: list[str | None] | None = None) -> str:
+    """The rows of the columns' ``cells`` as CSV lines (``joined``: each column's cells joined, or None, where the
+    caller has them)."""
     if len(cells) == 1:  # a lone empty cell is written "" by the csv module: let it
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows(zip(*cells))
         return out.getvalue()
-    lines = "\n".join(map(",".join, zip(*map(_quoted, cells))))
+    lines = "\n".join(map(",".join, zip(*map(_quoted, cells, joined or repeat(None)))))
     return lines + "\n" if lines else ""
 
 
@@ -193,9 +196,9 @@ def _from_rows(rows: list[dict], table: str, sheet: bool, batch: bool = True) ->
     """The part, and the rows' values column by column when they were of their fields' types (else None)."""
     fields = TABLES[table].fields
     values = row_columns(rows, TABLES[table].columns)
-    types = [set(map(type, column)) for column in values]
+    types, joined = zip(*map(_column_types, values)) if values else ((), ())
     cells = [_cells(column, field.type, kinds) for column, field, kinds in zip(values, fields, types)]
-    if any(column is None for column in cells) or not (batch or _within_int64(values, fields)):
+    if any(column is None for column in cells) or not (batch or _within_int64(values, fields, types)):
         return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet, batch), None
     arrow = NO_BATCH
     if batch:
@@ -208,20 +211,37 @@ def _from_rows(rows: list[dict], table: str, sheet: bool, batch: bool = True) ->
         except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: pandas says what is wrong
             return from_frame(pd.DataFrame(rows, columns=TABLES[table].columns), table, sheet), None
     xml = rows_xml([_sheet_values(column, field.type) for column, field in zip(values, fields)]) if sheet else None
-    return Part(len(rows), registry_dtypes(table), arrow, _csv_lines(cells).encode("utf-8"),
+    text = _csv_lines(cells, [whole if cell is column else None for cell, column, whole in zip(cells, values, joined)])
+    return Part(len(rows), registry_dtypes(table), arrow, text.encode("utf-8"),
                 deflated(xml.encode("utf-8")) if sheet else None), values
 
 
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
 
 
-def _within_int64(values: list[list], fields: list) -> bool:
+def _within_int64(values: list[list], fields: list, types: list[set[type]]) -> bool:
     """Every integer fits the registry's 64-bit columns (what building the Arrow batch checks, when there is one)."""
-    for column, field in zip(values, fields):
-        present = [v for v in column if type(v) is int] if field.type == "integer" else ()
-        if present and (min(present) < _INT64[0] or max(present) > _INT64[1]):
+    for column, field, kinds in zip(values, fields, types):
+        if field.type != "integer" or int not in kinds:
+            continue
+        present = column if kinds == _INT_ONLY else [v for v in column if type(v) is int]
+        if min(present) < _INT64[0] or max(present) > _INT64[1]:
             return False
     return True
+
+
+_INT_ONLY = {int}
+
+
+def _column_types(column: list) -> tuple[set[type], str | None]:
+    """The types of a column's values (a subclass of str counted as text), and its values joined when they are all
+    texts: most columns are, which the join tells at a third of the cost of asking each value (it fails at anything
+    but a text), and ``_quoted`` searches the joined text."""
+    try:
+        joined = "".join(column)
+    except TypeError:
+        return set(map(type, column)), None
+    return ({str} if column else set()), joined
 
 
 def row_columns(rows: list[dict], names: list[str]) -> list:

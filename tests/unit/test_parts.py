@@ -194,12 +194,23 @@ def test_a_part_without_its_batch_prints_the_same_and_its_frame_reads_back_from_
     assert not frame_part.has_batch and frame_part.csv == with_batch.csv
 
 
-def test_an_integer_beyond_64_bits_is_refused_without_a_batch_too():
-    rows = tricky_rows("cells")
-    rows[0]["source_line"] = 2**64
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")  # (pandas, as it refuses)
+@pytest.mark.parametrize("table, field", [("cells", "source_line"), ("quality", "year")])  # quality.year: one missing
+def test_an_integer_beyond_64_bits_is_refused_without_a_batch_too(table, field):
+    rows = tricky_rows(table)
+    rows[0][field] = 2**64
     for batch in (True, False):
         with pytest.raises((TypeError, ValueError, OverflowError)):
-            from_rows(rows, "cells", batch=batch)
+            from_rows(rows, table, batch=batch)
+
+
+@pytest.mark.parametrize("batch", [True, False])
+def test_a_text_column_holding_another_type_goes_through_pandas(batch):
+    rows = tricky_rows("cells")
+    rows[2]["raw"] = 12  # not a text: the frame of the rows prints it, as to_csv would
+    frame = typed(pd.DataFrame(rows, columns=TABLES["cells"].columns), "cells")
+    part = from_rows(rows, "cells", batch=batch)
+    assert part.csv.decode("utf-8") == frame.to_csv(index=False, header=False, lineterminator="\n")
 
 
 @pytest.mark.parametrize("table", ["targets", "quality"])
