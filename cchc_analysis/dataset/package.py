@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
-from cchc_analysis.dataset.schema import TABLES, Table, empty_frame
+from cchc_analysis.dataset.schema import TABLES, Table
 
 PACKAGE_NAME = "cchc-district-reports"
 WORKBOOK = "cchc-tables.xlsx"
@@ -122,7 +122,9 @@ def write_workbook(frames: dict[str, pd.DataFrame | None], target: Path, lang: s
         if rows[name] <= budget and not (name in sheets and sum(n for _, n, _ in sheets[name]) == rows[name] and
                                          formatted_as(tuple(TABLES[name].dtypes().values()), sheets[name])):
             raise ValueError(f"{name}: no frame, and not its workbook rows in the registry's dtypes")
-    frames = {name: empty_frame(name) if frame is None else frame for name, frame in frames.items()}
+    # (its columns alone, without their dtypes: a frame of those costs several times as much, a table each build)
+    frames = {name: pd.DataFrame(columns=TABLES[name].columns) if frame is None else frame
+              for name, frame in frames.items()}
     readme = workbook_readme(frames, budget, rows)
     frames = {name: frame for name, frame in frames.items() if rows.get(name, len(frame)) <= budget}
     ready = {name: [blob for _, _, blob in pieces] for name, pieces in sheets.items()
