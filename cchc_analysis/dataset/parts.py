@@ -148,7 +148,7 @@ def _quoted(column: list[str], joined: str | None = None) -> list[str]:
     if not _holds_any(joined, _QUOTE_CHARS):
         return column
     if not _holds_any(joined, _QUOTE_CHARS_BUT_COMMA):
-        return [f'"{v}"' if comma else v for v, comma in zip(column, map(operator.contains, column, repeat(",")))]
+        return [f'"{v}"' if "," in v else v for v in column]
     needs = map(_QUOTE_IF.search, column)
     if '"' in joined:
         return ['"' + v.replace('"', '""') + '"' if quote else v for v, quote in zip(column, needs)]

@@ -81,40 +81,49 @@ def _cell(value) -> str:
 def _column_cells(values: list) -> list[str]:
     """A column's cells, as ``_cell`` writes them; a column of text or of numbers in one comprehension (a column of
     texts none of which begins or ends with a space, most of them, without asking each)."""
-    text = _text_column(values)
+    text, missing = _text_column(values)
     if text is not None:
-        present = text if None not in text else [value for value in text if value is not None]
+        present = [value for value in text if value is not None] if missing else text
         if list(map(str.strip, present)) == present:  # (strip gives the very text back when it has no such space)
             return [_EMPTY if value is None else f'<c t="inlineStr"><is><t>{value}</t></is></c>' for value in text]
         return [_EMPTY if value is None else
                 f'<c t="inlineStr"><is><t{_PRESERVE if value[:1].isspace() or value[-1:].isspace() else ""}>'
                 f"{value}</t></is></c>" for value in text]
-    if all(type(value) in _NUMBERS for value in values):  # finite or not, as ``_cell`` writes them
+    if set(map(type, values)) <= _NUMBERS:  # finite or not, as ``_cell`` writes them
         return [_EMPTY if value is None or value != value or value in _INFINITE else f"<c><v>{value!r}</v></c>"
                 for value in values]
     return [_cell(value) for value in values]
 
 
 _PRESERVE = ' xml:space="preserve"'
-_NUMBERS = (int, float, type(None))
+_NUMBERS = {int, float, type(None)}
 _INFINITE = (float("inf"), float("-inf"))
 
 
-def _text_column(values: list) -> list | None:
+def _text_column(values: list) -> tuple[list | None, bool]:
     """The column's values escaped as ``_text`` escapes them, when every one is text (or None) without control
-    characters and within a cell's length (else None): one search over the whole column instead of one per cell
-    (most of a corpus' workbook time). Escaping changes no leading or trailing space."""
-    present = [value for value in values if value is not None]
-    if not present or not all(type(value) is str for value in present):
-        return None
-    joined = "".join(present)
+    characters and within a cell's length (else None), and whether one is None: one search over the whole column
+    instead of one per cell (most of a corpus' workbook time). Escaping changes no leading or trailing space. A column
+    of texts alone (most) is told by joining it, which fails at anything else (a subclass of str counts as text)."""
+    try:
+        joined, present, missing = "".join(values), values, False
+    except TypeError:
+        present = [value for value in values if value is not None]
+        if not set(map(type, present)) <= _TEXT:
+            return None, True
+        joined, missing = "".join(present), True
+    if not present:
+        return None, missing
     # (a printable text holds no control character: one scan, where the pattern's is far slower on Vietnamese text)
     if max(map(len, present)) > EXCEL_MAX_CHARS or not joined.isprintable() and _CONTROL.search(joined):
-        return None
+        return None, missing
     if not ("&" in joined or "<" in joined or ">" in joined):
-        return values
+        return values, missing
     return [None if value is None else value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            for value in values]
+            for value in values], missing
+
+
+_TEXT = {str}
 
 
 def rows_xml(columns: list[list]) -> str:

@@ -72,7 +72,8 @@ def test_an_entry_beyond_what_a_plain_zip_holds_is_refused(tmp_path):
 
 @pytest.mark.parametrize("column", [
     ["Tuần Giáo", "a & <b>", ""], [" lề", "phải ", "giữa"], ["x", None, "y"], [None, "\u00a0nbsp", "em\u2003"],
-    [" ", "\t", "ok"], ["x\x01y", "z"], [1.5, None, float("nan")], [True, False, None], [1, 2.5, "text"], [None, None]])
+    [" ", "\t", "ok"], ["x\x01y", "z"], [1.5, None, float("nan")], [True, False, None], [1, 2.5, "text"], [None, None],
+    [], ["a & b", None, " c"], [None, "x\x02", None], [2, None, float("inf")]])
 def test_a_columns_cells_are_the_cells_of_its_values(column):
     from cchc_analysis.dataset.xlsx import _cell, _column_cells
 
