@@ -4,7 +4,10 @@ Writes N synthetic district reports derived from the reference report (cchc_anal
 yearly columns 2015-2020 of the reference), then, in a fresh process per size and side by side:
 
 - read: the bare read, discover + read + extract + tidy of every report (``parse_report``), in as many worker
-  processes as the end-to-end build uses, so the ratio below holds on any machine;
+  processes as the end-to-end build uses, so the ratio below holds on any machine; timed just before and just after
+  the end-to-end build, and their mean taken (on a shared machine the speed drifts by tens of percent within seconds:
+  a read bracketing the build cancels a steady drift, where one read before it was a noisy yardstick at 100
+  districts, half a second);
 - end to end: what `cchc parse` does (``workflow.parse_and_write``): discover, read, tidy, validate, prose layer,
   evaluation, and every output written (CSV, Parquet, datapackage.json, the Excel workbook), with an empty cache;
 - ratio: end to end / read (the aim: at most 3);
@@ -124,17 +127,21 @@ def measure(corpus: Path, out: Path, cache: Path, workers: int | None) -> dict:
     used = workers or ((os.cpu_count() or 1) if n >= PARALLEL_MIN_REPORTS else 1)
     os.sync()
     with ChildPeaks() as children:
-        read_s = bare_read(corpus, workers)
+        read_before = bare_read(corpus, workers)
         os.sync()
         start = time.perf_counter()
         summary = parse_and_write([corpus], out, cache, workers)
         cold_s = time.perf_counter() - start
+        os.sync()  # (not timed: the cold build's files written back)
+        read_after = bare_read(corpus, workers)
         change_one_district(corpus)
         os.sync()  # (the cold build's 300 MB still being written back would slow the rebuild's renames)
         start = time.perf_counter()
         parse_and_write([corpus], out, cache, workers)
         warm_s = time.perf_counter() - start
-    return {"districts": n, "workers": used, "summary": summary.splitlines()[0], "read_s": round(read_s, 2),
+    return {"districts": n, "workers": used, "summary": summary.splitlines()[0],
+            "read_s": round((read_before + read_after) / 2, 3), "read_before_s": round(read_before, 3),
+            "read_after_s": round(read_after, 3),
             "cold_s": round(cold_s, 2), "one_changed_s": round(warm_s, 2),
             "rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "rss_worker_mb": round(children.peak_kb / 1024)}
@@ -152,7 +159,7 @@ def time_compare(processed: Path, workdir: Path) -> float:
     return round(time.perf_counter() - start, 2)
 
 
-COLUMNS = [("districts", "districts", 9), ("workers", "workers", 7), ("read_s", "read s", 7),
+COLUMNS = [("districts", "districts", 9), ("workers", "workers", 7), ("reads", "reads s", 9), ("read_s", "read s", 7),
            ("read_ms", "read ms/d", 9), ("cold_s", "e2e s", 7), ("e2e_ms", "e2e ms/d", 8), ("ratio", "ratio", 5),
            ("one_changed_s", "one changed s", 13), ("share", "% of cold", 9), ("rss_main_mb", "RSS main MB", 11),
            ("rss_worker_mb", "RSS worker MB", 13)]
@@ -176,7 +183,8 @@ def main() -> None:
 
     print(f"SYNTHETIC corpus (6 yearly columns per district), {os.cpu_count()} cores, workers={args.workers}; "
           f"fresh process per size; load average at start {os.getloadavg()[0]:.2f}")
-    print("read = discover+read+extract+tidy of every report (same workers); e2e = `cchc parse` from an empty cache "
+    print("read = discover+read+extract+tidy of every report (same workers), the mean of a read before and one after "
+          "the e2e build (both shown); e2e = `cchc parse` from an empty cache "
           "(read, tidy, validate, prose, evaluate, write CSV/Parquet/datapackage/Excel); one changed = the same "
           "after replacing one district's report, cache warm")
     print(" ".join(f"{title:>{width}}" for _, title, width in COLUMNS) + ("  compare s" if args.compare else ""))
@@ -205,6 +213,7 @@ def one_run(size: int, tmp: Path, workers: str) -> dict:
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-2000:])
     r = json.loads(proc.stdout.strip().splitlines()[-1])
+    r["reads"] = f"{r['read_before_s']:.2f}/{r['read_after_s']:.2f}"
     r["read_ms"] = round(r["read_s"] / r["districts"] * 1000, 1)
     r["e2e_ms"] = round(r["cold_s"] / r["districts"] * 1000, 1)
     r["ratio"] = round(r["cold_s"] / r["read_s"], 1)
@@ -216,6 +225,8 @@ def median_of(runs: list[dict], key: str):
     """The median of a column over runs (the ratio and the share: of each run's own, not of the medians)."""
     if key == "share":
         return f"{statistics.median(r['one_changed_s'] / r['cold_s'] for r in runs):.1%}"
+    if key == "reads":  # (each run's pair: no median)
+        return ""
     value = statistics.median(r[key] for r in runs)
     return round(value, 2) if isinstance(value, float) else value
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_analysis.checks.tables import run_checks
+from cchc_analysis.dataset import package
 from cchc_analysis.dataset.blobs import Segment, mapped_blob, read_blob
 from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.io import json_piece
@@ -641,10 +642,11 @@ def corpus_table(name: str, results: list[DistrictResult]) -> pd.DataFrame | Non
 
 def _pieces_hold(name: str, results: list[DistrictResult]) -> bool:
     """The districts' pieces hold the whole table: its CSV rows one district after another in the corpus' order
-    (``csv_pieces``), and its workbook rows where it has a sheet (``sheet_pieces``)."""
+    (``csv_pieces``), and its workbook rows where the workbook has its sheet (``sheet_pieces``; a table beyond the
+    workbook's budget has none: its frame would be built for nothing)."""
     order = in_corpus_order(name, results)
-    return order is not None and (name not in WORKBOOK_TABLES or all(one.parts[name].sheet is not None
-                                                                     for one in order))
+    return order is not None and (name not in WORKBOOK_TABLES or not package.in_workbook(corpus_rows(name, order))
+                                  or all(one.parts[name].sheet is not None for one in order))
 
 
 def corpus_tally(name: str, results: list[DistrictResult]) -> pd.Series:

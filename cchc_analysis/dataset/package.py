@@ -100,10 +100,11 @@ def workbook_readme(frames: dict[str, pd.DataFrame], budget: int = WORKBOOK_ROW_
 
 
 def write_workbook(frames: dict[str, pd.DataFrame | None], target: Path, lang: str = "vi",
-                   budget: int = WORKBOOK_ROW_BUDGET, sheets: dict[str, list[tuple]] | None = None,
+                   budget: int | None = None, sheets: dict[str, list[tuple]] | None = None,
                    rows: dict[str, int] | None = None) -> Path:
-    """A README sheet (where each table's full data is), then one sheet per table of at most ``budget`` rows, with
-    fixed metadata and zip timestamps: byte-identical reruns.
+    """A README sheet (where each table's full data is), then one sheet per table of at most ``budget`` rows
+    (default: ``WORKBOOK_ROW_BUDGET``, as the build reads it: ``in_workbook``), with fixed metadata and zip
+    timestamps: byte-identical reruns.
 
     Written by ``dataset.xlsx`` (plain cells, streamed; several times faster than XlsxWriter, which took most of a
     corpus' write time). Text is always text (never a formula or a link). ``sheets``: a table's rows already
@@ -115,6 +116,7 @@ def write_workbook(frames: dict[str, pd.DataFrame | None], target: Path, lang: s
     """
     from cchc_analysis.dataset.xlsx import write_xlsx
 
+    budget = WORKBOOK_ROW_BUDGET if budget is None else budget
     sheets = sheets or {}
     unframed = [name for name, frame in frames.items() if frame is None]
     rows = {name: (rows or {}).get(name, sum(n for _, n, _ in sheets.get(name, ()))) for name in unframed}
@@ -131,6 +133,11 @@ def write_workbook(frames: dict[str, pd.DataFrame | None], target: Path, lang: s
              if name in frames and (name in rows or _matches(frames[name], pieces))}
     by_district = {name: "district" for name in SHEET_PIECE_TABLES + LARGE_SHEET_TABLES}  # as the pieces were cut
     return write_xlsx({"README": readme, **frames}, target, pieces=ready, split_by=by_district, rows=rows)
+
+
+def in_workbook(rows: int) -> bool:
+    """A table of ``rows`` rows has its sheet in the workbook (within ``WORKBOOK_ROW_BUDGET``, read when asked)."""
+    return rows <= WORKBOOK_ROW_BUDGET
 
 
 def _matches(frame: pd.DataFrame, pieces: list[tuple]) -> bool:

@@ -243,6 +243,24 @@ def test_pieces_and_worker_processes_change_no_byte(corpus, tmp_path, monkeypatc
     assert snapshot(tmp_path / "forked") == snapshot(tmp_path / "plain")
 
 
+def test_a_table_beyond_the_workbook_has_no_frame_built_for_it(corpus, tmp_path, monkeypatch):
+    """A large corpus: its districts format no sheet rows of the quality findings (nor of the observations), and the
+    workbook leaves them out: the build reads no frame of them back from their CSV pieces, and writes the same
+    bytes."""
+    from cchc_analysis.dataset import build, package, parts
+
+    monkeypatch.setattr(package, "WORKBOOK_ROW_BUDGET", 100)  # the workbook's: quality, indicators, facts left out
+    monkeypatch.setattr(build, "WORKBOOK_ROW_BUDGET", 100)  # the districts': none of their rows formatted
+    io.write_dataset(evaluated_dataset([corpus]), tmp_path / "plain", workers=1)
+    read_back = []
+    original = parts.table_from_csv
+    monkeypatch.setattr(parts, "table_from_csv", lambda *a, **k: read_back.append(a[2]) or original(*a, **k))
+    parse_and_write([corpus], tmp_path / "pieces", None)
+    assert snapshot(tmp_path / "pieces") == snapshot(tmp_path / "plain")
+    assert read_back == []
+    assert not {"quality", "indicators"} & set(pd.ExcelFile(tmp_path / "pieces" / package.WORKBOOK).sheet_names)
+
+
 def test_csv_pieces_of_other_dtypes_are_not_used(tmp_path):
     frame = pd.DataFrame({"a": [1.0, 2.5], "b": ["x", "y"]})
     one = pd.DataFrame({"a": [1], "b": ["x"]})  # int64: would print 1, where the table prints 1.0
