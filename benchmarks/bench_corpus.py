@@ -228,7 +228,7 @@ def median_of(runs: list[dict], key: str):
     if key == "reads":  # (each run's pair: no median)
         return ""
     value = statistics.median(r[key] for r in runs)
-    return round(value, 2) if isinstance(value, float) else value
+    return int(value) if isinstance(value, float) and value.is_integer() else round(value, 2)
 
 if __name__ == "__main__":
     main()
