@@ -155,5 +155,6 @@ def test_the_csv_header_is_the_one_pandas_writes(table):
     """A file joined from its districts' pieces gets the header a frame of the table would print."""
     assert csv_header(table) == empty_frame(table).to_csv(index=False, lineterminator="\n")
     assert list(empty_frame(table).dtypes.astype(str)) == list(TABLES[table].dtypes().values())
-    empty_frame(table)["x"] = 1  # (each call gives a frame of its own)
+    mine = empty_frame(table)
+    mine["x"] = 1  # (each call gives a frame of its own)
     assert "x" not in empty_frame(table)
