@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from cchc_analysis.dataset.build import YOUNG_GC_THRESHOLD, _mapper, tuned_collector
+from cchc_analysis.errors import CchcError
 
 
 def test_reading_in_this_process_tunes_the_collector_and_restores_it():
@@ -132,3 +135,29 @@ def test_a_stream_is_sent_in_the_chunks_of_its_list(monkeypatch):
             sizes.append(got[at])
             at += got[at]
         assert sizes == [len(chunk) for chunk in build._chunks(list(range(n)), 2)]
+
+
+def _logged_slowly(item: tuple) -> int:
+    """Append the item to its log file, fail on the first one, take a while on the others."""
+    import time
+
+    log, x = item
+    with open(log, "a") as f:
+        f.write(f"{x}\n")
+    if x == 0:
+        raise CchcError("item 0 cannot be read")
+    time.sleep(0.02)
+    return x
+
+
+def test_an_error_in_a_worker_stops_the_work_not_begun(tmp_path):
+    """The error reaches the caller as it is, and the chunks no worker has begun are dropped (not all worked on
+    before it is raised)."""
+    import time
+
+    log = tmp_path / "log"
+    with pytest.raises(CchcError, match="item 0"):
+        with _mapper(200, 2) as map_items:
+            map_items(_logged_slowly, [(log, x) for x in range(200)])
+    time.sleep(1.0)  # (the chunks begun end meanwhile: 8 items of 20 ms each at most)
+    assert 0 < len(log.read_text().split()) < 100
