@@ -15,7 +15,6 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from itertools import repeat
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +36,7 @@ from cchc_analysis.prose.narrative import analyse_narrative
 from cchc_analysis.read.manifest import ReportInput, ReportMeta, discover, display_path, identify, verify_checksum
 from cchc_analysis.read.source import SourceText, interim_path, read_source
 from cchc_analysis.tables.extract import extract
-from cchc_analysis.tables.records import Columns
+from cchc_analysis.tables.records import Columns, column_values
 from cchc_analysis.tables.specs import codebook_rows, load_specs
 from cchc_analysis.tables.tidy import TidyResult, tidy_document
 from cchc_analysis.text import fold
@@ -173,7 +172,8 @@ def district_result(task: tuple) -> DistrictResult:
     updates, findings = _year_data(report)
     parts, indicators = _indicator_parts(result.observations, updates,
                                          fits_workbook(len(result.observations) + len(updates), corpus_size))
-    parts["cells"] = from_rows(sorted_rows(result.cells, CELL_ORDER), "cells", batch="cells" not in unframed)
+    parts["cells"], cells = part_and_columns(sorted_rows(result.cells, CELL_ORDER), "cells",
+                                             batch="cells" not in unframed)
     parts["targets"], targets = part_and_columns(result.targets, "targets", sheet=True,
                                                  batch="targets" not in unframed)
     parts["tables"] = from_rows(result.tables, "tables", sheet=True, batch="tables" not in unframed)
@@ -199,8 +199,7 @@ def district_result(task: tuple) -> DistrictResult:
         {key: report.entry.get(key, "") for key in DOCUMENT_FIELDS}, parts,
         json_piece(sections),
         own_findings={row["district"] for row in quality} <= own,
-        own_rows=all(set(map(dict.get, rows, repeat("district"))) <= own
-                     for rows in (result.observations, updates, result.cells)),
+        own_rows=all(set(column_values(table, "district")) <= own for table in (indicators, cells)),
         tallies=_tallies({"quality": quality, **more_rows}))
 
 

@@ -515,3 +515,25 @@ def test_a_sheet_given_by_its_pieces_alone_is_the_sheet_of_its_frame(tmp_path):
     assert list(readme["rows"]) == [3] and list(readme["sheet"]) == [""]
     with pytest.raises(ValueError, match="tables: no frame"):
         write_workbook({"tables": None}, tmp_path / "none.xlsx")
+
+
+@pytest.mark.parametrize("table", ["observations", "cells", None])
+def test_a_district_holding_rows_of_another_says_so(corpus, monkeypatch, table):
+    """``own_rows``: whether every row of the district's indicators and cells names it (else the corpus sorts those
+    tables whole)."""
+    from cchc_analysis.dataset import build
+    from cchc_analysis.read.manifest import discover
+    from cchc_analysis.workflow import PIECES_ONLY, evaluate_one
+
+    parse = build.parse_report
+
+    def with_a_stray_row(report):
+        one = parse(report)
+        if table is not None:
+            getattr(one.result, table)[-1]["district"] = "Huyện Khác"
+        return one
+
+    monkeypatch.setattr(build, "parse_report", with_a_stray_row)
+    report = next(r for r in discover([corpus]) if "synthetic" in str(r.path))
+    one = build.district_result((report, True, evaluate_one, 4, frozenset(PIECES_ONLY)))
+    assert one.own_rows is (table is None)
