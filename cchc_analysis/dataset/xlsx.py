@@ -109,9 +109,10 @@ def _text_column(values: list) -> tuple[list | None, bool]:
         joined, present, missing = "".join(values), values, False
     except TypeError:
         present = [value for value in values if value is not None]
+        missing = len(present) < len(values)
         if not set(map(type, present)) <= _TEXT:
-            return None, True
-        joined, missing = "".join(present), True
+            return None, missing
+        joined = "".join(present)
     if not present:
         return None, missing
     # (a printable text holds no control character: one scan, where the pattern's is far slower on Vietnamese text)
