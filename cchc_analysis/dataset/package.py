@@ -84,7 +84,7 @@ def _files_of(name: str) -> str:
     return ", ".join([table.file] + ([Path(table.file).with_suffix(".parquet").name] if table.parquet else []))
 
 
-def workbook_readme(frames: dict[str, pd.DataFrame], budget: int = WORKBOOK_ROW_BUDGET,
+def workbook_readme(frames: dict[str, pd.DataFrame], budget: int,
                     rows: dict[str, int] | None = None) -> pd.DataFrame:
     """The first sheet: every table, its rows, its sheet (empty when over ``budget`` rows) and the files that hold
     all of it. ``rows``: the tables' row counts, where not their frames'."""
