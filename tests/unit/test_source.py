@@ -32,3 +32,33 @@ def test_bom_crlf_and_nfd_are_normalised():
     import unicodedata
     data = b"\xef\xbb\xbf" + unicodedata.normalize("NFD", SAMPLE).replace("\n", "\r\n").encode("utf-8")
     assert decode_report(data) == SAMPLE.split("\n")
+
+
+def test_a_bounded_read_gives_the_whole_file_and_no_more_than_the_limit(tmp_path):
+    from cchc_analysis.read.source import read_bounded
+
+    path = tmp_path / "r.txt"
+    path.write_bytes(b"x" * 1000)
+    assert read_bounded(path, 1000) == b"x" * 1000
+    assert read_bounded(path, 5000) == b"x" * 1000
+    with pytest.raises(CchcError, match="more than a file of this kind can have") as err:
+        read_bounded(path, 999)
+    assert err.value.file == str(path)
+
+
+def test_a_file_grown_since_its_size_was_taken_is_read_to_its_end_within_the_limit(tmp_path, monkeypatch):
+    import os
+
+    from cchc_analysis.read import source
+
+    path = tmp_path / "r.txt"
+    path.write_bytes(b"y" * 3000)
+    real_fstat = os.fstat
+
+    class Smaller:  # the size the file had when it was opened, before it grew
+        def __init__(self, info):
+            self.st_size, self.st_mode = 100, info.st_mode
+
+    monkeypatch.setattr(source.os, "fstat", lambda fd: Smaller(real_fstat(fd)))
+    assert source.read_bounded(path, 5000) == b"y" * 3000
+    assert source.read_bounded(path, 2000 + 1000) == b"y" * 3000
