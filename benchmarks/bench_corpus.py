@@ -23,10 +23,14 @@ run starts with the files written before it flushed (``os.sync``, not timed): a 
 of what the previous one wrote. The machine's load average is printed: figures measured while other work runs are
 noisy.
 
+Each size is measured ``--repeat`` times (default 3), each run in a fresh process over a fresh corpus, every run
+printed, then a line of their medians: the figures to quote. On this shared 2-core machine one run's figures move by
+10-15% (at 100 districts a run is a 0.5 s read beside a 1.5 s build), so a single run can land either side of an
+aim its median meets or misses; three runs of every size take about two minutes.
+
 Run: `make bench-corpus` or `.venv/bin/python benchmarks/bench_corpus.py [--sizes 100 350 700] [--workers N]
-[--repeat R] [--compare]` (--repeat: R runs per size, each in a fresh process over a fresh corpus, then a line of
-their medians: on a shared machine one run's figures move by 10-15%; --compare also times notebooks/compare.ipynb
-over the written dataset, kernel start included).
+[--repeat R] [--compare]` (--compare also times notebooks/compare.ipynb over the written dataset, kernel start
+included).
 """
 
 from __future__ import annotations
@@ -177,8 +181,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 350, 700])
     parser.add_argument("--workers", default="auto", help="worker processes (default: one per core)")
     parser.add_argument("--compare", action="store_true", help="also time compare.ipynb over each dataset")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs per size, each over a fresh corpus, then their medians (default 1)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per size, each over a fresh corpus, then their medians (default 3)")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
