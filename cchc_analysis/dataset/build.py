@@ -25,7 +25,7 @@ from cchc_analysis.dataset.blobs import Segment, mapped_blob, read_blob
 from cchc_analysis.dataset.cache import ResultCache, report_key
 from cchc_analysis.dataset.io import json_piece
 from cchc_analysis.dataset.model import Dataset
-from cchc_analysis.dataset.package import LARGE_SHEET_TABLES, SHEET_PIECE_TABLES, WORKBOOK_ROW_BUDGET, WORKBOOK_TABLES
+from cchc_analysis.dataset.package import LARGE_SHEET_TABLES, SHEET_PIECE_TABLES, WORKBOOK_TABLES
 from cchc_analysis.dataset.parts import Part, from_frame, from_rows, part_and_columns, row_columns, to_frame, typed
 from cchc_analysis.dataset.schema import TABLES, check_schema, columns
 from cchc_analysis.dataset.yearfile import year_entries, year_file_observations
@@ -216,7 +216,7 @@ def fits_workbook(rows: int, corpus_size: int) -> bool:
     """Were every district's share of a large workbook table (``LARGE_SHEET_TABLES``) ``rows`` rows, the table would
     fit the workbook: then a district formats its sheet rows where it is read (in a worker process for a corpus), not
     the writer the whole table after them."""
-    return rows * corpus_size <= WORKBOOK_ROW_BUDGET
+    return package.in_workbook(rows * corpus_size)
 
 
 def _indicator_parts(observations: list[dict], updates: list[dict],

@@ -233,7 +233,8 @@ def test_pieces_and_worker_processes_change_no_byte(corpus, tmp_path, monkeypatc
     parse_and_write([corpus], tmp_path / "pieces", None)  # CSV, JSON and workbook rows formatted per district
     assert snapshot(tmp_path / "pieces") == snapshot(tmp_path / "plain")
     assert {"indicators", "quality", "targets", "evaluation"} <= set(used[-1])  # a small corpus: its large tables too
-    monkeypatch.setattr(build, "WORKBOOK_ROW_BUDGET", 100)  # as in a large corpus: they are formatted whole
+    # districts that did not format them (cached for a large corpus): the workbook formats them whole
+    monkeypatch.setattr(build, "fits_workbook", lambda rows, corpus_size: False)
     parse_and_write([corpus], tmp_path / "whole", None)
     assert not {"indicators", "quality"} & set(used[-1]) and "targets" in used[-1]
     assert snapshot(tmp_path / "whole") == snapshot(tmp_path / "plain")
@@ -247,10 +248,10 @@ def test_a_table_beyond_the_workbook_has_no_frame_built_for_it(corpus, tmp_path,
     """A large corpus: its districts format no sheet rows of the quality findings (nor of the observations), and the
     workbook leaves them out: the build reads no frame of them back from their CSV pieces, and writes the same
     bytes."""
-    from cchc_analysis.dataset import build, package, parts
+    from cchc_analysis.dataset import package, parts
 
-    monkeypatch.setattr(package, "WORKBOOK_ROW_BUDGET", 100)  # the workbook's: quality, indicators, facts left out
-    monkeypatch.setattr(build, "WORKBOOK_ROW_BUDGET", 100)  # the districts': none of their rows formatted
+    # the workbook leaves quality, indicators and facts out; the districts format none of their rows (one budget)
+    monkeypatch.setattr(package, "WORKBOOK_ROW_BUDGET", 100)
     io.write_dataset(evaluated_dataset([corpus]), tmp_path / "plain", workers=1)
     read_back = []
     original = parts.table_from_csv
