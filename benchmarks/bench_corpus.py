@@ -13,6 +13,10 @@ yearly columns 2015-2020 of the reference), then, in a fresh process per size an
 - ratio: end to end / read (the aim: at most 3);
 - one changed: one district's report replaced by another, then the same command with the cache the cold build
   filled (what a researcher waits for after adding or correcting one district), and its share of the cold build;
+- = scratch: on the first run of each size (not timed; `--no-identity` skips it), whether every file the rebuild
+  after one change wrote is byte-identical to those of a build of the changed corpus from scratch (no cache): the
+  cache's promise checked at scale, where the workbook's layout and the writer's shortcuts differ from the small
+  corpora of the tests; the benchmark exits non-zero, naming the files, when one differs;
 - memory: peak resident set of the main process (ru_maxrss) and of the largest child process of the builds and of
   the read before them (the workers, the copier: their own high-water mark, ``VmHWM``, read from /proc while they
   run; ``RUSAGE_CHILDREN`` would report, for a child that runs a program, the size of the parent it was started
@@ -120,7 +124,7 @@ def _hwm_kb(pid: str) -> int:
         return 0
 
 
-def measure(corpus: Path, out: Path, cache: Path, workers: int | None) -> dict:
+def measure(corpus: Path, out: Path, cache: Path, workers: int | None, check_identity: bool) -> dict:
     sys.path.insert(0, str(ROOT))
     from cchc_analysis.dataset.build import PARALLEL_MIN_REPORTS
     from cchc_analysis.dataset.cache import package_fingerprint
@@ -146,12 +150,28 @@ def measure(corpus: Path, out: Path, cache: Path, workers: int | None) -> dict:
         start = time.perf_counter()
         parse_and_write([corpus], out, cache, workers)
         warm_s = time.perf_counter() - start
+    rss_main_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # (before the scratch build)
+    differing = None
+    if check_identity:  # (not timed) the rebuild's outputs against a build of the changed corpus from scratch
+        parse_and_write([corpus], out.with_name(out.name + "-scratch"), None, workers)
+        differing = differing_files(out, out.with_name(out.name + "-scratch"))
     return {"districts": n, "workers": used, "summary": summary.splitlines()[0],
             "read_s": round((read_before + read_after) / 2, 3), "read_before_s": round(read_before, 3),
             "read_after_s": round(read_after, 3),
             "cold_s": round(cold_s, 2), "one_changed_s": round(warm_s, 2),
-            "rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "rss_worker_mb": round(max(cold_children.peak_kb, warm_children.peak_kb) / 1024)}
+            "rss_main_mb": rss_main_mb,
+            "rss_worker_mb": round(max(cold_children.peak_kb, warm_children.peak_kb) / 1024),
+            "differing": differing}
+
+
+def differing_files(one: Path, other: Path) -> list[str]:
+    """The files, relative paths, present in only one of two output folders or with other bytes."""
+    def digests(folder: Path) -> dict[str, str]:
+        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in folder.rglob("*") if p.is_file()}
+
+    mine, theirs = digests(one), digests(other)
+    return sorted(name for name in mine.keys() | theirs.keys() if mine.get(name) != theirs.get(name))
 
 
 def time_compare(processed: Path, workdir: Path) -> float:
@@ -169,13 +189,14 @@ def time_compare(processed: Path, workdir: Path) -> float:
 COLUMNS = [("districts", "districts", 9), ("workers", "workers", 7), ("reads", "reads s", 9), ("read_s", "read s", 7),
            ("read_ms", "read ms/d", 9), ("cold_s", "e2e s", 7), ("e2e_ms", "e2e ms/d", 8), ("ratio", "ratio", 5),
            ("one_changed_s", "one changed s", 13), ("share", "% of cold", 9), ("rss_main_mb", "RSS main MB", 11),
-           ("rss_worker_mb", "RSS worker MB", 13)]
+           ("rss_worker_mb", "RSS worker MB", 13), ("identical", "= scratch", 9)]
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         workers = None if sys.argv[5] == "auto" else int(sys.argv[5])
-        print(json.dumps(measure(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]), workers)))
+        print(json.dumps(measure(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]), workers,
+                                 sys.argv[6] == "identity")))
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 350, 700])
@@ -183,6 +204,8 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="also time compare.ipynb over each dataset")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs per size, each over a fresh corpus, then their medians (default 3)")
+    parser.add_argument("--no-identity", action="store_true",
+                        help="skip the check that the rebuild equals a build from scratch (first run of each size)")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -193,13 +216,16 @@ def main() -> None:
     print("read = discover+read+extract+tidy of every report (same workers), the mean of a read before and one after "
           "the e2e build (both shown); e2e = `cchc parse` from an empty cache "
           "(read, tidy, validate, prose, evaluate, write CSV/Parquet/datapackage/Excel); one changed = the same "
-          "after replacing one district's report, cache warm")
+          "after replacing one district's report, cache warm; = scratch: its outputs byte-identical to a build of the "
+          "changed corpus from scratch (checked on the first run of each size)")
     print(" ".join(f"{title:>{width}}" for _, title, width in COLUMNS) + ("  compare s" if args.compare else ""))
+    mismatched: list[str] = []
     for size in args.sizes:
         runs = []
-        for _ in range(args.repeat):
+        for i in range(args.repeat):
             with tempfile.TemporaryDirectory() as tmp:
-                runs.append(one_run(size, Path(tmp), args.workers))
+                runs.append(one_run(size, Path(tmp), args.workers, check_identity=i == 0 and not args.no_identity))
+                mismatched += runs[-1]["differing"] or []
                 line = " ".join(f"{runs[-1][key]!s:>{width}}" for key, _, width in COLUMNS)
                 if args.compare:
                     line += f"  {time_compare(Path(tmp) / 'processed', Path(tmp)):>9}"
@@ -207,16 +233,21 @@ def main() -> None:
         if args.repeat > 1:
             print(" ".join(f"{median_of(runs, key)!s:>{width}}" for key, _, width in COLUMNS) + "   (median)",
                   flush=True)
+    if mismatched:
+        raise SystemExit("the rebuild after one change is not byte-identical to a build from scratch: "
+                         + ", ".join(sorted(set(mismatched))))
 
 
-def one_run(size: int, tmp: Path, workers: str) -> dict:
-    """One measurement of ``size`` districts in a fresh process over a fresh corpus in ``tmp``."""
+def one_run(size: int, tmp: Path, workers: str, check_identity: bool = False) -> dict:
+    """One measurement of ``size`` districts in a fresh process over a fresh corpus in ``tmp`` (and, when
+    ``check_identity``, the check that its rebuild equals a build from scratch)."""
     from cchc_analysis.synthetic import write_corpus
 
     corpus = tmp / "raw"
     write_corpus(REFERENCE, corpus, size)
     proc = subprocess.run([sys.executable, __file__, "--child", str(corpus), str(tmp / "processed"),
-                           str(tmp / "cache"), workers], capture_output=True, text=True)
+                           str(tmp / "cache"), workers, "identity" if check_identity else "-"],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-2000:])
     r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -225,6 +256,7 @@ def one_run(size: int, tmp: Path, workers: str) -> dict:
     r["e2e_ms"] = round(r["cold_s"] / r["districts"] * 1000, 1)
     r["ratio"] = round(r["cold_s"] / r["read_s"], 1)
     r["share"] = f"{r['one_changed_s'] / r['cold_s']:.1%}"
+    r["identical"] = "-" if r["differing"] is None else "NO" if r["differing"] else "yes"
     return r
 
 
@@ -232,7 +264,7 @@ def median_of(runs: list[dict], key: str):
     """The median of a column over runs (the ratio and the share: of each run's own, not of the medians)."""
     if key == "share":
         return f"{statistics.median(r['one_changed_s'] / r['cold_s'] for r in runs):.1%}"
-    if key == "reads":  # (each run's pair: no median)
+    if key in ("reads", "identical"):  # (each run's own: no median)
         return ""
     value = statistics.median(r[key] for r in runs)
     return int(value) if isinstance(value, float) and value.is_integer() else round(value, 2)
