@@ -153,8 +153,9 @@ def measure(corpus: Path, out: Path, cache: Path, workers: int | None, check_ide
     rss_main_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # (before the scratch build)
     differing = None
     if check_identity:  # (not timed) the rebuild's outputs against a build of the changed corpus from scratch
-        parse_and_write([corpus], out.with_name(out.name + "-scratch"), None, workers)
-        differing = differing_files(out, out.with_name(out.name + "-scratch"))
+        scratch = out.with_name(out.name + "-scratch")
+        parse_and_write([corpus], scratch, None, workers)
+        differing = differing_files(out, scratch)
     return {"districts": n, "workers": used, "summary": summary.splitlines()[0],
             "read_s": round((read_before + read_after) / 2, 3), "read_before_s": round(read_before, 3),
             "read_after_s": round(read_after, 3),
