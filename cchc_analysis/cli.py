@@ -58,7 +58,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cchc", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="cchc", description="Turn district CCHC (public-administration-reform) reports into a tidy dataset and "
+        "an evaluation pack (HTML site and PDF). Errors print as one line naming the file, and exit with status 2.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("parse", help="report(s) -> tidy dataset in data/processed/")

@@ -114,8 +114,12 @@ def _check_workbook_package(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise CchcError(f"cannot open as an Excel workbook ({type(exc).__name__})", file=path) from None
+    except zipfile.BadZipFile:
+        raise CchcError("not an Excel workbook (.xlsx): the file is not a zip package, as every .xlsx is", file=path,
+                        hint="save it from Excel as \"Excel Workbook (*.xlsx)\", or fill in the CSV template "
+                             "(`cchc template --format csv`)") from None
+    except OSError as exc:
+        raise CchcError(f"cannot be read: {exc.strerror or exc}", file=path) from None
     if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
         raise _too_big(path, "the workbook unpacks to more than its size allows", f"{MAX_UNPACKED_BYTES >> 20} MB")
     if any(member.filename.lower().endswith("vbaproject.bin") for member in members):
@@ -157,7 +161,14 @@ def _open_workbook(path: Path):
     try:
         return load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-        raise CchcError(f"cannot open as an Excel workbook ({type(exc).__name__})", file=path) from None
+        raise CchcError(f"not a readable Excel workbook: {_reason(exc)}", file=path,
+                        hint="open it in Excel or LibreOffice and save it again as .xlsx") from None
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, in words, not an exception's class name (openpyxl's messages are plain English)."""
+    text = " ".join(str(exc).split())
+    return text[:200] if text else "its parts are not those of a workbook"
 
 
 def _template_meta(book, path: Path) -> tuple[str, int]:

@@ -12,7 +12,7 @@ from cchc_analysis.text import fold
 
 INDICES_FILE = Path(__file__).parent / "external_indices.csv"
 COLUMNS = ("province", "index", "year", "measure", "value", "scale", "rank", "rank_of", "publisher", "source",
-           "status")
+           "source_vi", "status")  # source: as the English pack names it; source_vi: as the Vietnamese pack does
 INDEX_NAMES = {
     "PCI": {"vi": "Chỉ số năng lực cạnh tranh cấp tỉnh (PCI)", "en": "Provincial Competitiveness Index (PCI)"},
     "PAPI": {"vi": "Chỉ số hiệu quả quản trị và hành chính công cấp tỉnh (PAPI)",
@@ -44,6 +44,9 @@ def load_indices(path: Path = INDICES_FILE) -> tuple[dict, ...]:
         for line, row in enumerate(reader, start=2):
             if row["index"] not in INDEX_NAMES or row["measure"] not in MEASURE_NAMES:
                 raise CchcError(f"unknown index or measure {row['index']!r} / {row['measure']!r}", file=path,
+                                line=line)
+            if not row["source"].strip() or not row["source_vi"].strip():
+                raise CchcError("a figure needs its source in both languages (source, source_vi)", file=path,
                                 line=line)
             rows.append({**row, "year": int(row["year"]),
                          **{k: _number(row[k], k, path) for k in ("value", "scale", "rank", "rank_of")}})

@@ -194,12 +194,13 @@ def _stt(spec: IndicatorSpec) -> str:
 
 @lru_cache(maxsize=4096)
 def cite(iid: str, lang: str, with_label: bool = False) -> str:
-    """"Phụ lục 3, chỉ tiêu 1" (a row of a yearly table) or "Phụ lục 4, mục I" (a part of a table by periods): the
-    same in every district (the table specs and wording.yaml), so written once per process."""
+    """"Phụ lục 3, chỉ tiêu 1" (a row of a yearly table), "Phụ lục 4, mục I" (a part of a table by periods) or, for a
+    row the table leaves unnumbered (a total), "Phụ lục 2, chỉ tiêu “Tổng số ...”": the same in every district (the
+    table specs and wording.yaml), so written once per process."""
     spec = _all_specs()[iid]
     label = spec.label if lang == "vi" else spec.label_en
     stt = _stt(spec)
-    key = "cite_part" if spec.section and stt == spec.section else "cite_row"
+    key = "cite_unnumbered" if not stt else "cite_part" if spec.section and stt == spec.section else "cite_row"
     return say(key + ("_label" if with_label else ""), lang, appendix=spec.appendix, stt=stt, section=stt,
                label=label)
 

@@ -58,6 +58,7 @@ class BuildReport:
     site: Path | None = None
     pdf: Path | None = None
     kernels_started: int = 0
+    warnings: list[str] = field(default_factory=list)  # e.g. a PDF over its page budget
 
 
 class BuildFailed(CchcError):
@@ -266,6 +267,11 @@ def make_pack(paths: BuildPaths, mode: str, units: list[Unit], districts: dict, 
         report.timings["execute"] = time.perf_counter() - t0
         if any(not r.ok for r in results + finished) or len(finished) < len(todo):
             raise failure(report, results, finished, paths)
+        for p in prepared:  # (a cached pack's too: its PDF is the one published)
+            warned = p.dir / render.PDF_WARNINGS
+            for line in warned.read_text(encoding="utf-8").splitlines() if warned.exists() else ():
+                report.warnings.append(line)
+                log(f"  warning: {line}")
         assemble(paths, mode, prepared, results, site, tmp_root, downloads, report)
         drop_stale_packs(cache_dir, prepared)
     finally:

@@ -159,7 +159,7 @@ def index_rows(ds: Dataset, lang: str) -> list[dict]:
         rows.append({"index": INDEX_NAMES[r["index"]][lang], "measure": MEASURE_NAMES[r["measure"]][lang],
                      "year": str(r["year"]),
                      "value": f"{format_number(r['value'], lang)} / {format_number(r['scale'], lang)}",
-                     "rank": rank, "source": f"{r['publisher']}: {r['source']}"})
+                     "rank": rank, "source": f"{r['publisher']}: {r['source_vi' if lang == 'vi' else 'source']}"})
     return rows
 
 

@@ -4,8 +4,9 @@ document (PDF/UA-1, its language from ``<html lang>``) laid out by WeasyPrint wi
 What goes on paper is declared, not coded: a page of ``site.yaml`` with ``pdf: false`` stays on the site only, and
 a block or notebook cell marked ``screen-only`` (class ``screen-only``, or the notebook cell tag ``screen-only``,
 which nbconvert writes as the class ``celltag_screen-only``) is left out by the print stylesheet. The detail left
-out stays on the site and in the downloads. The build is deterministic: the cover states the data's as-of date and a
-fixed producer line, never the wall clock.
+out stays on the site and in the downloads. The PDF keeps within its page budget (``site.yaml`` ``pdf_max_pages``)
+by listing fewer of the technical annex's findings on paper when a dataset has more of them. The build is
+deterministic: the cover states the data's as-of date and a fixed producer line, never the wall clock.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from markupsafe import Markup
 from cchc_analysis.errors import CchcError
 from cchc_analysis.pack import layout
 from cchc_analysis.pack.catalog import catalog
-from cchc_analysis.pack.plan import site
+from cchc_analysis.pack.plan import keep_findings, site, whole_number
 
 PRINT_CSS = Path(__file__).resolve().parent / "templates" / "cchc" / "print.css"
 _OUTSIDE_LINK = re.compile(r'<a href="(?!#)[^"]*"')
@@ -63,17 +64,29 @@ def cover(ds, ds_info: dict, lang: str) -> dict:
             "source": text["source_text"].format(place=place), "date": fmt_date(data_date(ds), lang)}
 
 
-def pdf_document(pages: dict[str, str], order: list[str], ds_info: dict, lang: str, ds=None) -> str:
-    """The one HTML document the PDF is laid out from."""
+def pdf_document(pages: dict[str, str], order: list[str], ds_info: dict, lang: str, ds=None,
+                 keep: int | None = None) -> str:
+    """The one HTML document the PDF is laid out from; ``keep``: the findings of each area the technical annex
+    lists on paper (None: all of them)."""
     parts = pdf_parts(pages, on_paper(order))
     return layout.page("pdf.html.j2", c=catalog(lang), lang=lang, district=ds_info["district"],
-                       cover=cover(ds, ds_info, lang), parts=parts, print_css=PRINT_CSS.as_uri())
+                       cover=cover(ds, ds_info, lang), parts=parts, print_css=PRINT_CSS.as_uri(), keep=keep)
+
+
+def max_pages() -> int | None:
+    """The PDF's page budget (``site.yaml`` ``pdf_max_pages``; None: no budget)."""
+    budget = site().get("pdf_max_pages")
+    if budget is not None and not whole_number(budget):
+        raise CchcError(f"site.yaml: 'pdf_max_pages' must be a whole number of pages, not {budget!r}")
+    return budget
 
 
 def build_pdf(pages: dict[str, str], order: list[str], ds_info: dict, lang: str, site_dir: Path, target: Path,
-              ds=None) -> None:
+              ds=None) -> list[str]:
     """One tagged A4 PDF: cover, contents, then each page meant for paper; links between pages become links
-    inside the PDF."""
+    inside the PDF. Within the page budget (``max_pages``): when the document runs over, the technical annex keeps
+    fewer findings of each area on paper (``keep_findings``; all of them stay on the website). Returns warnings (a
+    PDF still over its budget)."""
     import logging
     import warnings
 
@@ -84,15 +97,39 @@ def build_pdf(pages: dict[str, str], order: list[str], ds_info: dict, lang: str,
 
     for name in ("weasyprint", "fontTools", "fontTools.subset", "fontTools.ttLib"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    doc = pdf_document(pages, order, ds_info, lang, ds)
+    budget = max_pages()
     fonts = FontConfiguration()
+    options = {"pdf_variant": PDF_VARIANT, "uncompressed_pdf": False}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # WeasyPrint's notices (CSS it ignores, optional HarfBuzz-Subset)
-            HTML(string=doc, base_url=str(site_dir) + "/").write_pdf(
-                str(target), pdf_variant=PDF_VARIANT, uncompressed_pdf=False, font_config=fonts)
+
+            def laid_out(keep: int | None):
+                return HTML(string=pdf_document(pages, order, ds_info, lang, ds, keep),
+                            base_url=str(site_dir) + "/").render(font_config=fonts, **options)
+
+            document = laid_out(None)
+            if budget and len(document.pages) > budget:
+                longest = max((len(a["findings"]) for a in _annex_areas(ds, lang)), default=0)
+                for keep in keep_findings():
+                    if keep < longest:  # (a step that cuts nothing would lay out the same document)
+                        document = laid_out(keep)
+                        if len(document.pages) <= budget:
+                            break
+            document.write_pdf(str(target), **options)
     finally:
         _remove_font_folder(fonts)
+    if budget and len(document.pages) > budget:
+        return [f"{target.name}: {len(document.pages)} pages, over the budget of {budget} (site.yaml pdf_max_pages)"]
+    return []
+
+
+def _annex_areas(ds, lang: str) -> list[dict]:
+    if ds is None or ds.quality is None:
+        return []
+    from cchc_analysis.pack.views import annex_areas
+
+    return annex_areas(ds, lang)
 
 
 def _remove_font_folder(fonts) -> None:

@@ -76,6 +76,20 @@ def site() -> dict:
         return yaml.load(f, Loader=yaml.CSafeLoader)
 
 
+def keep_findings() -> list[int]:
+    """How many findings of each area the technical annex keeps on paper when the PDF runs over its page budget,
+    tried in turn (``site.yaml`` ``pdf_keep_findings``, largest first; see ``pack.pdf``)."""
+    steps = site().get("pdf_keep_findings") or []
+    if not isinstance(steps, list) or not all(whole_number(n) for n in steps) or steps != sorted(steps, reverse=True):
+        raise CchcError(f"site.yaml: 'pdf_keep_findings' must list whole numbers, largest first, not {steps!r}")
+    return steps
+
+
+def whole_number(n) -> bool:
+    """A count of at least 1 (not a bool, a float or a text)."""
+    return isinstance(n, int) and not isinstance(n, bool) and n >= 1
+
+
 def read_areas() -> list[str]:
     """The reform areas in report order (``cchc_analysis/data/areas.csv``)."""
     with open(PACK_DIR.parent / "data" / "areas.csv", encoding="utf-8", newline="") as f:

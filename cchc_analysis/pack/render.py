@@ -78,6 +78,9 @@ def page_html(nb_path: str, name: str, spec: dict) -> str:
     return render_one(nbformat.read(nb_path, as_version=4), name, nb_path, spec)
 
 
+PDF_WARNINGS = "warnings.txt"  # in a pack's cache folder: what its PDF's layout warned of, one line each
+
+
 def finish_pack(payload: dict) -> None:
     """A pack's PDF and, for a district, its index page, into the pack's cache folder (run in a worker, so that
     the PDFs of several districts are laid out in parallel). A ``done`` file says the folder is complete."""
@@ -93,8 +96,9 @@ def finish_pack(payload: dict) -> None:
 
         ds = district_dataset(payload["processed"], payload["district"])
     pdf = target / payload["pdf_file"]
-    build_pdf(pages, [f"{name}.html" for name in payload["order"]], spec["ds_info"], spec["lang"],
-              Path(payload["base"]), pdf, ds=ds)
+    warnings = build_pdf(pages, [f"{name}.html" for name in payload["order"]], spec["ds_info"], spec["lang"],
+                         Path(payload["base"]), pdf, ds=ds)
+    (target / PDF_WARNINGS).write_text("".join(f"{w}\n" for w in warnings), encoding="utf-8")
     if payload["index"]:
         index = payload["index"]
         html_text = render_index(ds, spec["lang"], spec["nav"], spec["ds_info"], spec["pdf_href"],

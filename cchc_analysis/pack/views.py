@@ -137,20 +137,27 @@ def when_label(period: str, year, as_of: str, lang: str) -> str:
 
 def table_block(rows: list[dict], columns: list[tuple[str, str]], css_class: str = "data",
                 numeric: set[str] = frozenset(), caption: str | None = None, note: str | None = None,
-                lang: str = "vi", label: str | None = None) -> dict:
+                lang: str = "vi", label: str | None = None, vietnamese: frozenset[str] = frozenset()) -> dict:
     """What ``blocks.html.j2``'s ``table`` lays out: headers, column widths, cells (``num`` when right-aligned; a
     cell given as ``{"text", "href"}`` is a link).
     ``columns`` is [(key, header)]; the template escapes every header and cell. On English pages a cell of
-    Vietnamese source text is marked ``lang="vi"``. ``label`` names the scrolling box the table sits in (its caption
-    or the section's heading) for screen readers."""
+    Vietnamese source text is marked ``lang="vi"``: the runs of Vietnamese words in it, or the whole cell for the
+    columns in ``vietnamese`` (the report's own words, whose unaccented words a run would miss: "TTHC", "khai").
+    ``label`` names the scrolling box the table sits in (its caption or the section's heading) for screen readers."""
     links = [{key: value["href"] for key, value in row.items() if _is_link(value)} for row in rows]
     rows = [{key: value["text"] if _is_link(value) else value for key, value in row.items()} for row in rows]
     cells = [[{"text": _cell_text(row.get(key, "")), "num": key in numeric and _looks_numeric(row.get(key, "")),
-               "segs": W.segments(_cell_text(row.get(key, "")), lang), "href": link.get(key)}
+               "segs": _cell_segments(_cell_text(row.get(key, "")), lang, key in vietnamese), "href": link.get(key)}
               for key, _ in columns] for row, link in zip(rows, links)]
     return {"kind": "table", "css_class": css_class, "caption": caption, "note": note,
             "label": label or caption or columns[0][1],
             "widths": column_widths(rows, columns), "headers": [h for _, h in columns], "rows": cells}
+
+
+def _cell_segments(text: str, lang: str, vietnamese: bool) -> list[dict]:
+    if vietnamese and lang == "en" and text.strip():
+        return [{"text": text, "lang": "vi"}]
+    return W.segments(text, lang)
 
 
 def _is_link(value) -> bool:
@@ -523,14 +530,25 @@ def facts_for_area(ds: Dataset, area: str) -> pd.DataFrame:
     return f[f["area"] == area].reset_index(drop=True)
 
 
+# a range in facts.csv `period`: two ends (a year, an ISO date, the report's date) joined by "/"; any other "/" is
+# the text's own (a decision's number, 1338/QĐ-UBND; a date written 27/12/2019)
+_PERIOD_RANGE = re.compile(r"\b(\d{4}(?:-\d{2}-\d{2})?)/(\d{4}(?:-\d{2}-\d{2})?\b|report date)")
+_YEARS, _SPAN = "\x01", "\x02"  # (the range's mark while the words are put in the pack's language)
+
+
+def _marked_ranges(text: str) -> str:
+    return _PERIOD_RANGE.sub(lambda m: m[1] + (_YEARS if len(m[1]) == len(m[2]) == 4 else _SPAN) + m[2], text)
+
+
 def fact_period(period: str, lang: str) -> str:
-    """A stated figure's period in the pack's language: "2011/2020" -> "2011-2020", "report date" -> "đến thời điểm
-    báo cáo" (catalog ``fact_periods``), ISO dates as 31/3/2020."""
+    """A stated figure's period in the pack's language: "2011/2020" -> "2011-2020", "2011/2020-03-30" -> "2011 -
+    30/3/2020", "report date" -> "thời điểm báo cáo" (catalog ``fact_periods``), ISO dates as 31/3/2020; a "/" that
+    joins no range stays ("QĐ 1338/QĐ-UBND of 27/12/2019")."""
     words = W.rules()[lang]["fact_periods"] or {}
-    text = W.iso_to_text(str(period))
+    text = _marked_ranges(str(period))
     for en, said in sorted(words.items(), key=lambda kv: -len(kv[0])):
-        text = text.replace(en, said)
-    return re.sub(r"(\d{4})/(\d{4})", r"\1-\2", text).replace("/", " - ")
+        text = text.replace(_marked_ranges(en), said)
+    return W.iso_to_text(text).replace(_YEARS, "-").replace(_SPAN, " - ")
 
 
 def facts_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
@@ -539,9 +557,12 @@ def facts_rows(ds: Dataset, area: str, lang: str = "vi") -> list[dict]:
     units = catalog(lang)["fact_units"]
     rows = []
     for _, r in f.iterrows():
-        value = fmt_number(pd.to_numeric(r.get("value", ""), errors="coerce"), lang)
+        number = pd.to_numeric(r.get("value", ""), errors="coerce")
+        value = fmt_number(number, lang)
         unit = W.text_of(r.get("unit"))
         word = units.get(unit, unit)
+        if number == 1:
+            word = (W.rules()[lang].get("singular") or {}).get(word, word)
         shown = value + ("%" if unit == "percent" else (f" {word}" if word else ""))
         qualifier = catalog(lang)["views"].get(f"qualifier_{W.text_of(r.get('qualifier'))}", "")
         line = W.text_of(r.get("line")).strip()
@@ -560,7 +581,8 @@ def facts_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
     cols = [("value", t("stated_value", lang))] + ([("counts", t("stated_counts", lang))] if lang == "en" else []) \
         + [("quote", t("quote", lang)), ("period", t("period", lang)), ("where", t("where", lang))]
     return layout.macro("blocks.html.j2", "facts", t("facts", lang),
-                        table_block(rows, cols, css_class="data facts", lang=lang, label=t("facts", lang)))
+                        table_block(rows, cols, css_class="data facts", lang=lang, label=t("facts", lang),
+                                    vietnamese=frozenset({"quote"})))
 
 
 # --------------------------------------------------------------------------------------------------- quality
@@ -616,7 +638,10 @@ def quality_table_html(ds: Dataset, area: str, lang: str = "vi") -> str:
 
 def annex_areas(ds: Dataset, lang: str = "vi") -> list[dict]:
     """The technical annex: per area (and one for the report as a whole), its errors and warnings in plain words,
-    findings that differ only by year merged into one naming its years, and the counts of the rest."""
+    findings that differ only by year merged into one naming its years, and the counts of the rest; and the line a
+    PDF cut to the first findings of each area shows instead of the others (``more``, hidden unless so cut)."""
+    from cchc_analysis.pack.plan import keep_findings
+
     q = ds.quality
     if q is None or q.empty:
         return []
@@ -639,9 +664,13 @@ def annex_areas(ds: Dataset, lang: str = "vi") -> list[dict]:
                              "severity_label": t_or(f"sev_{severity}", severity, lang).capitalize(),
                              "text": W.finding_segments(group[0], ctx, lang),
                              "years": t("in_years", lang).format(years=years) if len(group) > 1 else ""})
+        more = catalog(lang)["paper"]["more_findings"]
         out.append({"id": area or "general", "title": area_label(area, lang) if area else t("whole_report", lang),
                     "counts": quality_counts_text(counts, lang), "findings": findings,
-                    "none": t("no_problem_area", lang)})
+                    "none": t("no_problem_area", lang),
+                    # on paper, where the PDF keeps only the first ``keep`` (pack.pdf.keep_findings): how many more
+                    "more": [{"keep": keep, "text": more.format(n=len(findings) - keep)}
+                             for keep in keep_findings() if len(findings) > keep]})
     return out
 
 

@@ -129,6 +129,7 @@ class Context:
                        for _, r in tables.iterrows()
                        if text_of(r.get("first_line")).strip() and text_of(r.get("last_line")).strip()
                        and text_of(r.get("appendix")).strip()]
+        self.rows = _cited_rows(getattr(ds, "indicators", None))
         facts = ds.facts if ds.facts is not None else pd.DataFrame()
         self.quotes: dict[str, list[tuple[str, str]]] = {}
         for _, f in facts.iterrows():
@@ -149,9 +150,12 @@ class Context:
         return s.get("area", "") if s else ""
 
     def cite(self, line: int, lang: str) -> str:
-        """Where a reader finds line ``line`` of the report: its appendix, or its section of the prose."""
+        """Where a reader finds line ``line`` of the report: its row of an appendix ("Phụ lục 6, chỉ tiêu 2", as the
+        evaluation cites it), else its appendix, or its section of the prose."""
         for first, last, appendix in self.tables:
             if first <= line <= last:
+                if line in self.rows:
+                    return self.rows[line][lang]
                 return t("appendix", lang).format(n=appendix)
         s = self.section_of(line)
         if s is None:
@@ -170,6 +174,30 @@ class Context:
             except ValueError:
                 continue
         return ""
+
+
+def _cited_rows(indicators: pd.DataFrame | None) -> dict[int, dict[str, str]]:
+    """{line of a table row: its citation per language}, for the lines whose indicators all cite alike (a line of a
+    table by periods holds several indicators of one part, "Phụ lục 4, mục I"); a line they cite apart is left out
+    (cited by its appendix)."""
+    from cchc_analysis.evaluation.verdicts import cite
+    from cchc_analysis.tables.specs import load_specs
+
+    if indicators is None or indicators.empty or not {"source_line", "indicator_id"} <= set(indicators.columns):
+        return {}
+    known = {i for table in load_specs().values() for i in table.indicators}
+    ids: dict[int, set[str]] = {}
+    for line, iid in zip(indicators["source_line"], indicators["indicator_id"]):
+        line = text_of(line).strip()
+        if line.isdigit():
+            ids.setdefault(int(line), set()).add(text_of(iid))
+    rows = {}
+    for line, found in ids.items():
+        if found <= known:
+            said = {lang: {cite(iid, lang) for iid in found} for lang in ("vi", "en")}
+            if all(len(texts) == 1 for texts in said.values()):
+                rows[line] = {lang: texts.pop() for lang, texts in said.items()}
+    return rows
 
 
 def section_number(heading: str) -> str | None:
@@ -197,15 +225,19 @@ def finding_segments(row, ctx: Context, lang: str) -> list[dict]:
     params = row.get("params")
     params = dict(params) if isinstance(params, dict) else json.loads(text_of(params) or "{}")
     text = _render(key, params, ctx, lang)
-    text = re.sub(r"(?:dòng|lines?)\s+" + LINE_START + r"(\d+)" + LINE_END,
-                  lambda m: ctx.cite(int(m.group(1)), lang), text)
-    text = re.sub(LINE_START + r"(\d+)" + LINE_END, lambda m: ctx.cite(int(m.group(1)), lang), text)
+    text = _LINES.sub(lambda m: "; ".join(dict.fromkeys(
+        ctx.cite(int(n), lang) for n in re.findall(LINE_START + r"(\d+)" + LINE_END, m.group(0)))), text)
     text = _tidy(text)
     out = []
     for i, piece in enumerate(re.split(VI_START + "|" + VI_END, text)):
         if piece:
             out.append({"text": piece, "lang": "vi" if i % 2 else ""})
     return out
+
+
+# a run of the report's lines in a message ("dòng 12, 15"): cited where a reader finds them, each place once
+_LINES = re.compile(r"(?:(?:dòng|lines?)\s+)?" + LINE_START + r"\d+" + LINE_END
+                    + r"(?:,\s*" + LINE_START + r"\d+" + LINE_END + r")*")
 
 
 def plural(key: str, n: int, lang: str) -> str:

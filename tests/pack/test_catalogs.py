@@ -75,3 +75,27 @@ def test_no_html_tags_in_python_string_literals():
                     and (path.relative_to(PACKAGE).as_posix(), node.value) not in SOURCE_MARKUP:
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.value[:60]!r}")
     assert not found, "HTML in Python (write it in a template):\n" + "\n".join(found)
+
+
+def test_every_english_unit_of_a_stated_figure_has_its_singular():
+    """"1 person", not "1 people": facts_rows takes the singular (text/wording.yaml, en.singular) for a figure of 1."""
+    from cchc_analysis.pack.wording import rules
+
+    singular = rules()["en"]["singular"]
+    counted = {word for word in catalog("en")["fact_units"].values() if word not in ("%", "m²", "(rank)")}
+    assert counted <= set(singular), sorted(counted - set(singular))
+
+
+def test_a_stated_figure_of_one_is_worded_in_the_singular():
+    import pandas as pd
+
+    from cchc_analysis.dataset.model import Dataset
+    from cchc_analysis.pack import views
+
+    facts = pd.DataFrame([{"id": "x_one", "area": "tthc", "value": "1", "unit": "persons", "counts": "officers",
+                           "period": "2011/2020", "quote": "01 cán bộ", "line": "", "qualifier": ""},
+                          {"id": "x_two", "area": "tthc", "value": "2", "unit": "persons", "counts": "officers",
+                           "period": "2011/2020", "quote": "02 cán bộ", "line": "", "qualifier": ""}])
+    ds = Dataset(indicators=pd.DataFrame(), facts=facts)
+    assert [r["value"] for r in views.facts_rows(ds, "tthc", "en")] == ["1 person", "2 people"]
+    assert [r["value"] for r in views.facts_rows(ds, "tthc", "vi")] == ["1 người", "2 người"]

@@ -4,17 +4,20 @@ site.yaml meant for paper, and no word or number broken or run together in the t
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
 from cchc_analysis.errors import CchcError
 from cchc_analysis.pack import pdf as D
+from cchc_analysis.pack import views
 from cchc_analysis.pack.catalog import catalog
 from cchc_analysis.pack.plan import site
 
@@ -226,3 +229,75 @@ def test_a_pdf_leaves_no_temporary_font_folder_behind(pack, tmp_path, monkeypatc
                 tmp_path / "one.pdf", pack["ds"])
     assert (tmp_path / "one.pdf").stat().st_size > 0
     assert list((tmp_path / "system-tmp").iterdir()) == []
+
+
+def test_the_annex_carries_for_each_step_the_line_a_cut_pdf_shows(pack):
+    """The technical annex says, for each number of findings a PDF over its budget may keep, how many more there are
+    (hidden on screen and on paper unless the PDF is so cut)."""
+    from cchc_analysis.pack import plan
+
+    annex = (pack["site"] / "annex.html").read_text(encoding="utf-8")
+    areas = re.findall(r'<ol class="findings">(.*?)</ol>(.*?)</section>', annex, flags=re.S)
+    assert areas
+    for items, after in areas:
+        n = items.count('<li class="finding')
+        expected = [(keep, n - keep) for keep in plan.keep_findings() if n > keep]
+        shown = [(int(k), text) for k, text in re.findall(r'<p class="note more-findings keep-(\d+)">(.*?)</p>', after)]
+        assert [k for k, _ in shown] == [k for k, _ in expected]
+        for (_, more), (_, text) in zip(expected, shown):
+            assert text == catalog("vi")["paper"]["more_findings"].format(n=more)
+    doc = D.pdf_document({"annex.html": annex}, ["annex.html"], {"district": pack["ds"].district,
+                                                                   "district_line": ""}, "vi", pack["ds"], keep=4)
+    assert "li:nth-child(n+5) { display: none; }" in doc and "p.more-findings.keep-4 { display: block; }" in doc
+    assert "nth-child" not in D.pdf_document({"annex.html": annex}, ["annex.html"],
+                                             {"district": pack["ds"].district, "district_line": ""}, "vi", pack["ds"])
+
+
+def test_a_pdf_over_its_page_budget_prints_fewer_findings_and_says_so(pack, tmp_path):
+    """A new year's data adds findings to the technical annex: the printed pack keeps within its budget by listing
+    fewer of them on paper (all stay on the website), and warns when even that is not enough. Here the annex holds
+    every finding of the reference five times over."""
+    site_dir = pack["site"]
+    order = names_in_order(site_dir)
+    pages = {n: (site_dir / n).read_text(encoding="utf-8") for n in order}
+    quality = pack["ds"].quality
+    copies = [quality.assign(check=quality["check"] + f"-{i}") for i in range(5)]  # (distinct: not merged as one)
+    ds = dataclasses.replace(pack["ds"], quality=pd.concat(copies, ignore_index=True))
+    areas = list(re.finditer(r'<section[^>]*class="annex-area".*?</section>', pages["annex.html"], flags=re.S))
+    pages["annex.html"] = (pages["annex.html"][:areas[0].start()] + str(views.annex_html(ds, "vi"))
+                           + pages["annex.html"][areas[-1].end():])
+    info = {"district": pack["ds"].district, "district_line": ""}
+    assert D.build_pdf(pages, order, info, "vi", site_dir, tmp_path / "cut.pdf", ds) == []
+    assert len(PdfReader(str(tmp_path / "cut.pdf")).pages) <= MAX_PAGES
+    text = " ".join(pdftotext(tmp_path / "cut.pdf", layout=False).split())
+    assert "vấn đề khác của lĩnh vực này" in text
+    assert "Lỗi:" in text  # (the errors come first, and stay)
+
+
+def test_a_pdf_that_cannot_keep_its_budget_is_written_with_a_warning(pack, tmp_path, monkeypatch):
+    site_dir = pack["site"]
+    order = names_in_order(site_dir)
+    pages = {n: (site_dir / n).read_text(encoding="utf-8") for n in order}
+    monkeypatch.setattr(D, "max_pages", lambda: 3)  # beyond what cutting the annex can reach
+    warned = D.build_pdf(pages, order, {"district": pack["ds"].district, "district_line": ""}, "vi", site_dir,
+                         tmp_path / "over.pdf", pack["ds"])
+    assert len(warned) == 1 and "over the budget of 3" in warned[0] and "over.pdf" in warned[0]
+    assert len(PdfReader(str(tmp_path / "over.pdf")).pages) > 3
+
+
+def test_the_page_budget_is_read_from_site_yaml(monkeypatch):
+    from cchc_analysis.pack import plan
+
+    assert D.max_pages() == MAX_PAGES
+    steps = plan.keep_findings()
+    assert steps == sorted(steps, reverse=True) and steps[-1] >= 1
+    for bad in (0, "25", True, 2.5):
+        monkeypatch.setattr(D, "site", lambda bad=bad: {"pdf_max_pages": bad})
+        monkeypatch.setattr(plan, "site", lambda bad=bad: {"pdf_keep_findings": [bad]})
+        with pytest.raises(CchcError, match="pdf_max_pages"):
+            D.max_pages()
+        with pytest.raises(CchcError, match="pdf_keep_findings"):
+            plan.keep_findings()
+    monkeypatch.setattr(plan, "site", lambda: {"pdf_keep_findings": [2, 6]})
+    with pytest.raises(CchcError, match="largest first"):
+        plan.keep_findings()

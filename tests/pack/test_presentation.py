@@ -40,6 +40,17 @@ def test_fmt_number(value, lang, expected):
     assert P.fmt_number(value, lang) == expected
 
 
+@pytest.mark.parametrize("period,lang,expected", [
+    ("2011/2020", "vi", "2011-2020"), ("2011/2020-03-30", "vi", "2011 - 30/3/2020"),
+    ("2011/2020-03-30", "en", "2011 - 30/3/2020"), ("from 2012-06-15", "vi", "từ 15/6/2012"),
+    ("2011/report date", "vi", "2011 - thời điểm báo cáo"), ("2011/report date", "en", "2011 - the report's date"),
+    ("2016/2021 term", "vi", "nhiệm kỳ 2016-2021"), ("annual (2011/2020)", "vi", "hằng năm (2011-2020)"),
+    ("2019 (QĐ 1338/QĐ-UBND of 27/12/2019)", "vi", "2019 (QĐ 1338/QĐ-UBND ngày 27/12/2019)"),
+])
+def test_fact_period_joins_ranges_and_keeps_the_texts_own_slashes(period, lang, expected):
+    assert P.fact_period(period, lang) == expected
+
+
 def test_fmt_value_by_unit():
     assert P.fmt_value(99.76, "percent", "vi") == "99,76%"
     assert P.fmt_value(99.76, "percent", "en") == "99.76%"

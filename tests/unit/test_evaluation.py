@@ -200,6 +200,20 @@ def test_published_indices_are_context_with_their_source(tmp_path):
     bad.write_text("province,index\nĐiện Biên,PCI\n", encoding="utf-8")
     with pytest.raises(CchcError, match="columns must be"):
         load_indices(bad)
+    header = "province,index,year,measure,value,scale,rank,rank_of,publisher,source,source_vi,status\n"
+    bad.write_text(header + "Điện Biên,PCI,2011,total,59.96,100,29,63,VCCI,VCCI PCI 2011 workbook,,source\n",
+                   encoding="utf-8")
+    with pytest.raises(CchcError, match="both languages") as info:
+        load_indices(bad)
+    assert info.value.line == 2
+
+
+def test_the_vietnamese_pack_names_the_indices_sources_in_vietnamese():
+    from cchc_analysis.evaluation.context import indices_for
+
+    for r in indices_for("Điện Biên"):
+        assert not re.search(r"\bworkbook\b|\bsheet\b|\bdata\b", r["source_vi"]), r["source_vi"]
+        assert not re.search(r"\d\.\d", r["source_vi"]), r["source_vi"]  # (decimals with a comma)
 
 
 def test_observations_speak_only_when_their_condition_holds():

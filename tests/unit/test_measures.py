@@ -97,6 +97,22 @@ def test_latest_marks_shares_above_100_as_inconsistent():
 
 # --------------------------------------------------------------------------------------------------- schema
 
+def test_a_measures_how_cites_its_rows_as_the_evaluation_does():
+    """"Phụ lục 1, chỉ tiêu 2" / "Appendix 1, item 2": the printed row number of one of its own indicators, worded
+    as every other citation of the pack (not "dòng", which elsewhere means a line of the report; no Vietnamese word
+    in the English text)."""
+    import re
+
+    from cchc_analysis.evaluation.verdicts import cite
+
+    for m in load_measures():
+        own = {lang: {cite(i, lang) for i in (*m.numerator, *m.denominator)} for lang in ("vi", "en")}
+        for lang, pattern in (("vi", r"Phụ lục \d+, (?:chỉ tiêu|mục) [\dIVX]+"), ("en", r"Appendix \d+, (?:item|part) [\dIVX]+")):
+            for cited in re.findall(pattern, m.how[lang]):
+                assert cited in own[lang], (m.key, cited, own[lang])
+        assert not re.search(r"dòng \d", m.how["vi"]) and "Phụ lục" not in m.how["en"], m.key
+
+
 def test_shipped_measures_reference_spec_ids():
     ids = {i for table in load_specs().values() for i in table.indicators}
     measures = load_measures()
