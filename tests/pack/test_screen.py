@@ -32,9 +32,12 @@ WIDTHS = (390, 1280)
 # ("in", "to", "no", "an" are Vietnamese words too: not listed)
 ENGLISH_STOP = set("""the and of is for with from not by are as at be this that which was were has have
 total parts part line lines percent persons rank count check checks prose table warning error note yes none
-between more than less does equal equals value values share shares""".split())
+between more than less does equal equals value values share shares workbook sheet data summary items""".split())
 IDENTIFIER = [re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b"), re.compile(r"\b\d{4}-\d{2}-\d{2}\b"), re.compile(r"<NA>"),
               re.compile(r"\bnan\b|\bNone\b")]
+# what a reader must never meet either: a date taken apart ("30 - 3 - 2020"), a citation said twice in one breath
+GARBLED = [re.compile(r"\b\d{1,2} - \d{1,2} - \d{4}\b"), re.compile(r"(Phụ lục \d+), \1\b(?!,)"),
+           re.compile(r"(Appendix \d+), \1\b(?!,)")]
 VI_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
 
 
@@ -125,6 +128,23 @@ def test_vietnamese_pages_have_no_english_and_no_identifiers(packs):
             if found:
                 problems.append(f"{p.name}: identifiers {found[:8]}")
     assert not problems, "\n".join(problems)
+
+
+def test_no_page_takes_a_date_apart_or_cites_one_place_twice(packs):
+    problems = []
+    for lang in ("vi", "en"):
+        for p in pages_of(packs[lang]):
+            text = " ".join(" ".join(visible(p).outside + visible(p).inside).split())
+            for pattern in GARBLED:
+                for m in pattern.finditer(text):
+                    problems.append(f"{lang} {p.name}: …{text[max(0, m.start() - 40):m.end() + 20]}…")
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_the_garbled_patterns_find_what_they_are_for():
+    assert GARBLED[0].search("2011 - 30 - 3 - 2020") and not GARBLED[0].search("2011 - 30/3/2020")
+    assert GARBLED[1].search("(Phụ lục 6, Phụ lục 6)") and not GARBLED[1].search("(Phụ lục 6, chỉ tiêu 2; Phụ lục 6")
+    assert not GARBLED[0].search("2015 - 2020") and not GARBLED[1].search("Phụ lục 6, Phụ lục 7")
 
 
 def test_english_pages_have_vietnamese_only_inside_lang_vi(packs):
