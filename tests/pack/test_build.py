@@ -443,3 +443,19 @@ def test_a_damaged_parse_stamp_means_parsing_again_not_a_crash(tmp_path, damage)
     assert (tmp_path / "processed" / "indicators.csv").exists()
     assert ensure_parsed(paths, log=lambda message: None) is False  # the stamp written whole: up to date now
     assert not list((tmp_path / "cache").glob("*.tmp"))
+
+
+def test_a_pdf_layout_warning_is_reported_by_the_build_that_publishes_it(pack, tmp_path):
+    """What laying out a PDF warned of (over its page budget) is kept beside the cached PDF, so that every build
+    publishing that PDF says it again, not only the one that laid it out."""
+    cache = tmp_path / "cache"
+    shutil.copytree(pack["root"] / "cache", cache)
+    folders = [d for d in (cache / "cache").glob("*/packs/*") if (d / "done").exists()]
+    assert folders
+    for d in folders:
+        (d / "warnings.txt").write_text("x.pdf: 26 pages, over the budget of 25 (site.yaml pdf_max_pages)\n",
+                                        encoding="utf-8")
+    report = B.build(processed=pack["processed"], out=tmp_path / "reports", cache=cache, notebooks=NOTEBOOKS,
+                     parse=False, quiet=True)
+    assert report.kernels_started == 0
+    assert report.warnings == ["x.pdf: 26 pages, over the budget of 25 (site.yaml pdf_max_pages)"] * len(folders)
