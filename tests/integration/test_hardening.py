@@ -215,6 +215,22 @@ def test_macro_workbook_renamed_xlsx_is_refused(workspace, reference_dataset, tm
     assert code == 2 and f"error: {path}: this workbook holds macros" in err
 
 
+def test_a_file_that_is_not_a_workbook_is_refused_in_words_not_an_exception_name(workspace, tmp_path, capsys):
+    raw, processed = workspace
+    path = tmp_path / "tuan-giao-2021.xlsx"
+    path.write_text("Mã chỉ tiêu;Năm 2021\n", encoding="utf-8")  # (a text file given the workbook's name)
+    code, err = run_cli(capsys, "ingest", str(path), "--raw", str(raw), "--processed", str(processed))
+    assert code == 2 and f"error: {path}: not an Excel workbook (.xlsx)" in err
+    assert "BadZipFile" not in err and "cchc template --format csv" in err
+
+
+def test_the_command_help_reads_as_plain_text(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and "``" not in out and "evaluation pack" in out
+
+
 def test_zip_bomb_is_refused_before_unpacking(tmp_path):
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -459,3 +459,14 @@ def test_a_pdf_layout_warning_is_reported_by_the_build_that_publishes_it(pack, t
                      parse=False, quiet=True)
     assert report.kernels_started == 0
     assert report.warnings == ["x.pdf: 26 pages, over the budget of 25 (site.yaml pdf_max_pages)"] * len(folders)
+
+
+def test_a_stated_figure_is_shown_with_what_it_counts(pack):
+    """"không tiếp nhận phản ánh, kiến nghị nào" is 0 items of feedback, not "0 tin, bài" (news items)."""
+    from cchc_analysis.pack import views
+
+    rows = {r["quote"]: r["value"] for r in views.facts_rows(pack["ds"], "tthc", "vi")}
+    feedback = next(v for q, v in rows.items() if "phản ánh, kiến nghị" in q)
+    assert feedback == "0 phản ánh, kiến nghị"
+    english = {r["quote"]: r["value"] for r in views.facts_rows(pack["ds"], "tthc", "en")}
+    assert next(v for q, v in english.items() if "phản ánh, kiến nghị" in q) == "0 items of feedback"
