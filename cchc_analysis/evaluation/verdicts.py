@@ -200,7 +200,9 @@ def cite(iid: str, lang: str, with_label: bool = False) -> str:
     spec = _all_specs()[iid]
     label = spec.label if lang == "vi" else spec.label_en
     stt = _stt(spec)
-    key = "cite_unnumbered" if not stt else "cite_part" if spec.section and stt == spec.section else "cite_row"
+    key = "cite_part" if spec.section and stt == spec.section else "cite_row"
+    if not stt:  # (named by its label already)
+        key, with_label = "cite_unnumbered", False
     return say(key + ("_label" if with_label else ""), lang, appendix=spec.appendix, stt=stt, section=stt,
                label=label)
 

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from cchc_analysis.errors import CchcError
 from cchc_analysis.pack import layout
 from cchc_analysis.pack.catalog import catalog
-from cchc_analysis.pack.plan import keep_findings, site, whole_number
+from cchc_analysis.pack.plan import keep_findings, max_pages, site
 
 PRINT_CSS = Path(__file__).resolve().parent / "templates" / "cchc" / "print.css"
 _OUTSIDE_LINK = re.compile(r'<a href="(?!#)[^"]*"')
@@ -71,14 +71,6 @@ def pdf_document(pages: dict[str, str], order: list[str], ds_info: dict, lang: s
     parts = pdf_parts(pages, on_paper(order))
     return layout.page("pdf.html.j2", c=catalog(lang), lang=lang, district=ds_info["district"],
                        cover=cover(ds, ds_info, lang), parts=parts, print_css=PRINT_CSS.as_uri(), keep=keep)
-
-
-def max_pages() -> int | None:
-    """The PDF's page budget (``site.yaml`` ``pdf_max_pages``; None: no budget)."""
-    budget = site().get("pdf_max_pages")
-    if budget is not None and not whole_number(budget):
-        raise CchcError(f"site.yaml: 'pdf_max_pages' must be a whole number of pages, not {budget!r}")
-    return budget
 
 
 def build_pdf(pages: dict[str, str], order: list[str], ds_info: dict, lang: str, site_dir: Path, target: Path,

@@ -76,6 +76,14 @@ def site() -> dict:
         return yaml.load(f, Loader=yaml.CSafeLoader)
 
 
+def max_pages() -> int | None:
+    """The PDF's page budget (``site.yaml`` ``pdf_max_pages``; None: no budget; see ``pack.pdf``)."""
+    budget = site().get("pdf_max_pages")
+    if budget is not None and not whole_number(budget):
+        raise CchcError(f"site.yaml: 'pdf_max_pages' must be a whole number of pages, not {budget!r}")
+    return budget
+
+
 def keep_findings() -> list[int]:
     """How many findings of each area the technical annex keeps on paper when the PDF runs over its page budget,
     tried in turn (``site.yaml`` ``pdf_keep_findings``, largest first; see ``pack.pdf``)."""

@@ -668,7 +668,7 @@ def annex_areas(ds: Dataset, lang: str = "vi") -> list[dict]:
         out.append({"id": area or "general", "title": area_label(area, lang) if area else t("whole_report", lang),
                     "counts": quality_counts_text(counts, lang), "findings": findings,
                     "none": t("no_problem_area", lang),
-                    # on paper, where the PDF keeps only the first ``keep`` (pack.pdf.keep_findings): how many more
+                    # on paper, where the PDF keeps only the first ``keep`` (pack.plan.keep_findings): how many more
                     "more": [{"keep": keep, "text": more.format(n=len(findings) - keep)}
                              for keep in keep_findings() if len(findings) > keep]})
     return out

@@ -292,10 +292,9 @@ def test_the_page_budget_is_read_from_site_yaml(monkeypatch):
     steps = plan.keep_findings()
     assert steps == sorted(steps, reverse=True) and steps[-1] >= 1
     for bad in (0, "25", True, 2.5):
-        monkeypatch.setattr(D, "site", lambda bad=bad: {"pdf_max_pages": bad})
-        monkeypatch.setattr(plan, "site", lambda bad=bad: {"pdf_keep_findings": [bad]})
+        monkeypatch.setattr(plan, "site", lambda bad=bad: {"pdf_max_pages": bad, "pdf_keep_findings": [bad]})
         with pytest.raises(CchcError, match="pdf_max_pages"):
-            D.max_pages()
+            plan.max_pages()
         with pytest.raises(CchcError, match="pdf_keep_findings"):
             plan.keep_findings()
     monkeypatch.setattr(plan, "site", lambda: {"pdf_keep_findings": [2, 6]})

@@ -239,3 +239,16 @@ def test_a_district_without_figures_or_findings_is_judged_on_nothing():
     result = judge_part(c, c.parts[0], ev)
     assert result.status == "no_evidence" and result.context == {"vi": (), "en": ()}
     assert ev.values_text("hdh_van_ban_dien_tu", "vi") == "—"
+
+
+def test_a_row_the_table_leaves_unnumbered_is_cited_by_its_label():
+    from cchc_analysis.evaluation.verdicts import _all_specs, cite
+
+    unnumbered = [iid for iid in _all_specs() if cite(iid, "vi").endswith("”")]
+    assert "tche_vbqppl_ban_hanh" in unnumbered  # (the total of Phụ lục 2 has no row number)
+    for iid in _all_specs():
+        for lang in ("vi", "en"):
+            for with_label in (False, True):
+                text = cite(iid, lang, with_label)
+                assert not re.search(r"(chỉ tiêu|item|mục|part)\s*(\(|$)", text), text
+    assert cite("tche_vbqppl_ban_hanh", "vi", True) == cite("tche_vbqppl_ban_hanh", "vi")
